@@ -1,0 +1,121 @@
+"""Every difference between the Keras/TensorFlow versions we run on, in one place.
+
+Supported: Keras 3 (``import keras``, TF >= 2.16) and Keras 2 (TF <= 2.15's
+bundled ``tf.keras``, or ``tf_keras`` with ``TF_USE_LEGACY_KERAS=1`` on newer
+TF).  Nothing outside this module imports keras directly or knows which
+flavour is installed.
+"""
+from __future__ import annotations
+
+import functools
+import os
+
+import numpy as np
+
+
+@functools.lru_cache(maxsize=None)
+def keras():
+    """The Keras module the lesson's ``tensorflow.keras`` resolves to here."""
+    import tensorflow as tf
+
+    if os.environ.get("TF_USE_LEGACY_KERAS") == "1":
+        try:
+            import tf_keras  # Keras 2 on TF >= 2.16
+
+            return tf_keras
+        except ImportError:  # TF <= 2.15: tf.keras *is* Keras 2
+            pass
+    if int(tf.__version__.split(".")[1]) <= 15:
+        return tf.keras
+    import keras as k
+
+    return k
+
+
+def keras_version() -> str:
+    k = keras()
+    return getattr(k, "__version__", None) or getattr(k, "version", lambda: "?")()
+
+
+def keras_major() -> int:
+    return int(keras_version().split(".")[0])
+
+
+def seed_everything(seed: int) -> None:
+    """The lesson's code is unseeded; we seed Python, NumPy and TF per run the
+    Keras way (``keras.utils.set_random_seed``) and make TF ops deterministic."""
+    import tensorflow as tf
+
+    keras().utils.set_random_seed(int(seed))
+    tf.config.experimental.enable_op_determinism()
+
+
+def sgd(learning_rate: float, momentum: float, clipnorm: float | None, clipvalue: float | None):
+    """SGD as the lesson builds it.  The lesson writes ``SGD(lr=0.01, ...)``; ``lr``
+    was removed (Keras 3 raises on it), ``learning_rate`` is the same argument."""
+    kwargs = {"learning_rate": learning_rate, "momentum": momentum}
+    if clipnorm is not None:
+        kwargs["clipnorm"] = clipnorm
+    if clipvalue is not None:
+        kwargs["clipvalue"] = clipvalue
+    return keras().optimizers.SGD(**kwargs)
+
+
+# Keras < 2.3 named the accuracy history key "acc"; every later one "accuracy".
+_HISTORY_ALIASES = {"acc": "accuracy", "val_acc": "val_accuracy"}
+
+
+def normalize_history(history: dict) -> dict[str, list[float]]:
+    return {_HISTORY_ALIASES.get(k, k): [float(v) for v in vals] for k, vals in history.items()}
+
+
+def evaluate_dict(model, x, y) -> dict[str, float]:
+    """``model.evaluate`` (batch 32, as the lesson) as {"loss": .., "accuracy": ..}."""
+    values = model.evaluate(x, y, verbose=0, batch_size=32, return_dict=True)
+    return {_HISTORY_ALIASES.get(n, n): float(v) for n, v in values.items()}
+
+
+def shuffle_orders(seed: int, n_samples: int, batch_size: int, epochs: int) -> np.ndarray:
+    """The sample order ``model.fit(shuffle=True)`` uses in each epoch, for this seed.
+
+    Taken from the installed Keras' own data pipeline (not re-derived), after
+    seeding exactly as a run does.  Returns an int array of shape (epochs, n).
+
+    Keras 3 (``ArrayDataAdapter.get_tf_dataset``) shuffles inside a tf.data
+    map function whose op seed is fixed by the global seed; every epoch makes a
+    new iterator, so the *same* permutation is replayed each epoch.  Keras 2's
+    ``DataHandler`` repeats one dataset over all epochs and draws a fresh
+    permutation per epoch.  Both behaviours come out of this function as they
+    are; ``harness/tests`` checks the result against real ``fit`` trajectories.
+    """
+    import tensorflow as tf
+
+    seed_everything(seed)
+    idx = np.arange(n_samples, dtype=np.float32).reshape(-1, 1)
+    orders = []
+    if keras_major() >= 3:
+        from keras.src.trainers.data_adapters import get_data_adapter
+
+        adapter = get_data_adapter(x=idx, y=idx, batch_size=batch_size, shuffle=True)
+        dataset = adapter.get_tf_dataset()
+        for _ in range(epochs):
+            orders.append(np.concatenate([b[0].numpy().ravel() for b in dataset]))
+    else:
+        handler = _keras2_data_handler(idx, batch_size, epochs)
+        for _, iterator in handler.enumerate_epochs():
+            epoch = []
+            for _ in handler.steps():
+                epoch.append(next(iterator)[0].numpy().ravel())
+            orders.append(np.concatenate(epoch))
+    del tf
+    return np.stack(orders).astype(np.int64)
+
+
+def _keras2_data_handler(idx, batch_size, epochs):
+    k = keras()
+    try:
+        from tf_keras.src.engine import data_adapter  # tf-keras >= 2.16
+    except ImportError:  # TF <= 2.15
+        from keras.src.engine import data_adapter  # type: ignore
+    del k
+    return data_adapter.DataHandler(x=idx, y=idx, batch_size=batch_size, epochs=epochs, shuffle=True)

@@ -1,0 +1,269 @@
+"""All seeds of one experiment trained as one TensorFlow program.
+
+Why: these MLPs are tiny, so ``model.fit`` spends its time in per-step and
+per-epoch framework overhead, not arithmetic.  Stacking the seeds on a leading
+axis turns S small programs into one, and putting the whole epoch loop inside
+one ``tf.function`` (``tf.while_loop`` over epochs and batches) removes the
+Python and callback overhead of ``fit``.
+
+What is reproduced from the installed Keras (see ``keras/src/optimizers/sgd.py``,
+``keras/src/backend/tensorflow/optimizer.py``, ``keras/src/backend/tensorflow/
+trainer.py``, ``keras/src/losses/losses.py``), and checked against the Keras
+engine by :mod:`harness.equivalence` in every run:
+
+* initial weights: the initializers the lesson's layers use, drawn in the
+  lesson's layer order after ``keras.utils.set_random_seed(seed)``
+  (:func:`initial_weights`; a harness test compares them with ``get_weights()``
+  of the built model, shared-instance trap included);
+* batch order: the per-epoch permutations of ``fit(shuffle=True)``, read from
+  Keras' own data adapter (:func:`harness.compat.shuffle_orders`);
+* batches of 32 and the last partial batch (500 = 15 x 32 + 20);
+* losses: MSE = mean over the batch of mean over outputs; binary cross-entropy
+  from the sigmoid's logits (Keras' TF backend uses ``output._keras_logits``
+  with ``tf.nn.sigmoid_cross_entropy_with_logits``), mean over the batch;
+* the History loss: Keras' loss tracker is a Mean weighted by batch size, so
+  the epoch loss is sum(batch_loss * batch_size) / n; accuracy is the mean of
+  ``y == (sigmoid > 0.5)`` over the epoch's samples, as seen during training;
+* gradient clipping before the update: ``clipnorm`` is ``tf.clip_by_norm`` per
+  variable, here per variable *per seed* (the norm never mixes seeds);
+  ``clipvalue`` is element-wise ``clip(g, -v, v)``;
+* SGD with momentum: ``m = momentum * m - lr * g; w = w + m``;
+* validation every epoch on the test half, and final ``evaluate`` metrics.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import tensorflow as tf
+
+from .. import compat, data, environment
+from ..experiments import Experiment
+from ..models import N_INPUTS
+from ..records import RunRecord, first_nonfinite_epoch
+from . import common
+
+_ACTIVATIONS = {"relu": tf.nn.relu, "tanh": tf.math.tanh, "linear": tf.identity, "sigmoid": tf.identity}
+
+
+def layer_shapes(exp: Experiment) -> list[tuple[int, int]]:
+    widths = [N_INPUTS[exp.dataset]] + [exp.units] * exp.hidden_layers + [1]
+    return list(zip(widths[:-1], widths[1:]))
+
+
+def initial_weights(exp: Experiment, seed: int) -> list[np.ndarray]:
+    """The weights ``models.build_layers(exp)`` gets for this seed, in
+    ``get_weights()`` order, without building a model (10x cheaper).
+
+    Each Dense layer makes its kernel initializer (a string gives a fresh
+    instance whose seed comes from the seeded global RNG), draws its kernel, then
+    its zero bias; the lesson's shared ``RandomUniform`` is one instance for all.
+    """
+    k = compat.keras()
+    compat.seed_everything(seed)
+    shared = None
+    weights = []
+    shapes = layer_shapes(exp)
+    for i, shape in enumerate(shapes):
+        kind = exp.output_init if i == len(shapes) - 1 else exp.hidden_init
+        if kind == "random_uniform_shared":
+            shared = shared or k.initializers.RandomUniform(minval=0, maxval=1)
+            init = shared
+        elif kind == "random_uniform_fresh":
+            init = k.initializers.RandomUniform(minval=0, maxval=1)
+        else:
+            init = k.initializers.get(kind)
+        weights.append(np.asarray(init(shape), dtype=np.float32))
+        weights.append(np.zeros(shape[1], dtype=np.float32))
+    return weights
+
+
+def shuffle_schedule(exp: Experiment, seed: int, n: int) -> tuple[np.ndarray, bool]:
+    """(orders, replayed): orders is (epochs or 1, n).  Keras 3 replays one
+    permutation every epoch (see compat.shuffle_orders); we read three epochs,
+    and only if they differ do we read all of them."""
+    probe = compat.shuffle_orders(seed, n, exp.batch_size, epochs=min(3, exp.epochs))
+    if all(np.array_equal(probe[0], p) for p in probe[1:]):
+        return probe[:1], True
+    return compat.shuffle_orders(seed, n, exp.batch_size, epochs=exp.epochs), False
+
+
+class _Program:
+    """The compiled training program for one experiment's architecture."""
+
+    def __init__(self, exp: Experiment, split: data.Split):
+        self.exp = exp
+        self.act = _ACTIVATIONS[exp.activation]
+        self.n_layers = exp.hidden_layers + 1
+        self.train_x = tf.constant(split.train_x)
+        self.train_y = tf.constant(split.train_y)
+        self.test_x = tf.constant(split.test_x)
+        self.test_y = tf.constant(split.test_y)
+        self.n = int(split.train_x.shape[0])
+        self.bs = exp.batch_size
+        self.full_batches = self.n // self.bs
+        self.partial = self.n - self.full_batches * self.bs
+        self.run = tf.function(self._run, jit_compile=False, reduce_retracing=True)
+
+    # -- model ---------------------------------------------------------------
+    def forward(self, params, x):
+        """x: (S, B, F) -> output pre-activation of the last layer (S, B, 1)."""
+        h = x
+        for i in range(self.n_layers):
+            w, b = params[2 * i], params[2 * i + 1]
+            h = tf.einsum("sbi,sio->sbo", h, w) + b[:, None, :]
+            if i < self.n_layers - 1:
+                h = self.act(h)
+        if self.exp.output_activation == "linear":
+            return h
+        return h  # logits; the sigmoid is applied where Keras applies it
+
+    def per_sample_loss(self, out, y):
+        """(S, B) losses as Keras' loss functions compute them (mean over the last axis)."""
+        if self.exp.classification:
+            y = tf.broadcast_to(y, tf.shape(out))
+            return tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels=y, logits=out), axis=-1)
+        return tf.reduce_mean(tf.square(y - out), axis=-1)
+
+    def correct(self, out, y):
+        """(S, B) 1.0 where Keras' binary_accuracy counts a hit: y == (sigmoid(z) > 0.5)."""
+        pred = tf.cast(tf.math.sigmoid(out) > 0.5, tf.float32)
+        return tf.reduce_mean(tf.cast(tf.equal(y, pred), tf.float32), axis=-1)
+
+    def clip(self, g):
+        if self.exp.clipnorm:
+            axes = list(range(1, len(g.shape)))  # every axis but the seed axis
+            return tf.clip_by_norm(g, self.exp.clipnorm, axes=axes)
+        if self.exp.clipvalue:
+            v = self.exp.clipvalue
+            return tf.clip_by_value(g, -v, v)
+        return g
+
+    def grads(self, params, idx):
+        """Per-seed mean-batch loss, hits, and gradients for index batch idx (S, B)."""
+        xb = tf.gather(self.train_x, idx)  # (S, B, F)
+        yb = tf.gather(self.train_y, idx)  # (S, B, 1)
+        with tf.GradientTape() as tape:
+            tape.watch(params)
+            out = self.forward(params, xb)
+            batch_loss = tf.reduce_mean(self.per_sample_loss(out, yb), axis=1)  # (S,)
+            # Seeds are independent, so d(sum)/dw_s = d(loss_s)/dw_s.
+            total = tf.reduce_sum(batch_loss)
+        grads = tape.gradient(total, params)
+        hits = tf.reduce_sum(self.correct(out, yb), axis=1) if self.exp.classification else tf.zeros_like(batch_loss)
+        return batch_loss, hits, grads
+
+    def step(self, params, moms, idx):
+        batch_loss, hits, grads = self.grads(params, idx)
+        gmax = tf.reduce_max(tf.stack([tf.reduce_max(tf.abs(g), axis=list(range(1, len(g.shape)))) for g in grads]), axis=0)
+        lr = tf.constant(self.exp.learning_rate, tf.float32)
+        mu = tf.constant(self.exp.momentum, tf.float32)
+        new_params, new_moms = [], []
+        for w, m, g in zip(params, moms, grads):
+            m = m * mu - self.clip(g) * lr
+            new_moms.append(m)
+            new_params.append(w + m)
+        return new_params, new_moms, batch_loss, hits, gmax
+
+    def evaluate(self, params, x, y):
+        out = self.forward(params, tf.broadcast_to(x[None], [tf.shape(params[0])[0], *x.shape]))
+        loss = tf.reduce_mean(self.per_sample_loss(out, y[None]), axis=1)
+        acc = tf.reduce_mean(self.correct(out, y[None]), axis=1) if self.exp.classification else tf.zeros_like(loss)
+        return loss, acc, out[..., 0]
+
+    # -- the whole training run ----------------------------------------------
+    def _run(self, params, orders, epoch_to_order):
+        """params: list of (S, ...) tensors; orders: (S, P, n) int32;
+        epoch_to_order: (E,) int32 index into P.  Returns per-epoch histories
+        (E, S) and the final parameters."""
+        params = list(params)
+        moms = [tf.zeros_like(p) for p in params]
+        epochs = tf.shape(epoch_to_order)[0]
+        n_seeds = tf.shape(params[0])[0]
+        bs, nfull = self.bs, self.full_batches
+        hist = {k: tf.TensorArray(tf.float32, size=epochs) for k in
+                ("loss", "accuracy", "val_loss", "val_accuracy", "grad_max_abs")}
+
+        def epoch_body(e, params, moms, hist):
+            order = tf.gather(orders, epoch_to_order[e], axis=1)  # (S, n)
+
+            def batch_body(b, params, moms, loss_sum, hit_sum, gmax):
+                idx = order[:, b * bs:(b + 1) * bs]
+                params, moms, bl, hits, gm = self.step(params, moms, idx)
+                return b + 1, params, moms, loss_sum + bl * bs, hit_sum + hits, tf.maximum(gmax, gm)
+
+            zeros = tf.zeros([n_seeds], tf.float32)
+            _, params, moms, loss_sum, hit_sum, gmax = tf.while_loop(
+                lambda b, *_: b < nfull, batch_body, (0, params, moms, zeros, zeros, zeros))
+            if self.partial:
+                idx = order[:, nfull * bs:]
+                params, moms, bl, hits, gm = self.step(params, moms, idx)
+                loss_sum, hit_sum, gmax = loss_sum + bl * self.partial, hit_sum + hits, tf.maximum(gmax, gm)
+            val_loss, val_acc, _ = self.evaluate(params, self.test_x, self.test_y)
+            hist = dict(hist)
+            hist["loss"] = hist["loss"].write(e, loss_sum / self.n)
+            hist["accuracy"] = hist["accuracy"].write(e, hit_sum / self.n)
+            hist["val_loss"] = hist["val_loss"].write(e, val_loss)
+            hist["val_accuracy"] = hist["val_accuracy"].write(e, val_acc)
+            hist["grad_max_abs"] = hist["grad_max_abs"].write(e, gmax)
+            return e + 1, params, moms, hist
+
+        _, params, moms, hist = tf.while_loop(lambda e, *_: e < epochs, epoch_body, (0, params, moms, hist))
+        return {k: v.stack() for k, v in hist.items()}, params
+
+    def initial_grad_max_abs(self, params, first_idx):
+        _, _, grads = self.grads(params, first_idx)
+        return tf.reduce_max(tf.stack([tf.reduce_max(tf.abs(g), axis=list(range(1, len(g.shape)))) for g in grads]), axis=0)
+
+
+_PROGRAMS: dict[tuple, _Program] = {}
+
+
+def _program(exp: Experiment, split: data.Split) -> _Program:
+    # One traced program per architecture and optimizer; epochs are a tensor
+    # input, so the 20-epoch equivalence run reuses the 500-epoch trace.
+    key = (exp.with_epochs(1).fingerprint,)
+    if key not in _PROGRAMS:
+        _PROGRAMS[key] = _Program(exp, split)
+    return _PROGRAMS[key]
+
+
+def train(exp: Experiment, seeds: list[int]) -> list[RunRecord]:
+    start = time.perf_counter()
+    split = common.split_for(exp)
+    n = len(split.train_x)
+    weights = [initial_weights(exp, s) for s in seeds]
+    stacked = [tf.constant(np.stack([w[i] for w in weights])) for i in range(len(weights[0]))]
+    schedules = [shuffle_schedule(exp, s, n) for s in seeds]
+    replayed = all(r for _, r in schedules)
+    orders = np.stack([o if replayed else np.broadcast_to(o, (exp.epochs, n)) for o, _ in schedules])
+    epoch_to_order = np.zeros(exp.epochs, np.int32) if replayed else np.arange(exp.epochs, dtype=np.int32)
+    prog = _program(exp, split)
+    grad0 = prog.initial_grad_max_abs(stacked, tf.constant(orders[:, 0, : exp.batch_size], tf.int32)).numpy()
+    setup = time.perf_counter() - start
+    hist, params = prog.run(stacked, tf.constant(orders, tf.int32), tf.constant(epoch_to_order))
+    hist = {k: v.numpy().T for k, v in hist.items()}  # (S, E)
+    train_loss, train_acc, _ = prog.evaluate(params, prog.train_x, prog.train_y)
+    test_loss, test_acc, test_out = prog.evaluate(params, prog.test_x, prog.test_y)
+    train_eval, test_eval = {"loss": train_loss.numpy()}, {"loss": test_loss.numpy()}
+    keys = ["loss", "val_loss"]
+    if exp.classification:
+        train_eval["accuracy"], test_eval["accuracy"] = train_acc.numpy(), test_acc.numpy()
+        keys += ["accuracy", "val_accuracy"]
+    metrics = common.final_metrics(exp, split, train_eval, test_eval, test_out.numpy())
+    wall = time.perf_counter() - start
+    device = environment.device_name()
+    out = []
+    for i, seed in enumerate(seeds):
+        history = {k: hist[k][i].tolist() for k in keys}
+        m = metrics[i]
+        m["first_nonfinite_epoch"] = first_nonfinite_epoch(history["loss"])
+        m["init_grad_max_abs"] = float(grad0[i])
+        out.append(RunRecord(
+            experiment=exp.name, fingerprint=exp.fingerprint, seed=int(seed), engine="batched",
+            epochs=exp.epochs, history=history, metrics=m,
+            wall_seconds=wall / len(seeds), device=device,
+            extra={"grad_max_abs": hist["grad_max_abs"][i].tolist(), "batch_seeds": len(seeds),
+                   "batch_wall_seconds": wall, "setup_seconds": setup, "shuffle_replayed_each_epoch": replayed},
+        ))
+    return out

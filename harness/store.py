@@ -1,0 +1,129 @@
+"""The run store: each (experiment fingerprint, seed, engine, environment) is
+trained once and kept on disk as JSON, reused by every claim and later runs.
+
+* Concurrency: workers that need the same experiment take one file lock per
+  (environment, engine, experiment); the first computes, the others then read.
+* Atomicity: an entry is written to a temporary file in the same directory,
+  fsync'ed, then renamed over its final name, so a killed run leaves either
+  the old entry or none, never a torn one.
+* Verification: an entry carries its own key and a SHA-256 of its record; one
+  that fails to parse or verify is recomputed with a warning, never used.
+* ``fresh``: entries written before this session are ignored (recomputed);
+  entries written by this session (another xdist worker) are still shared.
+* No pickle: only JSON (see :mod:`harness.records`).
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import warnings
+from pathlib import Path
+from typing import Callable, Iterable
+
+from filelock import FileLock
+
+from . import records
+from .records import RunRecord
+
+
+class StoreWarning(UserWarning):
+    """An entry on disk was unreadable or did not verify and will be recomputed."""
+
+
+def _digest(payload) -> str:
+    return hashlib.sha256(records.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so that readers see the old file or the new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class RunStore:
+    def __init__(self, root: str | os.PathLike, environment: str, session: str = "", fresh: bool = False):
+        self.root = Path(root)
+        self.environment = environment
+        self.session = session
+        self.fresh = fresh
+
+    # -- layout ---------------------------------------------------------------
+    def _dir(self, engine: str, fingerprint: str) -> Path:
+        return self.root / self.environment / engine / fingerprint
+
+    def entry_path(self, engine: str, fingerprint: str, seed: int) -> Path:
+        return self._dir(engine, fingerprint) / f"seed-{seed}.json"
+
+    def _key(self, engine: str, fingerprint: str, seed: int) -> dict:
+        return {"environment": self.environment, "engine": engine, "fingerprint": fingerprint, "seed": seed}
+
+    # -- entries --------------------------------------------------------------
+    def read(self, engine: str, fingerprint: str, seed: int) -> RunRecord | None:
+        """A verified record, or None (missing, stale under ``fresh``, or corrupt)."""
+        path = self.entry_path(engine, fingerprint, seed)
+        if not path.exists():
+            return None
+        try:
+            entry = records.loads(path.read_text(encoding="utf-8"))
+            ok = (
+                entry.get("key") == self._key(engine, fingerprint, seed)
+                and entry.get("sha256") == _digest(entry["record"])
+            )
+            record = RunRecord.from_dict(entry["record"]) if ok else None
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            ok, record = False, None
+            reason = f"{type(exc).__name__}: {exc}"
+        else:
+            reason = "key or checksum mismatch"
+        if not ok:
+            warnings.warn(f"run store entry {path} is unreadable ({reason}); recomputing it", StoreWarning, stacklevel=2)
+            return None
+        if self.fresh and entry.get("session") != self.session:
+            return None
+        return record
+
+    def write(self, record: RunRecord) -> None:
+        payload = record.to_dict()
+        entry = {
+            "key": self._key(record.engine, record.fingerprint, record.seed),
+            "session": self.session,
+            "sha256": _digest(payload),
+            "record": payload,
+        }
+        atomic_write_text(self.entry_path(record.engine, record.fingerprint, record.seed), records.dumps(entry))
+
+    def get_or_compute(
+        self,
+        engine: str,
+        fingerprint: str,
+        seeds: Iterable[int],
+        compute: Callable[[list[int]], list[RunRecord]],
+    ) -> list[RunRecord]:
+        """Records for ``seeds`` in order, computing (once, under a lock) the missing ones."""
+        seeds = [int(s) for s in seeds]
+        directory = self._dir(engine, fingerprint)
+        directory.mkdir(parents=True, exist_ok=True)
+        with FileLock(str(directory) + ".lock"):
+            found = {s: self.read(engine, fingerprint, s) for s in seeds}
+            missing = [s for s, r in found.items() if r is None]
+            if missing:
+                for record in compute(missing):
+                    if record.fingerprint != fingerprint or record.engine != engine:
+                        raise RuntimeError(f"engine returned a record for {record.engine}/{record.fingerprint}, "
+                                           f"expected {engine}/{fingerprint}")
+                    self.write(record)
+                    found[record.seed] = record
+            lost = [s for s in seeds if found[s] is None]
+            if lost:
+                raise RuntimeError(f"engine {engine} returned no record for seeds {lost}")
+        return [found[s] for s in seeds]
