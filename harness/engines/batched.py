@@ -103,6 +103,7 @@ class _Program:
         self.bs = exp.batch_size
         self.full_batches = self.n // self.bs
         self.partial = self.n - self.full_batches * self.bs
+        # XLA (jit_compile=True) was measured 2-5x slower here on CPU: keep plain graph mode.
         self.run = tf.function(self._run, jit_compile=False, reduce_retracing=True)
 
     # -- model ---------------------------------------------------------------
