@@ -1,0 +1,1 @@
+"""The lesson's claims, one module per lesson section."""

@@ -1,0 +1,35 @@
+"""``python -m harness report|bench``."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m harness", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    rep = sub.add_parser("report", help="re-render the HTML report from results.json, without training")
+    rep.add_argument("results", nargs="?", default="reports/results.json", type=Path)
+    bench = sub.add_parser("bench", help="time the keras and batched engines side by side")
+    bench.add_argument("--seeds", type=int, default=3, help="seeds per configuration for the Keras engine")
+    bench.add_argument("--batched-seeds", type=int, nargs="+", default=[30, 100, 300, 1000])
+    bench.add_argument("--configs", nargs="*", default=None, help="experiment names (default: all)")
+    bench.add_argument("--out", type=Path, default=Path("reports/bench.json"))
+    args = parser.parse_args(argv)
+    if args.command == "report":
+        from .report import render_from_json
+
+        try:
+            index = render_from_json(args.results)
+        except (OSError, ValueError) as exc:
+            parser.error(str(exc))
+        print(index)
+        return 0
+    from .bench import run_bench
+
+    return run_bench(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

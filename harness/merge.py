@@ -1,0 +1,60 @@
+"""Merge what the session's workers wrote into one results dict."""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from . import records, stats
+
+
+def _load(path: Path):
+    return records.loads(path.read_text(encoding="utf-8"))
+
+
+def merge_parts(parts_dir: Path, config, wall_seconds: float, schema: str, version: str) -> dict:
+    from . import environment
+
+    claims = sorted((_load(p) for p in parts_dir.glob("claim-*.json")), key=lambda c: (c["section"], c["id"]))
+    ps = [c["p_value"] for c in claims]
+    finite = [p if isinstance(p, float) and math.isfinite(p) else 1.0 for p in ps]
+    for c, p in zip(claims, stats.holm(finite) if finite else []):
+        c["p_holm_suite"] = p
+    runs, experiments = [], {}
+    for p in sorted(parts_dir.glob("runs-*.json")):
+        part = _load(p)
+        runs.extend(part["runs"])
+        experiments[part["experiment"]] = part["info"]
+    equivalence = [_load(p) for p in sorted(parts_dir.glob("eq-trajectory-*.json"))]
+    for p in sorted(parts_dir.glob("eq-distribution-*.json")):
+        equivalence.extend(_load(p))
+    env = environment.describe()
+    env.update({
+        "engine": config.getoption("engine"), "seeds": config.getoption("seeds"),
+        "equivalence_seeds": config.getoption("equivalence_seeds"), "fresh": config.getoption("fresh"),
+        "wall_seconds": wall_seconds, "workers": getattr(config.option, "numprocesses", None) or 1,
+        "devices": getattr(config, "_lc_devices", None), "suite_version": version,
+    })
+    return {
+        "schema": schema, "suite_version": version, "environment": env, "claims": claims,
+        "runs": runs, "experiments": experiments, "equivalence": equivalence,
+        "notes": _notes(claims, runs),
+    }
+
+
+def _notes(claims: list[dict], runs: list[dict]) -> list[str]:
+    notes = []
+    replay = {r["extra"].get("shuffle_replayed_each_epoch") for r in runs if "shuffle_replayed_each_epoch" in r.get("extra", {})}
+    if replay == {True}:
+        notes.append("Batch order: with keras.utils.set_random_seed(seed), this Keras' fit(shuffle=True) replays "
+                     "ONE permutation in every epoch (its tf.data shuffle has a fixed op seed and a new iterator "
+                     "per epoch). The batched engine reproduces that, as it is what the lesson's code does here.")
+    elif replay == {False}:
+        notes.append("Batch order: this Keras draws a new permutation every epoch; the batched engine uses them.")
+    by_id = {c["id"]: c for c in claims}
+    lit, fresh = by_id.get("deep_tanh_does_not_learn-literal"), by_id.get("deep_tanh_does_not_learn-fresh_init")
+    if lit and fresh:
+        same = lit["verdict"] == fresh["verdict"]
+        notes.append(f"Initializer trap: deep tanh is {lit['verdict']} with the lesson's shared RandomUniform "
+                     f"(identical hidden layers) and {fresh['verdict']} with a fresh initializer per layer: the "
+                     f"verdict {'does not depend' if same else 'DEPENDS'} on it.")
+    return notes

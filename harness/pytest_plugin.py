@@ -1,0 +1,221 @@
+"""The suite's pytest plugin: options, the run provider, and the report.
+
+Registered from the root ``conftest.py``.  Options and markers live here and
+nowhere else.  Under xdist each worker decides its claims and writes one part
+file per claim, per experiment and per equivalence check into
+``<report-dir>/.parts``; the controller merges them into ``results.json`` and
+the HTML report at the end of the session.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from . import RESULTS_SCHEMA, __version__, claims as claimlib, devices, records
+from .store import RunStore, atomic_write_text
+
+PARTS = ".parts"
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def pytest_addoption(parser):
+    g = parser.getgroup("lesson-claims")
+    g.addoption("--seeds", type=_positive_int, default=30, metavar="N",
+                help="seeds per experiment (seeds 0..N-1; default 30, the lesson's n_repeats)")
+    g.addoption("--report-dir", default="reports", metavar="DIR",
+                help="where index.html, results.json and the figures go (default: reports)")
+    g.addoption("--fresh", action="store_true", help="ignore the run store: retrain everything this run needs")
+    g.addoption("--engine", choices=("batched", "keras"), default="batched",
+                help="batched: all seeds as one TF program, checked against keras in every run (default); "
+                     "keras: the lesson's literal Sequential + fit, one model per seed")
+    g.addoption("--store-dir", default=".store", metavar="DIR", help="the run store (default: .store)")
+    g.addoption("--equivalence-seeds", type=_positive_int, default=10, metavar="N",
+                help="seeds trained by both engines for the distribution-level equivalence check (default 10)")
+
+
+def _check_report_dir(path: Path) -> None:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / f".write-test-{os.getpid()}"
+        probe.write_text("ok")
+        probe.unlink()
+    except OSError as exc:
+        raise pytest.UsageError(f"--report-dir {path}: not writable ({exc.strerror or exc})") from None
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "claim: a lesson claim decided over many seeds")
+    worker = getattr(config, "workerinput", None)
+    # Pin this worker's GPU and size TF's thread pools before TensorFlow is imported.
+    config._lc_devices = devices.configure()
+    report_dir = Path(config.getoption("report_dir"))
+    if worker is None:
+        _check_report_dir(report_dir)
+        shutil.rmtree(report_dir / PARTS, ignore_errors=True)
+        config._lc_session = uuid.uuid4().hex
+        config._lc_started = time.time()
+        if config.pluginmanager.hasplugin("xdist"):
+            config.pluginmanager.register(_XdistHooks(), "lesson-claims-xdist")
+    else:
+        config._lc_session = worker["lc_session"]
+
+
+class _XdistHooks:
+    def pytest_configure_node(self, node):
+        node.workerinput["lc_session"] = node.config._lc_session
+
+
+def pytest_xdist_auto_num_workers(config):
+    return devices.xdist_auto_num_workers()
+
+
+class Suite:
+    """Runs for the claims of this session, from the store or trained now."""
+
+    def __init__(self, config):
+        from . import environment
+
+        self.config = config
+        self.seeds = list(range(config.getoption("seeds")))
+        self.engine = config.getoption("engine")
+        self.eq_seeds = list(range(min(config.getoption("equivalence_seeds"), len(self.seeds))))
+        self.report_dir = Path(config.getoption("report_dir"))
+        self.environment = environment.describe()
+        self.store = RunStore(config.getoption("store_dir"), self.environment["fingerprint"],
+                              session=config._lc_session, fresh=config.getoption("fresh"))
+        self._checked: set[str] = set()
+
+    def part(self, name: str, payload) -> None:
+        atomic_write_text(self.report_dir / PARTS / f"{name}.json", records.dumps(payload))
+
+    def train(self, engine: str, exp, seeds):
+        from .engines import train
+
+        return self.store.get_or_compute(engine, exp.fingerprint, seeds, lambda missing: train(engine, exp, missing))
+
+    def runs(self, name: str):
+        from . import experiments
+        from .equivalence import EquivalenceError
+
+        exp = experiments.get(name)
+        if self.engine == "batched" and name not in self._checked:
+            result = self.trajectory_check(exp)
+            if not result["passed"]:
+                raise EquivalenceError(f"batched engine does not reproduce keras for {name}: {result['detail']}")
+            self._checked.add(name)
+        start = time.perf_counter()
+        runs = self.train(self.engine, exp, self.seeds)
+        self.part(f"runs-{name}", {
+            "experiment": name, "engine": self.engine, "runs": [r.to_dict() for r in runs],
+            "info": {"section": exp.section, "description": exp.description, "fingerprint": exp.fingerprint,
+                     "engine": self.engine, "seeds": len(runs),
+                     "wall_seconds": sum(r.wall_seconds for r in runs),
+                     "lookup_seconds": time.perf_counter() - start,
+                     "device": runs[0].device},
+        })
+        return runs
+
+    def trajectory_check(self, exp) -> dict:
+        from . import equivalence
+
+        short = exp.with_epochs(equivalence.TRAJECTORY_EPOCHS)
+        seeds = [s for s in equivalence.TRAJECTORY_SEEDS]
+        result = equivalence.trajectory(exp.name, self.train("keras", short, seeds), self.train("batched", short, seeds))
+        self.part(f"eq-trajectory-{exp.name}", result)
+        return result
+
+    def decide(self, claim):
+        from . import equivalence
+
+        evidence = claimlib.Evidence({e: self.runs(e) for e in claim.experiments})
+        decision = claim.decide(evidence)
+        checks = []
+        if self.engine == "batched":
+            from . import experiments
+
+            k = len(self.eq_seeds)
+            keras_ev = claimlib.Evidence({e: self.train("keras", experiments.get(e), self.eq_seeds)
+                                          for e in claim.experiments})
+            batched_ev = claimlib.Evidence({e: evidence.runs[e][:k] for e in claim.experiments})
+            kd, bd = claim.decide(keras_ev), claim.decide(batched_ev)
+            for e in claim.experiments:
+                checks.append(equivalence.distribution(
+                    claim.id, e, claim.metric, keras_ev.values(e, claim.metric_fn),
+                    batched_ev.values(e, claim.metric_fn), kd.metric_values.get(e), bd.metric_values.get(e)))
+            self.part(f"eq-distribution-{claim.id}", checks)
+        self.part(f"claim-{claim.id}", _claim_dict(claim, decision, len(self.seeds)))
+        failed = [c for c in checks if not c["passed"]]
+        if failed:
+            raise equivalence.EquivalenceError(
+                f"{claim.id}: batched and keras engines differ: " + "; ".join(f"{c['experiment']}: {c['detail']}"
+                                                                             for c in failed))
+        claimlib.assert_supported(claim, decision)
+
+
+def _claim_dict(claim, d, seeds: int) -> dict:
+    return {
+        "id": claim.id, "section": claim.section, "quote": claim.quote, "interpretation": claim.interpretation,
+        "rule": claim.rule, "verdict": d.verdict.value, "expected_verdict": claim.expected_verdict.value,
+        "known": claim.known[1] if claim.known else None,
+        "test": d.test, "statistic": d.statistic, "p_value": d.p_value, "alpha": claimlib.ALPHA,
+        "effect": {"name": d.effect_name, "value": d.effect, "ci_low": d.ci_low, "ci_high": d.ci_high},
+        "seeds": seeds, "experiments": list(claim.experiments), "metric": claim.metric,
+        "metric_values": d.metric_values, "detail": d.detail, "seeds_needed": d.seeds_needed,
+    }
+
+
+@pytest.fixture(scope="session")
+def suite(request):
+    return Suite(request.config)
+
+
+@pytest.fixture
+def decide_claim(suite, request):
+    """Decide a claim on this session's runs and assert it is SUPPORTED."""
+    from .equivalence import EquivalenceError
+
+    def run(claim):
+        try:
+            suite.decide(claim)
+        except EquivalenceError as exc:
+            # Stop the run: results from a batched engine that does not match keras are never used.
+            request.session.shouldstop = str(exc)
+            raise
+
+    return run
+
+
+def pytest_sessionfinish(session, exitstatus):
+    config = session.config
+    if hasattr(config, "workerinput"):
+        return
+    parts_dir = Path(config.getoption("report_dir")) / PARTS
+    if not parts_dir.is_dir() or not any(parts_dir.glob("claim-*.json")):
+        return
+    from .merge import merge_parts
+    from .report import write_report
+
+    results = merge_parts(parts_dir, config, wall_seconds=time.time() - config._lc_started,
+                          schema=RESULTS_SCHEMA, version=__version__)
+    index = write_report(results, Path(config.getoption("report_dir")))
+    shutil.rmtree(parts_dir, ignore_errors=True)
+    tr = config.pluginmanager.get_plugin("terminalreporter")
+    if tr is not None:
+        tr.write_sep("-", f"evidence report: {index}")
+        for c in results["claims"]:
+            tr.write_line(f"{c['verdict']:<12} {c['id']}  (p={c['p_value']:.3g}, expected {c['expected_verdict']})")
