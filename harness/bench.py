@@ -1,0 +1,54 @@
+"""``python -m harness bench``: Keras engine vs batched engine, side by side in
+one run, on this machine.  Prints a table and writes ``reports/bench.json``.
+
+Per configuration: the Keras engine trains ``--seeds`` seeds one by one (its
+seconds per seed), the batched engine trains the same seeds plus the
+``--batched-seeds`` counts at once; ratio = Keras seconds per seed / batched
+seconds per seed at 30 seeds.  Nothing here touches the run store.
+"""
+from __future__ import annotations
+
+import json
+import time
+
+from . import devices
+
+
+def _time(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def run_bench(args) -> int:
+    devices.configure()
+    from . import environment, experiments
+    from .engines import batched, keras_engine
+    from .store import atomic_write_text
+
+    names = args.configs or list(experiments.EXPERIMENTS)
+    for n in names:
+        experiments.get(n)  # unknown names fail before any training
+    rows = []
+    header = f"{'configuration':<26}{'epochs':>7}{'keras s/seed':>14}" + "".join(
+        f"{'batched ' + str(n):>14}" for n in args.batched_seeds) + f"{'ratio@' + str(args.batched_seeds[0]):>11}"
+    print(header)
+    for name in names:
+        exp = experiments.get(name)
+        keras_s = _time(lambda: keras_engine.train(exp, list(range(args.seeds)))) / args.seeds
+        batched.train(exp, [0])  # trace the program once; tracing is a fixed cost, reported apart
+        times = {n: _time(lambda n=n: batched.train(exp, list(range(n)))) for n in args.batched_seeds}
+        first = args.batched_seeds[0]
+        ratio = keras_s / (times[first] / first)
+        row = {"configuration": name, "epochs": exp.epochs, "seeds": first,
+               "keras_seconds_per_seed": keras_s, "keras_seeds_timed": args.seeds,
+               "batched_seconds": times[first], "ratio": ratio,
+               "batched_seconds_by_seeds": {str(n): t for n, t in times.items()},
+               "scaling_last_over_first": times[args.batched_seeds[-1]] / times[first]}
+        rows.append(row)
+        print(f"{name:<26}{exp.epochs:>7}{keras_s:>14.2f}" + "".join(f"{times[n]:>14.2f}" for n in args.batched_seeds)
+              + f"{ratio:>10.0f}x", flush=True)
+    out = {"environment": environment.describe(), "rows": rows}
+    atomic_write_text(args.out, json.dumps(out, indent=1))
+    print(f"wrote {args.out}")
+    return 0
