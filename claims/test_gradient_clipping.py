@@ -59,6 +59,14 @@ def _no_improvement(clipped: str):
     return decide
 
 
+# Measured on TF 2.21 / Keras 3.15 CPU, 30 seeds (the thresholds above were fixed before this run).
+KNOWN_NO_IMPROVEMENT = {
+    "clipnorm": "improvement -0.033 decades (98% CI -0.213..0.278) straddles the 0.1 margin, non-superiority "
+                "p=0.10; the log10 test MSE varies too much between seeds for 30 seeds",
+    "clipvalue": "improvement 0.000 decades (98% CI -0.251..0.251) straddles the 0.1 margin, non-superiority "
+                 "p=0.17; the log10 test MSE varies too much between seeds for 30 seeds",
+}
+
 CLAIMS = [
     Claim(
         id="unscaled_gradients_hundreds_to_thousands", section="2.3.2.1",
@@ -94,6 +102,7 @@ CLAIMS = [
         experiments=("reg_unscaled_clipvalue",), metric="lowest training loss in epochs 1-5",
         metric_fn=lambda r: c.worst_if_nonfinite(min(r.history["loss"][:5])),
         decide=rate_rule("reg_unscaled_clipvalue", _clipvalue_fast, 0.5, "greater", "reach MSE < 100 by epoch 5"),
+        known=(Verdict.REFUTED, "TF 2.21/Keras 3.15 CPU, 30 seeds: 0/30 seeds reach training MSE < 100 by epoch 5 (exact binomial vs 0.5, p(opposite)=9.3e-10); the loss falls from ~12,000 to a few hundred and then bounces between ~100 and 800"),
     ),
     *[
         Claim(
@@ -106,6 +115,7 @@ CLAIMS = [
                  "0.01; REFUTED if the improvement is significantly larger than the margin.",
             experiments=("reg_target_standard", exp), metric="log10 test MSE", metric_fn=c.log10_heldout_loss,
             decide=_no_improvement(exp),
+            known=(Verdict.INCONCLUSIVE, KNOWN_NO_IMPROVEMENT[kind]),
         )
         for kind, exp in (("clipnorm", "reg_scaled_clipnorm"), ("clipvalue", "reg_scaled_clipvalue"))
     ],

@@ -25,6 +25,15 @@ from . import stats
 RTOL = 1e-4  # relative, per epoch, over 20 epochs
 TRAJECTORY_EPOCHS = 20
 TRAJECTORY_SEEDS = (0, 1, 2)
+# Where the dynamics themselves amplify ulp-level differences, no two correct
+# implementations can agree to 1e-4 for 20 epochs, so the trajectory check
+# stops earlier there and the distribution check carries the weight.
+# Measured on TF 2.21 / Keras 3.15 (CPU), reg_unscaled_clipvalue, seeds 0-2,
+# relative loss difference per epoch: 8e-8, 1e-7, 2e-6, 8e-6 (epochs 1-4), then
+# 2e-5..9e-4 at epoch 5 and 3e-3..6e-2 at epoch 7: ~10x per epoch, the mark of
+# chaotic training (the loss bounces between 100 and 800), not of a semantic
+# difference (which shows from epoch 1, see harness/tests/test_engines.py).
+TRAJECTORY_EPOCHS_BY_EXPERIMENT = {"reg_unscaled_clipvalue": 4}
 AGREE_RTOL = 1e-2  # per-seed agreement of a continuous final metric after full training
 
 

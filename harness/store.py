@@ -53,6 +53,9 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 class RunStore:
     def __init__(self, root: str | os.PathLike, environment: str, session: str = "", fresh: bool = False):
+        if fresh and not session:
+            # fresh means "only what this session wrote": without a session id it would reuse everything
+            raise ValueError("RunStore(fresh=True) needs a non-empty session id")
         self.root = Path(root)
         self.environment = environment
         self.session = session

@@ -362,11 +362,7 @@ def test_fresh_ignores_other_sessions_and_shares_its_own(tmp_path):
     assert plain.read(ENGINE, FP, 0).experiment == "circles_relu-today"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "store.py bug: RunStore(fresh=True) with the default session='' reuses every entry written by a "
-    "default (session='') store in an earlier run, because read() only compares entry['session'] with "
-    "self.session; fresh mode is silently a no-op unless a session id is passed. Fix: reject "
-    "fresh=True without a non-empty session (ValueError), or generate a unique session by default."))
+# Regression test: fresh mode once silently reused entries when no session id was given.
 def test_fresh_without_session_is_not_silently_stale(tmp_path):
     root = tmp_path / "store"
     RunStore(root, ENV).get_or_compute(ENGINE, FP, [0], Computer(tag="-earlier"))
@@ -417,3 +413,9 @@ def test_entry_is_strict_json(store):
     assert entry["record"]["history"]["loss"][1:] == ["NaN", "Infinity"]
     assert entry["record"]["history"]["val_loss"][1] == "-Infinity"
     assert entry["record"]["metrics"]["train_loss"] == "NaN"
+
+
+def test_entry_is_readable_by_others(store):
+    # mkstemp creates 0600 files; an entry in a shared cache must not stay that way
+    store.write(make_record(1))
+    assert store.entry_path(ENGINE, FP, 1).stat().st_mode & 0o044 == 0o044

@@ -1,0 +1,47 @@
+"""Bad options stop with a usage message before any training."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _pytest(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, "-m", "pytest", "claims", "-q", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("value, message", [("0", "expected a positive integer, got 0"),
+                                            ("abc", "expected a positive integer, got 'abc'"),
+                                            ("-3", "expected a positive integer, got -3")])
+def test_bad_seeds_is_a_usage_error(value, message, tmp_path):
+    res = _pytest("--seeds", value, "--store-dir", str(tmp_path / "store"), "--report-dir", str(tmp_path / "r"))
+    assert res.returncode == 4, res.stdout + res.stderr  # pytest's usage-error exit code
+    assert message in res.stderr
+    assert not (tmp_path / "store").exists()  # nothing was trained
+
+
+def test_unwritable_report_dir_is_a_usage_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    res = _pytest("--report-dir", str(blocker / "sub"), "--store-dir", str(tmp_path / "store"))
+    assert res.returncode == 4, res.stdout + res.stderr
+    assert "--report-dir" in res.stderr and "not writable" in res.stderr
+    assert not (tmp_path / "store").exists()
+
+
+def test_bad_engine_is_a_usage_error(tmp_path):
+    res = _pytest("--engine", "jax", "--store-dir", str(tmp_path / "store"))
+    assert res.returncode == 4
+    assert "invalid choice" in res.stderr
+
+
+def test_options_are_documented():
+    res = subprocess.run([sys.executable, "-m", "pytest", "--help"], cwd=ROOT, capture_output=True, text=True,
+                         timeout=120)
+    for opt in ("--seeds", "--report-dir", "--fresh", "--engine", "--store-dir", "--equivalence-seeds"):
+        assert opt in res.stdout
