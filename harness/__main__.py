@@ -1,4 +1,4 @@
-"""``python -m harness report|bench``."""
+"""``python -m harness report|bench|compare``."""
 from __future__ import annotations
 
 import argparse
@@ -16,7 +16,15 @@ def main(argv=None) -> int:
     bench.add_argument("--batched-seeds", type=int, nargs="+", default=[30, 100, 300, 1000])
     bench.add_argument("--configs", nargs="*", default=None, help="experiment names (default: all)")
     bench.add_argument("--out", type=Path, default=Path("reports/bench.json"))
+    comp = sub.add_parser("compare", help="claims x environments: write matrix.html from results/summary files")
+    comp.add_argument("files", nargs="+", type=Path, help="summary files (reports/history/*.json, "
+                      "reports/baselines/*.json) or results.json files, one per environment")
+    comp.add_argument("--out-dir", type=Path, default=Path("reports"))
     args = parser.parse_args(argv)
+    if args.command == "compare":
+        from .compare import run_compare
+
+        return run_compare(args)
     if args.command == "report":
         from .report import render_from_json
 

@@ -27,16 +27,20 @@ def merge_parts(parts_dir: Path, config, wall_seconds: float, schema: str, versi
     equivalence = [_load(p) for p in sorted(parts_dir.glob("eq-trajectory-*.json"))]
     for p in sorted(parts_dir.glob("eq-distribution-*.json")):
         equivalence.extend(_load(p))
+    drift = []
+    for p in sorted(parts_dir.glob("drift-*.json")):
+        drift.extend(_load(p))
     env = environment.describe()
     env.update({
         "engine": config.getoption("engine"), "seeds": config.getoption("seeds"),
         "equivalence_seeds": config.getoption("equivalence_seeds"), "fresh": config.getoption("fresh"),
+        "baseline": config.getoption("baseline"),
         "wall_seconds": wall_seconds, "workers": getattr(config.option, "numprocesses", None) or 1,
         "devices": getattr(config, "_lc_devices", None), "suite_version": version,
     })
     return {
         "schema": schema, "suite_version": version, "environment": env, "claims": claims,
-        "runs": runs, "experiments": experiments, "equivalence": equivalence,
+        "runs": runs, "experiments": experiments, "equivalence": equivalence, "drift": drift,
         "notes": _notes(claims, runs),
     }
 

@@ -46,6 +46,13 @@ def pytest_addoption(parser):
     g.addoption("--store-dir", default=".store", metavar="DIR", help="the run store (default: .store)")
     g.addoption("--equivalence-seeds", type=_positive_int, default=10, metavar="N",
                 help="seeds trained by both engines for the distribution-level equivalence check (default 10)")
+    g.addoption("--baseline", default=None, metavar="FILE",
+                help="a summary or results.json of an earlier run (reports/baselines/*.json): each claim's "
+                     "deciding metric is compared with it and a drift beyond tolerance, or a changed verdict, "
+                     "fails the claim")
+    g.addoption("--history-dir", default=None, metavar="DIR",
+                help="where each run saves its summary as <environment fingerprint>.json (default: "
+                     "<report-dir>/history), the input of `python -m harness compare`")
 
 
 def _check_report_dir(path: Path) -> None:
@@ -66,12 +73,25 @@ def pytest_configure(config):
     report_dir = Path(config.getoption("report_dir"))
     if worker is None:
         _check_report_dir(report_dir)
+        _check_report_dir(_history_dir(config))
         config._lc_session = uuid.uuid4().hex
         config._lc_started = time.time()
         if config.pluginmanager.hasplugin("xdist"):
             config.pluginmanager.register(_XdistHooks(), "lesson-claims-xdist")
     else:
         config._lc_session = worker["lc_session"]
+    config._lc_baseline = None
+    if config.getoption("baseline"):
+        from . import baseline
+
+        try:  # a bad baseline stops the run here, before any training
+            config._lc_baseline = baseline.load(Path(config.getoption("baseline")))
+        except baseline.SummaryError as exc:
+            raise pytest.UsageError(f"--baseline: {exc}") from None
+
+
+def _history_dir(config) -> Path:
+    return Path(config.getoption("history_dir") or Path(config.getoption("report_dir")) / "history")
 
 
 def _parts_dir(config) -> Path:
@@ -167,16 +187,40 @@ class Suite:
                     claim.id, e, claim.metric, keras_ev.values(e, claim.metric_fn),
                     batched_ev.values(e, claim.metric_fn), kd.get(e), bd.get(e)))
             self.part(f"eq-distribution-{claim.id}", checks)
-        self.part(f"claim-{claim.id}", _claim_dict(claim, decision, len(self.seeds)))
+        samples = {e: evidence.values(e, claim.metric_fn).tolist() for e in claim.experiments}
+        self.part(f"claim-{claim.id}", _claim_dict(claim, decision, len(self.seeds), samples))
         failed = [c for c in checks if not c["passed"]]
         if failed:
             raise equivalence.EquivalenceError(
                 f"{claim.id}: batched and keras engines differ: " + "; ".join(f"{c['experiment']}: {c['detail']}"
                                                                              for c in failed))
+        self.check_drift(claim, decision, samples)
         claimlib.assert_supported(claim, decision)
 
+    def check_drift(self, claim, decision, samples) -> None:
+        """Against --baseline: a changed verdict or a metric moved beyond tolerance fails the claim."""
+        from . import drift
 
-def _claim_dict(claim, d, seeds: int) -> dict:
+        base = self.config._lc_baseline
+        if base is None:
+            return
+        entry = next((c for c in base["claims"] if c["id"] == claim.id), None)
+        if entry is None:
+            self.part(f"drift-{claim.id}", [{"claim": claim.id, "drifted": False, "experiment": None,
+                                             "message": f"{claim.id}: not in baseline {base['path']}"}])
+            return
+        results = [drift.check(claim.id, e, claim.metric, entry["metric_samples"][e], samples[e],
+                               entry["verdict"], decision.verdict.value).to_dict()
+                   for e in claim.experiments if e in entry["metric_samples"]]
+        for r in results:
+            r["baseline"] = base["path"]
+        self.part(f"drift-{claim.id}", results)
+        moved = [r["message"] for r in results if r["drifted"]]
+        if moved:
+            raise drift.DriftError(f"regression against baseline {base['path']}: " + " | ".join(moved))
+
+
+def _claim_dict(claim, d, seeds: int, samples: dict) -> dict:
     return {
         "id": claim.id, "section": claim.section, "quote": claim.quote, "interpretation": claim.interpretation,
         "rule": claim.rule, "verdict": d.verdict.value, "expected_verdict": claim.expected_verdict.value,
@@ -184,7 +228,8 @@ def _claim_dict(claim, d, seeds: int) -> dict:
         "test": d.test, "statistic": d.statistic, "p_value": d.p_value, "alpha": claimlib.ALPHA,
         "effect": {"name": d.effect_name, "value": d.effect, "ci_low": d.ci_low, "ci_high": d.ci_high},
         "seeds": seeds, "experiments": list(claim.experiments), "metric": claim.metric,
-        "metric_values": d.metric_values, "detail": d.detail, "seeds_needed": d.seeds_needed,
+        "metric_values": d.metric_values, "metric_samples": samples, "detail": d.detail,
+        "seeds_needed": d.seeds_needed,
     }
 
 
@@ -222,6 +267,9 @@ def pytest_sessionfinish(session, exitstatus):
     results = merge_parts(parts_dir, config, wall_seconds=time.time() - config._lc_started,
                           schema=RESULTS_SCHEMA, version=__version__)
     index = write_report(results, Path(config.getoption("report_dir")))
+    from .baseline import write_summary
+
+    summary = write_summary(results, _history_dir(config))
     shutil.rmtree(parts_dir, ignore_errors=True)
     try:
         parts_dir.parent.rmdir()  # only if no other session is writing parts
@@ -229,6 +277,6 @@ def pytest_sessionfinish(session, exitstatus):
         pass
     tr = config.pluginmanager.get_plugin("terminalreporter")
     if tr is not None:
-        tr.write_sep("-", f"evidence report: {index}")
+        tr.write_sep("-", f"evidence report: {index}; summary: {summary}")
         for c in results["claims"]:
             tr.write_line(f"{c['verdict']:<12} {c['id']}  (p={c['p_value']:.3g}, expected {c['expected_verdict']})")

@@ -421,6 +421,19 @@ class _Renderer:
         parts.append(_table(fixed + extra, rows))
         return "\n".join(parts)
 
+    def drift(self) -> str:
+        rows_in = [d for d in self.results.get("drift") or [] if isinstance(d, Mapping)]
+        if not rows_in:
+            return ""  # no --baseline in this run
+        parts = ['<h2 id="drift">Regression check against the baseline</h2>',
+                 "<p>Per claim and experiment: the deciding metric now against the baseline's (two-sided "
+                 "Mann-Whitney). It fails on a changed verdict, or on p &lt; 0.01 with P(now &gt; baseline) "
+                 "outside [0.29, 0.71].</p>"]
+        rows = [[_esc(d.get("claim", "—")), _esc(d.get("experiment") or "—"),
+                 _pass_badge(not d.get("drifted")), _esc(d.get("message", ""))] for d in rows_in]
+        parts.append(_table(["claim", "experiment", "check", "detail"], rows))
+        return "\n".join(parts)
+
     def environment(self) -> str:
         env = self.results.get("environment") or {}
         parts = ['<h2 id="environment">Environment</h2>']
@@ -481,7 +494,7 @@ class _Renderer:
             "<h2 id=\"claims\">Claims</h2>",
         ]
         body += [self.claim_section(anchor, c) for anchor, c in claims]
-        body += [self.lesson_figures(claims), self.equivalence(), self.environment(),
+        body += [self.lesson_figures(claims), self.equivalence(), self.drift(), self.environment(),
                  self.wall_time(), self.notes()]
         return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
                 "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"

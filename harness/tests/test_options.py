@@ -40,8 +40,20 @@ def test_bad_engine_is_a_usage_error(tmp_path):
     assert "invalid choice" in res.stderr
 
 
+@pytest.mark.parametrize("content, message", [('{"schema": "lesson-claims/summary/1", "cla', "not valid JSON"),
+                                              ('{"schema": "someone-else/1"}', "schema 'someone-else/1'")])
+def test_bad_baseline_is_a_usage_error(tmp_path, content, message):
+    bad = tmp_path / "baseline.json"
+    bad.write_text(content)
+    res = _pytest(f"--baseline={bad}", "--store-dir", str(tmp_path / "store"), "--report-dir", str(tmp_path / "r"))
+    assert res.returncode == 4, res.stdout + res.stderr
+    assert f"--baseline: {bad}: " in res.stderr and message in res.stderr
+    assert not (tmp_path / "store").exists()
+
+
 def test_options_are_documented():
     res = subprocess.run([sys.executable, "-m", "pytest", "--help"], cwd=ROOT, capture_output=True, text=True,
                          timeout=120)
-    for opt in ("--seeds", "--report-dir", "--fresh", "--engine", "--store-dir", "--equivalence-seeds"):
+    for opt in ("--seeds", "--report-dir", "--fresh", "--engine", "--store-dir", "--equivalence-seeds",
+                "--baseline", "--history-dir"):
         assert opt in res.stdout
