@@ -51,6 +51,9 @@ class Decision:
     detail: str
     seeds_needed: int | None = None
     metric_values: dict[str, list[float]] = field(default_factory=dict)
+    # Rules that count a yes/no per seed (rate rules) give it here: the per-seed
+    # outcomes the engine-equivalence check compares seed by seed.
+    outcomes: dict[str, list[bool]] | None = None
 
 
 @dataclass(frozen=True)
@@ -134,7 +137,7 @@ def rate_rule(exp: str, outcome: Callable[[RunRecord], bool], p0: float, claimed
             verdict, "exact binomial", float(k), p, f"rate of {what}", k / n, pro.ci_low, pro.ci_high,
             f"{k}/{n} seeds {what}; claimed rate {'>' if claimed == 'greater' else '<'} {p0}; "
             f"p(claimed)={pro.p_value:.3g}, p(opposite)={con.p_value:.3g}",
-            need, {exp: [float(h) for h in hits]},
+            need, {exp: [float(h) for h in hits]}, {exp: hits},
         )
 
     return decide

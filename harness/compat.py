@@ -34,7 +34,13 @@ def keras():
 
 def keras_version() -> str:
     k = keras()
-    return getattr(k, "__version__", None) or getattr(k, "version", lambda: "?")()
+    version = getattr(k, "__version__", None) or getattr(k, "version", lambda: None)()
+    if version:
+        return version
+    # TF <= 2.15's tf.keras (a lazy loader) has no __version__: ask the distribution behind it.
+    from importlib import metadata
+
+    return metadata.version("tf-keras" if k.__name__.startswith("tf_keras") else "keras")
 
 
 def keras_major() -> int:

@@ -6,10 +6,18 @@ that over 500 epochs, so equivalence is checked at two levels:
 1. trajectory: a few seeds trained by both engines for 20 epochs; every
    per-epoch loss and val_loss agrees within ``RTOL`` relative and NaN/inf
    appear in the same epochs;
-2. distribution: over ``equivalence_seeds`` seeds (>= 10 by default), a
+2. distribution: over ``equivalence_seeds`` seeds (10 by default), a
    claim's deciding metric from both engines shows no difference by a
-   two-sided Mann-Whitney U at alpha, and the per-seed values agree on most
-   (more than half) of the seeds.
+   two-sided Mann-Whitney U at alpha, and, where the claim's rule counts a
+   per-seed yes/no outcome (learned, NaN, converged...), those outcomes agree
+   on more than half of the seeds.
+
+Why outcomes and not the metric's values: the trajectories agree to ~1e-7 for
+20 epochs, but on the chaotic configurations 500 epochs amplify ulps into a
+different run (measured, TF 2.21 / Keras 3.15 CPU: circles_relu5 seed 0 ends
+at test accuracy 0.804 with Keras and 0.824 batched, both "learned"), so
+per-seed agreement of a continuous final metric is not a property two correct
+implementations have; the qualitative per-seed outcome is.
 
 A failed check raises :class:`EquivalenceError`; batched results are then
 never used.
@@ -34,7 +42,6 @@ TRAJECTORY_SEEDS = (0, 1, 2)
 # chaotic training (the loss bounces between 100 and 800), not of a semantic
 # difference (which shows from epoch 1, see harness/tests/test_engines.py).
 TRAJECTORY_EPOCHS_BY_EXPERIMENT = {"reg_unscaled_clipvalue": 4}
-AGREE_RTOL = 1e-2  # per-seed agreement of a continuous final metric after full training
 
 
 class EquivalenceError(RuntimeError):
@@ -70,17 +77,10 @@ def trajectory(experiment: str, keras_runs, batched_runs) -> dict:
     }
 
 
-def _agree(a: float, b: float) -> bool:
-    if not (math.isfinite(a) and math.isfinite(b)):
-        return (math.isnan(a) and math.isnan(b)) or a == b
-    return abs(a - b) <= AGREE_RTOL * max(abs(a), abs(b), 1e-12)
-
-
 def distribution(claim_id: str, experiment: str, metric: str, keras_values, batched_values,
                  keras_outcomes=None, batched_outcomes=None) -> dict:
     """``*_values``: the claim's metric per seed; ``*_outcomes``: the per-seed
-    values the claim's rule decides on (0/1 for rate rules), compared seed by
-    seed for agreement (the metric itself when not given)."""
+    yes/no outcomes the claim's rule counts (None when it counts none)."""
     a = np.where(np.isnan(keras_values), np.inf, keras_values)  # NaN ranks as worst, never dropped
     b = np.where(np.isnan(batched_values), np.inf, batched_values)
     if np.unique(np.concatenate([a, b])).size == 1:
@@ -88,16 +88,17 @@ def distribution(claim_id: str, experiment: str, metric: str, keras_values, batc
     else:
         res = stats.mann_whitney(a, b, "two-sided")
         p, stat = res.p_value, res.statistic
-    ko = keras_values if keras_outcomes is None else keras_outcomes
-    bo = batched_values if batched_outcomes is None else batched_outcomes
-    agree = sum(_agree(float(x), float(y)) for x, y in zip(ko, bo))
     n = len(keras_values)
-    passed = p >= stats.ALPHA and agree > n / 2
+    if keras_outcomes is None or batched_outcomes is None:
+        agree, agreement = None, "no per-seed outcome in this rule"
+    else:
+        agree = sum(bool(x) == bool(y) for x, y in zip(keras_outcomes, batched_outcomes))
+        agreement = f"per-seed outcomes agree on {agree}/{n} (needs more than half)"
+    passed = p >= stats.ALPHA and (agree is None or agree > n / 2)
     return {
         "claim": claim_id, "experiment": experiment, "level": "distribution", "passed": passed,
         "seeds": n, "metric": metric, "p_value": p, "statistic": stat, "agree": agree,
         "keras_median": float(np.median(a)), "batched_median": float(np.median(b)),
         "detail": (f"{metric}: median keras {np.median(a):.4g} vs batched {np.median(b):.4g}, two-sided "
-                   f"Mann-Whitney p={p:.3g} (fails below {stats.ALPHA}); per-seed agreement {agree}/{n} "
-                   f"(needs more than half)"),
+                   f"Mann-Whitney p={p:.3g} (fails below {stats.ALPHA}); {agreement}"),
     }
