@@ -104,6 +104,10 @@ CLAIMS = [
         rule="Exact binomial test of that per-seed rate against 0.5, alpha 0.01.",
         experiments=("circles_relu5",), metric="convergence epoch", metric_fn=_converge_epoch,
         decide=rate_rule("circles_relu5", _converges_about_200, 0.5, "greater", "converge in 100-300 epochs"),
+        known=(Verdict.INCONCLUSIVE, "TF 2.21/Keras 3.15 CPU, 30 seeds: 14/30 seeds learn and converge within "
+                                     "epochs 100-300 (exact binomial vs 0.5: p=0.71, opposite p=0.43; ~2266 seeds "
+                                     "needed at that rate); 26/30 learn, median convergence epoch 123 (range 2-422): "
+                                     "the model converges, mostly faster than 'about 200'"),
     ),
     *[
         Claim(
@@ -137,6 +141,10 @@ CLAIMS = [
         rule="Exact binomial test of the learned rate against 0.1, one-sided both ways, alpha 0.01.",
         experiments=("circles_relu20",), metric="final test accuracy", metric_fn=c.heldout_accuracy,
         decide=rate_rule("circles_relu20", c.learned, 0.1, "less", "learn"),
+        known=(Verdict.INCONCLUSIVE, "TF 2.21/Keras 3.15 CPU, 30 seeds: 3/30 seeds learn (test accuracy 0.82-0.84), "
+                                     "27/30 stay at chance (0.496-0.53): an observed rate of exactly the 0.1 "
+                                     "threshold (exact binomial: p(<0.1)=0.65, p(>0.1)=0.59), which no number of "
+                                     "seeds decides"),
     ),
 ]
 

@@ -135,14 +135,16 @@ def test_shuffle_orders_are_permutations():
     assert not np.array_equal(orders[0], np.arange(N_TRAIN))  # actually shuffled
 
 
-def test_keras3_replays_one_permutation_every_epoch():
-    if compat.keras_major() < 3:
-        pytest.skip("Keras 2 draws a fresh permutation per epoch")
+def test_epoch_permutations_follow_the_installed_keras():
+    """Keras 3 replays one permutation every epoch; Keras 2's DataHandler draws a fresh one."""
     orders = compat.shuffle_orders(SEEDS[0], N_TRAIN, BATCH, epochs=3)
-    assert np.array_equal(orders[0], orders[1]) and np.array_equal(orders[0], orders[2])
-    # and the batched engine's schedule records that
     sched, replayed = batched.shuffle_schedule(experiments.get("circles_relu5").with_epochs(3), SEEDS[0], N_TRAIN)
-    assert replayed and sched.shape == (1, N_TRAIN) and np.array_equal(sched[0], orders[0])
+    if compat.keras_major() >= 3:
+        assert np.array_equal(orders[0], orders[1]) and np.array_equal(orders[0], orders[2])
+        assert replayed and sched.shape == (1, N_TRAIN) and np.array_equal(sched[0], orders[0])
+    else:
+        assert not np.array_equal(orders[0], orders[1]) and not np.array_equal(orders[1], orders[2])
+        assert not replayed and sched.shape == (3, N_TRAIN) and np.array_equal(sched, orders)
 
 
 def test_shuffle_orders_differ_between_seeds():
@@ -170,21 +172,21 @@ def test_fit_uses_the_shuffle_order(monkeypatch):
     assert _max_history_rel_diff(ref, wrong, "val_loss") > 100 * RTOL
 
 
-def test_fit_replays_the_order_in_epoch_two(monkeypatch):
-    """Keras 3 replays epoch 1's permutation; a fresh one in epoch 2 must
-    leave epoch 1 in agreement and break epoch 2."""
-    if compat.keras_major() < 3:
-        pytest.skip("Keras 2 draws a fresh permutation per epoch")
+def test_epoch_two_order_matters(monkeypatch):
+    """Swap epoch 2's order for the other Keras major's behaviour (Keras 3: a fresh
+    permutation instead of the replayed one; Keras 2: epoch 1's replayed instead of
+    its fresh one): epoch 1 still agrees with real fit, epoch 2 breaks."""
     ref = _train("keras", "circles_relu5", 2)
     original = batched.shuffle_schedule
 
-    def fresh_second_epoch(exp, seed, n):
+    def swapped_second_epoch(exp, seed, n):
         orders, replayed = original(exp, seed, n)
-        assert replayed
-        other = compat.shuffle_orders(seed + 1000, n, exp.batch_size, epochs=1)[0]
-        return np.stack([orders[0], other]), False
+        if replayed:  # Keras 3
+            other = compat.shuffle_orders(seed + 1000, n, exp.batch_size, epochs=1)[0]
+            return np.stack([orders[0], other]), False
+        return orders[:1], True  # Keras 2
 
-    monkeypatch.setattr(batched, "shuffle_schedule", fresh_second_epoch)
+    monkeypatch.setattr(batched, "shuffle_schedule", swapped_second_epoch)
     wrong = batched.train(experiments.get("circles_relu5").with_epochs(2), list(SEEDS))
     for rk, rb in zip(ref, wrong):
         np.testing.assert_allclose(rb.history["loss"][0], rk.history["loss"][0], rtol=RTOL)
