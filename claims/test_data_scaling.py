@@ -53,7 +53,8 @@ def _little_difference(ev: Evidence) -> Decision:
                     eq.effect, eq.ci_low, eq.ci_high,
                     f"unscaled - standardized inputs: {eq.effect:.3f} decades, 98% CI [{eq.ci_low:.3f}, "
                     f"{eq.ci_high:.3f}], margin +-{c.LOG10_MARGIN}; Mann-Whitney two-sided p={diff.p_value:.3g}",
-                    None, values)
+                    stats.tost_seeds_needed(eq.effect, c.LOG10_MARGIN, a.var(ddof=1) + b.var(ddof=1))
+                    if verdict is Verdict.INCONCLUSIVE else None, values)
 
 
 def _normalized_better(ev: Evidence) -> Decision:

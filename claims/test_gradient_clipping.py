@@ -54,7 +54,9 @@ def _no_improvement(clipped: str):
                         -eq.ci_high, -eq.ci_low,
                         f"improvement {gain:.3f} decades (98% CI {-eq.ci_high:.3f}..{-eq.ci_low:.3f}), margin "
                         f"{c.LOG10_MARGIN}; full TOST equivalence p={eq.p_value:.3g}",
-                        None, values)
+                        stats.tost_seeds_needed(gain, c.LOG10_MARGIN, base.var(ddof=1) + clip.var(ddof=1),
+                                                one_sided=True) if verdict is Verdict.INCONCLUSIVE else None,
+                        values)
 
     return decide
 

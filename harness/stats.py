@@ -332,3 +332,27 @@ def mann_whitney_seeds_needed(prob_superiority: float, alpha: float = ALPHA, pow
     n_total = z ** 2 / (12 * c * (1 - c) * (p - 0.5) ** 2)
     n = math.ceil(n_total / 2)
     return n if n <= n_max else None
+
+
+def tost_seeds_needed(diff: float, margin: float, variance: float, alpha: float = ALPHA, power: float = 0.8,
+                      one_sided: bool = False, n_max: int = 100000) -> int | None:
+    """Seeds (per group) an equivalence test needs, by the normal approximation
+    of Chow, Shao & Wang (2008), *Sample Size Calculations in Clinical Research*,
+    sec. 3.2.3-3.2.4: n = (z_{1-alpha} + z_{1-beta'})^2 variance / (margin - |diff|)^2.
+
+    ``variance``: s^2 for a one-sample test, s_x^2 + s_y^2 for two equal groups.
+    Two one-sided tests (``one_sided=False``) at a true difference of 0 use
+    beta' = beta/2 (both sides must reject); otherwise beta' = beta.  One-sided
+    (non-superiority), ``diff`` is signed toward the margin, so the gap is
+    margin - diff.  None when the gap is <= 0 (no n shows it at that difference).
+    """
+    if not (margin > 0 and variance >= 0 and 0 < alpha < 1 and 0 < power < 1):
+        raise ValueError("need margin > 0, variance >= 0, 0 < alpha < 1, 0 < power < 1")
+    gap = margin - (diff if one_sided else abs(diff))
+    if not math.isfinite(diff) or gap <= 0:
+        return None
+    beta = 1 - power
+    z_beta = stats.norm.ppf(1 - (beta / 2 if (diff == 0 and not one_sided) else beta))
+    n = math.ceil((stats.norm.ppf(1 - alpha) + z_beta) ** 2 * variance / gap ** 2)
+    n = max(n, 2)
+    return n if n <= n_max else None

@@ -300,6 +300,21 @@ def test_mann_whitney_seeds_needed_noether():
     assert mann_whitney_seeds_needed(0.51, n_max=100) is None
 
 
+def test_tost_seeds_needed_chow_shao_wang_examples():
+    """Chow, Shao & Wang (2008), sec. 3.2: sigma = 0.1, delta = 0.05, alpha = 0.05, power 0.8."""
+    from harness.stats import tost_seeds_needed
+
+    # equivalence, true difference 0: (z_.95 + z_.90)^2 2 sigma^2 / delta^2 = 68.5 -> 69 per group
+    assert tost_seeds_needed(0.0, 0.05, 2 * 0.1 ** 2, alpha=0.05) == 69
+    # one-sided (non-inferiority), difference 0: (z_.95 + z_.80)^2 2 sigma^2 / delta^2 = 49.5 -> 50
+    assert tost_seeds_needed(0.0, 0.05, 2 * 0.1 ** 2, alpha=0.05, one_sided=True) == 50
+    # a true difference eats into the margin: (1.6449 + 0.8416)^2 * 0.02 / 0.04^2 = 77.3 -> 78
+    assert tost_seeds_needed(0.01, 0.05, 2 * 0.1 ** 2, alpha=0.05) == 78
+    assert tost_seeds_needed(0.05, 0.05, 0.02) is None and tost_seeds_needed(-0.2, 0.05, 0.02) is None
+    # one-sided, a difference away from the margin helps: 2.4865^2 * 0.02 / 0.06^2 = 34.3 -> 35
+    assert tost_seeds_needed(-0.01, 0.05, 2 * 0.1 ** 2, alpha=0.05, one_sided=True) == 35
+
+
 # ---------------------------------------------------------------- NaN policy
 
 NAN = float("nan")
