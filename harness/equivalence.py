@@ -36,12 +36,16 @@ TRAJECTORY_SEEDS = (0, 1, 2)
 # Where the dynamics themselves amplify ulp-level differences, no two correct
 # implementations can agree to 1e-4 for 20 epochs, so the trajectory check
 # stops earlier there and the distribution check carries the weight.
-# Measured on TF 2.21 / Keras 3.15 (CPU), reg_unscaled_clipvalue, seeds 0-2,
-# relative loss difference per epoch: 8e-8, 1e-7, 2e-6, 8e-6 (epochs 1-4), then
-# 2e-5..9e-4 at epoch 5 and 3e-3..6e-2 at epoch 7: ~10x per epoch, the mark of
+# reg_unscaled_clipvalue (seeds 0-2, max relative loss/val_loss difference per
+# epoch) measured on TF 2.21 / Keras 3.15 CPU: 8e-8, 1e-7, 2e-6, 8e-6 (epochs
+# 1-4), then 2e-5..9e-4 at epoch 5 and 3e-3..6e-2 at epoch 7; on TF 2.15 /
+# Keras 2.15 CPU (a new permutation every epoch): 4e-7, 1e-6, 3e-4, 6e-3
+# (epochs 1-4).  That is ~10-50x per epoch from 1e-7 at epoch 1, the mark of
 # chaotic training (the loss bounces between 100 and 800), not of a semantic
 # difference (which shows from epoch 1, see harness/tests/test_engines.py).
-TRAJECTORY_EPOCHS_BY_EXPERIMENT = {"reg_unscaled_clipvalue": 4}
+# The window is the first 2 epochs, under 1e-5 on both.  (It was 4 epochs,
+# measured on Keras 3 alone, until TF 2.15 failed it at epoch 4.)
+TRAJECTORY_EPOCHS_BY_EXPERIMENT = {"reg_unscaled_clipvalue": 2}
 
 
 class EquivalenceError(RuntimeError):
