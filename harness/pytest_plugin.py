@@ -101,10 +101,12 @@ def _parts_dir(config) -> Path:
 
 
 class _XdistHooks:
+    @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node):
         node.workerinput["lc_session"] = node.config._lc_session
 
 
+@pytest.hookimpl(optionalhook=True)  # an xdist hook: the plugin also works with -p no:xdist
 def pytest_xdist_auto_num_workers(config):
     return devices.xdist_auto_num_workers()
 
