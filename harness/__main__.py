@@ -15,6 +15,8 @@ def main(argv=None) -> int:
     bench.add_argument("--seeds", type=int, default=3, help="seeds per configuration for the Keras engine")
     bench.add_argument("--batched-seeds", type=int, nargs="+", default=[30, 100, 300, 1000])
     bench.add_argument("--configs", nargs="*", default=None, help="experiment names (default: all)")
+    bench.add_argument("--scaling-configs", nargs="*", default=None,
+                       help="time every --batched-seeds count only for these (default: all configurations)")
     bench.add_argument("--out", type=Path, default=Path("reports/bench.json"))
     comp = sub.add_parser("compare", help="claims x environments: write matrix.html from results/summary files")
     comp.add_argument("files", nargs="+", type=Path, help="summary files (reports/history/*.json, "
@@ -34,6 +36,13 @@ def main(argv=None) -> int:
             parser.error(str(exc))
         print(index)
         return 0
+    from . import experiments
+
+    unknown = [n for n in (args.configs or []) + (args.scaling_configs or []) if n not in experiments.EXPERIMENTS]
+    if unknown:
+        parser.error(f"unknown configuration(s) {', '.join(unknown)}; known: {', '.join(experiments.EXPERIMENTS)}")
+    if args.seeds < 1 or any(n < 1 for n in args.batched_seeds):
+        parser.error("--seeds and --batched-seeds need positive integers")
     from .bench import run_bench
 
     return run_bench(args)

@@ -27,7 +27,7 @@ def run_bench(args) -> int:
     from .store import atomic_write_text
 
     names = args.configs or list(experiments.EXPERIMENTS)
-    for n in names:
+    for n in names + list(args.scaling_configs or []):
         experiments.get(n)  # unknown names fail before any training
     rows = []
     header = f"{'configuration':<26}{'epochs':>7}{'keras s/seed':>14}" + "".join(
@@ -37,16 +37,19 @@ def run_bench(args) -> int:
         exp = experiments.get(name)
         keras_s = _time(lambda: keras_engine.train(exp, list(range(args.seeds)))) / args.seeds
         batched.train(exp, [0])  # trace the program once; tracing is a fixed cost, reported apart
-        times = {n: _time(lambda n=n: batched.train(exp, list(range(n)))) for n in args.batched_seeds}
+        sizes = args.batched_seeds if (args.scaling_configs is None or name in args.scaling_configs) \
+            else args.batched_seeds[:1]
+        times = {n: _time(lambda n=n: batched.train(exp, list(range(n)))) for n in sizes}
         first = args.batched_seeds[0]
         ratio = keras_s / (times[first] / first)
         row = {"configuration": name, "epochs": exp.epochs, "seeds": first,
                "keras_seconds_per_seed": keras_s, "keras_seeds_timed": args.seeds,
                "batched_seconds": times[first], "ratio": ratio,
                "batched_seconds_by_seeds": {str(n): t for n, t in times.items()},
-               "scaling_last_over_first": times[args.batched_seeds[-1]] / times[first]}
+               "scaling_last_over_first": times[sizes[-1]] / times[first] if len(sizes) > 1 else None}
         rows.append(row)
-        print(f"{name:<26}{exp.epochs:>7}{keras_s:>14.2f}" + "".join(f"{times[n]:>14.2f}" for n in args.batched_seeds)
+        print(f"{name:<26}{exp.epochs:>7}{keras_s:>14.2f}" + "".join(f"{times[n]:>14.2f}" if n in times else f"{'-':>14}"
+                                                                       for n in args.batched_seeds)
               + f"{ratio:>10.0f}x", flush=True)
     out = {"environment": environment.describe(), "rows": rows}
     atomic_write_text(args.out, json.dumps(out, indent=1))
