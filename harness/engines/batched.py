@@ -78,13 +78,18 @@ def initial_weights(exp: Experiment, seed: int) -> list[np.ndarray]:
     return weights
 
 
-def shuffle_schedule(exp: Experiment, seed: int, n: int) -> tuple[np.ndarray, bool]:
+def shuffle_schedule(exp: Experiment, seed: int, n: int, replayed: bool | None = None) -> tuple[np.ndarray, bool]:
     """(orders, replayed): orders is (epochs or 1, n).  Keras 3 replays one
-    permutation every epoch (see compat.shuffle_orders); we read three epochs,
-    and only if they differ do we read all of them."""
-    probe = compat.shuffle_orders(seed, n, exp.batch_size, epochs=min(3, exp.epochs))
-    if all(np.array_equal(probe[0], p) for p in probe[1:]):
-        return probe[:1], True
+    permutation every epoch (see compat.shuffle_orders).  Whether this Keras
+    replays is a property of the installed version, not of the seed: with
+    ``replayed=None`` we read two epochs and compare them; a caller that knows
+    the answer (from its first seed) passes it and we read one epoch or all."""
+    if replayed is None:
+        probe = compat.shuffle_orders(seed, n, exp.batch_size, epochs=min(2, exp.epochs))
+        if all(np.array_equal(probe[0], p) for p in probe[1:]):
+            return probe[:1], True
+    elif replayed:
+        return compat.shuffle_orders(seed, n, exp.batch_size, epochs=1), True
     return compat.shuffle_orders(seed, n, exp.batch_size, epochs=exp.epochs), False
 
 
@@ -235,7 +240,8 @@ def train(exp: Experiment, seeds: list[int]) -> list[RunRecord]:
     n = len(split.train_x)
     weights = [initial_weights(exp, s) for s in seeds]
     stacked = [tf.constant(np.stack([w[i] for w in weights])) for i in range(len(weights[0]))]
-    schedules = [shuffle_schedule(exp, s, n) for s in seeds]
+    schedules = [shuffle_schedule(exp, seeds[0], n)]  # probes whether this Keras replays the order
+    schedules += [shuffle_schedule(exp, s, n, schedules[0][1]) for s in seeds[1:]]
     replayed = all(r for _, r in schedules)
     orders = np.stack([o if replayed else np.broadcast_to(o, (exp.epochs, n)) for o, _ in schedules])
     epoch_to_order = np.zeros(exp.epochs, np.int32) if replayed else np.arange(exp.epochs, dtype=np.int32)
