@@ -10,7 +10,6 @@ read them (a full ``results.json`` is accepted too).
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from . import RESULTS_SCHEMA, __version__, records
@@ -50,15 +49,9 @@ def load(path: Path) -> dict:
     file when it is unreadable, truncated, from another suite version or not ours."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SummaryError(f"{path}: cannot read ({exc})") from None
-    try:
-        data = records.loads(text)
-    except json.JSONDecodeError as exc:
-        raise SummaryError(f"{path}: not valid JSON, truncated? ({exc})") from None
-    if not isinstance(data, dict) or "schema" not in data:
-        raise SummaryError(f"{path}: not a lesson-claims results or summary file (no 'schema')")
+        data = records.read_schema_file(path)
+    except ValueError as exc:
+        raise SummaryError(str(exc)) from None
     if data["schema"] not in (SUMMARY_SCHEMA, RESULTS_SCHEMA):
         raise SummaryError(f"{path}: schema {data['schema']!r}; this suite reads {SUMMARY_SCHEMA!r} "
                            f"and {RESULTS_SCHEMA!r}")

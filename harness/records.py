@@ -49,6 +49,22 @@ def loads(text: str):
     return from_jsonable(json.loads(text))
 
 
+def read_schema_file(path) -> dict:
+    """A JSON file of ours with a "schema" key, or ValueError naming the file
+    (unreadable, not UTF-8, invalid or truncated JSON, no schema)."""
+    try:
+        text = open(path, encoding="utf-8").read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path}: cannot read ({exc})") from None
+    try:
+        data = loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path}: not valid JSON, truncated? ({exc})") from None
+    if not isinstance(data, dict) or "schema" not in data:
+        raise ValueError(f"{path}: not a lesson-claims results or summary file (no 'schema')")
+    return data
+
+
 @dataclass
 class RunRecord:
     """One seed of one experiment, trained by one engine."""

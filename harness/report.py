@@ -532,18 +532,7 @@ def write_report(results: dict, out_dir: Path) -> Path:
 def load_results(path: Path) -> dict:
     """Read a results file, or raise ValueError naming it if it is not one."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ValueError(f"{path}: cannot read results file ({exc})") from exc
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"{path}: not a results file (not UTF-8 text)") from exc
-    try:
-        results = records.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{path}: not a results file (invalid or truncated JSON: {exc})") from exc
-    if not isinstance(results, dict) or "schema" not in results:
-        raise ValueError(f"{path}: not a results file (no \"schema\" key; expected {RESULTS_SCHEMA!r})")
+    results = records.read_schema_file(path)
     if results["schema"] != RESULTS_SCHEMA:
         raise ValueError(f"{path}: results schema {results['schema']!r} is not {RESULTS_SCHEMA!r}")
     return results
