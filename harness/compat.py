@@ -117,6 +117,65 @@ def shuffle_orders(seed: int, n_samples: int, batch_size: int, epochs: int) -> n
     return np.stack(orders).astype(np.int64)
 
 
+def uniform_draw(initializer, shape: tuple[int, int]):
+    """How Keras 3 draws this (already constructed) initializer's values for a
+    Dense kernel: ``tf.random.stateless_uniform(shape, seed, minval, maxval)``;
+    returns (seed pair, minval, maxval), or ``None`` where we know no such
+    shortcut (Keras 2, another distribution).
+
+    Mirrors ``keras/src/initializers/random_initializers.py`` (RandomUniform;
+    VarianceScaling with a uniform distribution: limit = sqrt(3 * scale / fan))
+    and ``keras/src/backend/tensorflow/random.py`` (an int seed s becomes
+    [s, 0] as int64, then floormod(., 2**31 - 2) as int32).  A re-derivation:
+    callers verify its values against calling the initializer itself.
+    """
+    import math
+
+    k = keras()
+    if keras_major() < 3 or not isinstance(getattr(initializer, "seed", None), int):
+        return None
+    seed = np.array([initializer.seed, 0], dtype=np.int64) % (2**31 - 2)
+    if isinstance(initializer, k.initializers.RandomUniform):
+        return seed.astype(np.int32), float(initializer.minval), float(initializer.maxval)
+    if isinstance(initializer, k.initializers.VarianceScaling) and initializer.distribution == "uniform" \
+            and getattr(initializer, "input_axes", None) is None and getattr(initializer, "output_axes", None) is None:
+        fan_in, fan_out = shape
+        fan = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2.0}[initializer.mode]
+        limit = math.sqrt(3.0 * initializer.scale / max(1.0, fan))
+        return seed.astype(np.int32), -limit, limit
+    return None
+
+
+def derived_shuffle_order(seed: int, n_samples: int) -> np.ndarray | None:
+    """The permutation Keras 3's ``fit(shuffle=True)`` replays each epoch,
+    computed directly with the op ``fit`` runs (~2 ms instead of the ~110 ms it
+    costs to build and drain the data adapter); ``None`` where we know no such
+    shortcut (Keras 2 draws a fresh permutation per epoch).
+
+    Keras 3's ``ArrayDataAdapter.get_tf_dataset`` calls
+    ``tf.random.shuffle(tf.range(n, dtype=tf.int64))`` inside a tf.data map
+    function; with the global seed set and no op seed, TF gives that op the
+    seeds (global seed, 0), and TF turns (0, 0) into (0, 2**31 - 1)
+    (``tensorflow/python/framework/random_seed.py``, ``get_seed``).  This is a
+    re-derivation, so callers verify it against :func:`shuffle_orders` (the
+    adapter itself) on a sample of seeds in every run and fall back to the
+    adapter on any mismatch; a harness test checks it on 40 seeds.
+    """
+    if keras_major() < 3:
+        return None
+    import tensorflow as tf
+    from tensorflow.python.eager import context
+
+    seed = int(seed) % 2**31
+    seed2 = 2**31 - 1 if seed == 0 else 0
+    # A stateful random op's eager kernel is cached by its attributes and keeps
+    # its generator state: a second call with the same seeds would continue
+    # the stream.  A fresh kernel per call is what a fresh ``fit`` iterator gets.
+    context.context().clear_kernel_cache()
+    order = tf.raw_ops.RandomShuffle(value=tf.range(n_samples, dtype=tf.int64), seed=seed, seed2=seed2)
+    return order.numpy()
+
+
 def _keras2_data_handler(idx, batch_size, epochs):
     k = keras()
     try:

@@ -54,6 +54,10 @@ def _notes(claims: list[dict], runs: list[dict]) -> list[str]:
                      "per epoch). The batched engine reproduces that, as it is what the lesson's code does here.")
     elif replay == {False}:
         notes.append("Batch order: this Keras draws a new permutation every epoch; the batched engine uses them.")
+    for key, what in (("shuffle_source", "batch orders"), ("init_source", "initial weights")):
+        sources = sorted({r["extra"][key] for r in runs if key in r.get("extra", {})})
+        if sources:
+            notes.append(f"Batched engine's {what}: " + "; ".join(sources) + ".")
     by_id = {c["id"]: c for c in claims}
     lit, fresh = by_id.get("deep_tanh_does_not_learn-literal"), by_id.get("deep_tanh_does_not_learn-fresh_init")
     if lit and fresh:

@@ -14,9 +14,14 @@ engine by :mod:`harness.equivalence` in every run:
 * initial weights: the initializers the lesson's layers use, drawn in the
   lesson's layer order after ``keras.utils.set_random_seed(seed)``
   (:func:`initial_weights`; a harness test compares them with ``get_weights()``
-  of the built model, shared-instance trap included);
+  of the built model, shared-instance trap included), or, for many seeds, the
+  same stateless draws made for all seeds at once and checked against
+  :func:`initial_weights` on a sample of seeds in every run
+  (:func:`batch_initial_weights`);
 * batch order: the per-epoch permutations of ``fit(shuffle=True)``, read from
-  Keras' own data adapter (:func:`harness.compat.shuffle_orders`);
+  Keras' own data adapter (:func:`harness.compat.shuffle_orders`), or, where
+  Keras replays one permutation, computed with the op it runs and checked
+  against the adapter on a sample of seeds in every run (:func:`batch_orders`);
 * batches of 32 and the last partial batch (500 = 15 x 32 + 20);
 * losses: MSE = mean over the batch of mean over outputs; binary cross-entropy
   from the sigmoid's logits (Keras' TF backend uses ``output._keras_logits``
@@ -32,6 +37,7 @@ engine by :mod:`harness.equivalence` in every run:
 """
 from __future__ import annotations
 
+import functools
 import time
 
 import numpy as np
@@ -51,39 +57,94 @@ def layer_shapes(exp: Experiment) -> list[tuple[int, int]]:
     return list(zip(widths[:-1], widths[1:]))
 
 
-def initial_weights(exp: Experiment, seed: int) -> list[np.ndarray]:
-    """The weights ``models.build_layers(exp)`` gets for this seed, in
-    ``get_weights()`` order, without building a model (10x cheaper).
-
-    Each Dense layer makes its kernel initializer (a string gives a fresh
-    instance whose seed comes from the seeded global RNG), draws its kernel, then
-    its zero bias; the lesson's shared ``RandomUniform`` is one instance for all.
-    """
+def layer_initializers(exp: Experiment, seed: int) -> list:
+    """The kernel initializers ``models.build_layers(exp)`` constructs for this
+    seed, in layer order.  Each Dense layer makes its kernel initializer (a
+    string gives a fresh instance whose seed comes from the seeded global RNG);
+    the lesson's shared ``RandomUniform`` is one instance for all."""
     k = compat.keras()
     compat.seed_everything(seed)
     shared = None
-    weights = []
-    shapes = layer_shapes(exp)
-    for i, shape in enumerate(shapes):
-        kind = exp.output_init if i == len(shapes) - 1 else exp.hidden_init
+    inits = []
+    for i in range(len(layer_shapes(exp))):
+        kind = exp.output_init if i == exp.hidden_layers else exp.hidden_init
         if kind == "random_uniform_shared":
             shared = shared or k.initializers.RandomUniform(minval=0, maxval=1)
-            init = shared
+            inits.append(shared)
         elif kind == "random_uniform_fresh":
-            init = k.initializers.RandomUniform(minval=0, maxval=1)
+            inits.append(k.initializers.RandomUniform(minval=0, maxval=1))
         else:
-            init = k.initializers.get(kind)
+            inits.append(k.initializers.get(kind))
+    return inits
+
+
+def initial_weights(exp: Experiment, seed: int) -> list[np.ndarray]:
+    """The weights ``models.build_layers(exp)`` gets for this seed, in
+    ``get_weights()`` order (kernel, zero bias per layer), by calling the
+    initializers themselves, without building a model (10x cheaper)."""
+    weights = []
+    for init, shape in zip(layer_initializers(exp, seed), layer_shapes(exp)):
         weights.append(np.asarray(init(shape), dtype=np.float32))
         weights.append(np.zeros(shape[1], dtype=np.float32))
     return weights
 
 
+@functools.lru_cache(maxsize=None)
+def _uniform_sampler(shape: tuple[int, int]):
+    def sample(seeds, minval, maxval):  # seeds (S, 2) int32 -> (S, *shape)
+        return tf.map_fn(lambda s: tf.random.stateless_uniform(shape, seed=s, minval=minval, maxval=maxval),
+                         seeds, fn_output_signature=tf.float32)
+    return tf.function(sample, input_signature=[tf.TensorSpec([None, 2], tf.int32), tf.TensorSpec([], tf.float32),
+                                                tf.TensorSpec([], tf.float32)])
+
+
+def derived_initial_weights(exp: Experiment, seeds: list[int]) -> list[np.ndarray] | None:
+    """:func:`initial_weights` of all seeds, stacked on a leading seed axis, with
+    one stateless draw per layer for all seeds (:func:`harness.compat.uniform_draw`)
+    instead of ~8 eager ops per layer and seed (12-40 ms a seed, the largest
+    setup cost left at 1000 seeds); ``None`` where that shortcut is unknown."""
+    shapes = layer_shapes(exp)
+    draws = [[compat.uniform_draw(init, shape) for init, shape in zip(layer_initializers(exp, s), shapes)]
+             for s in seeds]
+    if any(d is None for per_seed in draws for d in per_seed):
+        return None
+    stacked = []
+    for layer, shape in enumerate(shapes):
+        bounds = {d[layer][1:] for d in draws}
+        if len(bounds) != 1:  # the bounds depend on the shape only; anything else is not understood
+            return None
+        (minval, maxval), = bounds
+        pairs = tf.constant(np.stack([d[layer][0] for d in draws]))
+        stacked.append(_uniform_sampler(shape)(pairs, tf.constant(minval, tf.float32),
+                                               tf.constant(maxval, tf.float32)).numpy())
+        stacked.append(np.zeros((len(seeds), shape[1]), np.float32))
+    return stacked
+
+
+def batch_initial_weights(exp: Experiment, seeds: list[int]) -> tuple[list[np.ndarray], str]:
+    """(stacked initial weights, source): derived for all seeds where possible and
+    checked value for value against the initializers themselves on
+    :func:`verification_sample` seeds; any difference falls back to calling the
+    initializers for every seed, and ``source`` says so."""
+    derived = derived_initial_weights(exp, seeds)
+    source = "initializers called per seed"
+    if derived is not None:
+        checked = verification_sample(len(seeds))
+        mismatch = [seeds[i] for i in checked if not all(
+            np.array_equal(d[i], w) for d, w in zip(derived, initial_weights(exp, seeds[i])))]
+        if not mismatch:
+            return derived, f"derived, equal to the initializers' own draws on {len(checked)} seeds"
+        source = f"initializers called per seed (the derived draw differed on seeds {mismatch})"
+    per_seed = [initial_weights(exp, s) for s in seeds]
+    return [np.stack([w[i] for w in per_seed]) for i in range(len(per_seed[0]))], source
+
+
 def shuffle_schedule(exp: Experiment, seed: int, n: int, replayed: bool | None = None) -> tuple[np.ndarray, bool]:
-    """(orders, replayed): orders is (epochs or 1, n).  Keras 3 replays one
-    permutation every epoch (see compat.shuffle_orders).  Whether this Keras
-    replays is a property of the installed version, not of the seed: with
-    ``replayed=None`` we read two epochs and compare them; a caller that knows
-    the answer (from its first seed) passes it and we read one epoch or all."""
+    """(orders, replayed), read from Keras' data adapter: orders is (epochs or 1, n).
+    Keras 3 replays one permutation every epoch (see compat.shuffle_orders).
+    Whether this Keras replays is a property of the installed version, not of the
+    seed: with ``replayed=None`` we read two epochs and compare them; a caller
+    that knows the answer (from its first seed) passes it and we read one epoch or all."""
     if replayed is None:
         probe = compat.shuffle_orders(seed, n, exp.batch_size, epochs=min(2, exp.epochs))
         if all(np.array_equal(probe[0], p) for p in probe[1:]):
@@ -91,6 +152,38 @@ def shuffle_schedule(exp: Experiment, seed: int, n: int, replayed: bool | None =
     elif replayed:
         return compat.shuffle_orders(seed, n, exp.batch_size, epochs=1), True
     return compat.shuffle_orders(seed, n, exp.batch_size, epochs=exp.epochs), False
+
+
+# Seeds on which every run checks the directly computed order against the adapter.
+VERIFIED_SHUFFLE_SEEDS = 5
+
+
+def verification_sample(count: int, k: int = VERIFIED_SHUFFLE_SEEDS) -> list[int]:
+    """Positions of the seeds to check: the first, the last and evenly spaced ones between."""
+    k = min(k, count)
+    return sorted({round(i * (count - 1) / max(k - 1, 1)) for i in range(k)})
+
+
+def batch_orders(exp: Experiment, seeds: list[int], n: int) -> tuple[np.ndarray, bool, str]:
+    """(orders (S, epochs or 1, n), replayed, source) for all seeds.
+
+    Reading the adapter costs ~110 ms per seed, which bounded 1000-seed runs
+    (py-spy); where Keras replays one permutation we compute it directly
+    (:func:`harness.compat.derived_shuffle_order`, ~2 ms) and check it against
+    the adapter on :func:`verification_sample` seeds.  Any disagreement falls
+    back to the adapter for every seed, and ``source`` says so."""
+    first, replayed = shuffle_schedule(exp, seeds[0], n)  # probes whether this Keras replays the order
+    source = "adapter"
+    if replayed and compat.derived_shuffle_order(seeds[0], n) is not None:
+        derived = [compat.derived_shuffle_order(s, n) for s in seeds]
+        checked = verification_sample(len(seeds))
+        mismatch = [seeds[i] for i in checked if not np.array_equal(
+            derived[i], first[0] if i == 0 else shuffle_schedule(exp, seeds[i], n, True)[0][0])]
+        if not mismatch:
+            return np.stack(derived)[:, None, :], True, f"derived, checked against the adapter on {len(checked)} seeds"
+        source = f"adapter (the derived order disagreed with it on seeds {mismatch})"
+    rest = [shuffle_schedule(exp, s, n, replayed)[0] for s in seeds[1:]]
+    return np.stack([first] + rest), replayed, source
 
 
 class _Program:
@@ -238,12 +331,9 @@ def train(exp: Experiment, seeds: list[int]) -> list[RunRecord]:
     start = time.perf_counter()
     split = common.split_for(exp)
     n = len(split.train_x)
-    weights = [initial_weights(exp, s) for s in seeds]
-    stacked = [tf.constant(np.stack([w[i] for w in weights])) for i in range(len(weights[0]))]
-    schedules = [shuffle_schedule(exp, seeds[0], n)]  # probes whether this Keras replays the order
-    schedules += [shuffle_schedule(exp, s, n, schedules[0][1]) for s in seeds[1:]]
-    replayed = all(r for _, r in schedules)
-    orders = np.stack([o if replayed else np.broadcast_to(o, (exp.epochs, n)) for o, _ in schedules])
+    weights, init_source = batch_initial_weights(exp, seeds)
+    stacked = [tf.constant(w) for w in weights]
+    orders, replayed, shuffle_source = batch_orders(exp, seeds, n)
     epoch_to_order = np.zeros(exp.epochs, np.int32) if replayed else np.arange(exp.epochs, dtype=np.int32)
     prog = _program(exp, split)
     grad0 = prog.initial_grad_max_abs(stacked, tf.constant(orders[:, 0, : exp.batch_size], tf.int32)).numpy()
@@ -271,6 +361,7 @@ def train(exp: Experiment, seeds: list[int]) -> list[RunRecord]:
             epochs=exp.epochs, history=history, metrics=m,
             wall_seconds=wall / len(seeds), device=device,
             extra={"grad_max_abs": hist["grad_max_abs"][i].tolist(), "batch_seeds": len(seeds),
-                   "batch_wall_seconds": wall, "setup_seconds": setup, "shuffle_replayed_each_epoch": replayed},
+                   "batch_wall_seconds": wall, "setup_seconds": setup, "shuffle_replayed_each_epoch": replayed,
+                   "shuffle_source": shuffle_source, "init_source": init_source},
         ))
     return out

@@ -91,6 +91,48 @@ def test_initial_weights_depend_on_seed():
     assert not np.array_equal(a[0], b[0])
 
 
+
+@pytest.mark.parametrize("name", list(experiments.EXPERIMENTS))
+def test_derived_initial_weights_equal_the_initializers(name):
+    """The all-seeds-at-once draw is bit-identical to calling the initializers per seed
+    (Keras 3; Keras 2 has no such shortcut and calls them)."""
+    exp = experiments.get(name)
+    seeds = [0, 1, 2, 17]
+    derived = batched.derived_initial_weights(exp, seeds)
+    if compat.keras_major() < 3:
+        assert derived is None
+        return
+    for i, seed in enumerate(seeds):
+        for j, w in enumerate(batched.initial_weights(exp, seed)):
+            assert derived[j][i].dtype == w.dtype and np.array_equal(derived[j][i], w), (name, seed, j)
+
+
+def test_batch_initial_weights_fall_back_on_a_wrong_derivation(monkeypatch):
+    """A derived draw that differs from the initializers on a checked seed is never used."""
+    exp = experiments.get("circles_relu5")
+    seeds = list(range(6))
+    expected = [batched.initial_weights(exp, s) for s in seeds]
+
+    def stacked_equal(weights):
+        return all(np.array_equal(weights[j][i], expected[i][j]) for i in range(len(seeds)) for j in range(len(weights)))
+
+    weights, source = batched.batch_initial_weights(exp, seeds)
+    assert stacked_equal(weights)
+    if compat.keras_major() < 3:
+        assert source == "initializers called per seed"
+        return
+    assert source.startswith("derived")
+    original = compat.uniform_draw
+
+    def widened(init, shape):  # a wrong bound, e.g. a Keras that changed its fan rule
+        seed, lo, hi = original(init, shape)
+        return seed, lo * 1.01, hi * 1.01
+
+    monkeypatch.setattr(compat, "uniform_draw", widened)
+    weights, source = batched.batch_initial_weights(exp, seeds)
+    assert stacked_equal(weights)
+    assert source.startswith("initializers called per seed (the derived draw differed on seeds [0, 1, 2, 4, 5])")
+
 # ------------------------------------------------- 2. the initializer trap
 
 def _hidden_5x5_kernels(name, seed=SEEDS[0]):
@@ -153,6 +195,48 @@ def test_shuffle_orders_differ_between_seeds():
     # and are reproducible for one seed
     assert np.array_equal(a, compat.shuffle_orders(SEEDS[0], N_TRAIN, BATCH, epochs=1)[0])
 
+
+
+@pytest.mark.skipif(compat.keras_major() < 3, reason="Keras 2 draws a fresh permutation per epoch: read from the adapter")
+def test_derived_shuffle_order_is_the_adapters():
+    """The ~2 ms direct computation equals the adapter's order on 40 seeds (seed 0's
+    special (0, 0) seed pair included), on other sizes, and twice in a row for one
+    seed (a stateful kernel reused would continue its stream instead)."""
+    for n in (N_TRAIN, 37, 1000):
+        for seed in range(40) if n == N_TRAIN else (0, 3, 99):
+            derived = compat.derived_shuffle_order(seed, n)
+            assert np.array_equal(derived, compat.shuffle_orders(seed, n, BATCH, epochs=1)[0]), (n, seed)
+            assert np.array_equal(derived, compat.derived_shuffle_order(seed, n)), (n, seed)
+
+
+def test_verification_sample_spans_the_seeds():
+    assert batched.verification_sample(1) == [0]
+    assert batched.verification_sample(3) == [0, 1, 2]
+    assert batched.verification_sample(30) == [0, 7, 14, 22, 29]
+    assert batched.verification_sample(1000)[::4] == [0, 999]
+
+
+def test_batch_orders_fall_back_to_the_adapter_on_a_wrong_derivation(monkeypatch):
+    """A derivation that disagrees with the adapter on any checked seed is never used."""
+    exp = experiments.get("circles_relu5").with_epochs(3)
+    seeds = list(range(7))
+    adapter = [batched.shuffle_schedule(exp, s, N_TRAIN)[0] for s in seeds]
+    orders, replayed, source = batched.batch_orders(exp, seeds, N_TRAIN)
+    assert np.array_equal(orders, np.stack(adapter))
+    if compat.keras_major() < 3:
+        assert source == "adapter" and not replayed
+        return
+    assert replayed and source.startswith("derived")
+    original = compat.derived_shuffle_order
+
+    def wrong_for_seed_6(seed, n):  # 6 is the last seed: checked
+        order = original(seed, n)
+        return np.roll(order, 1) if seed == 6 else order
+
+    monkeypatch.setattr(compat, "derived_shuffle_order", wrong_for_seed_6)
+    orders, replayed, source = batched.batch_orders(exp, seeds, N_TRAIN)
+    assert np.array_equal(orders, np.stack(adapter)) and replayed
+    assert source.startswith("adapter") and "[6]" in source
 
 def test_fit_uses_the_shuffle_order(monkeypatch):
     """The epoch loss averages over batches seen at changing weights, so it
