@@ -254,7 +254,6 @@ class _Program:
 
     def step(self, params, moms, idx):
         batch_loss, hits, grads = self.grads(params, idx)
-        gmax = tf.reduce_max(tf.stack([tf.reduce_max(tf.abs(g), axis=list(range(1, len(g.shape)))) for g in grads]), axis=0)
         lr = tf.constant(self.exp.learning_rate, tf.float32)
         mu = tf.constant(self.exp.momentum, tf.float32)
         new_params, new_moms = [], []
@@ -262,7 +261,7 @@ class _Program:
             m = m * mu - self.clip(g) * lr
             new_moms.append(m)
             new_params.append(w + m)
-        return new_params, new_moms, batch_loss, hits, gmax
+        return new_params, new_moms, batch_loss, hits
 
     def evaluate(self, params, x, y):
         out = self.forward(params, tf.broadcast_to(x[None], [tf.shape(params[0])[0], *x.shape]))
@@ -281,30 +280,29 @@ class _Program:
         n_seeds = tf.shape(params[0])[0]
         bs, nfull = self.bs, self.full_batches
         hist = {k: tf.TensorArray(tf.float32, size=epochs) for k in
-                ("loss", "accuracy", "val_loss", "val_accuracy", "grad_max_abs")}
+                ("loss", "accuracy", "val_loss", "val_accuracy")}
 
         def epoch_body(e, params, moms, hist):
             order = tf.gather(orders, epoch_to_order[e], axis=1)  # (S, n)
 
-            def batch_body(b, params, moms, loss_sum, hit_sum, gmax):
+            def batch_body(b, params, moms, loss_sum, hit_sum):
                 idx = order[:, b * bs:(b + 1) * bs]
-                params, moms, bl, hits, gm = self.step(params, moms, idx)
-                return b + 1, params, moms, loss_sum + bl * bs, hit_sum + hits, tf.maximum(gmax, gm)
+                params, moms, bl, hits = self.step(params, moms, idx)
+                return b + 1, params, moms, loss_sum + bl * bs, hit_sum + hits
 
             zeros = tf.zeros([n_seeds], tf.float32)
-            _, params, moms, loss_sum, hit_sum, gmax = tf.while_loop(
-                lambda b, *_: b < nfull, batch_body, (0, params, moms, zeros, zeros, zeros))
+            _, params, moms, loss_sum, hit_sum = tf.while_loop(
+                lambda b, *_: b < nfull, batch_body, (0, params, moms, zeros, zeros))
             if self.partial:
                 idx = order[:, nfull * bs:]
-                params, moms, bl, hits, gm = self.step(params, moms, idx)
-                loss_sum, hit_sum, gmax = loss_sum + bl * self.partial, hit_sum + hits, tf.maximum(gmax, gm)
+                params, moms, bl, hits = self.step(params, moms, idx)
+                loss_sum, hit_sum = loss_sum + bl * self.partial, hit_sum + hits
             val_loss, val_acc, _ = self.evaluate(params, self.test_x, self.test_y)
             hist = dict(hist)
             hist["loss"] = hist["loss"].write(e, loss_sum / self.n)
             hist["accuracy"] = hist["accuracy"].write(e, hit_sum / self.n)
             hist["val_loss"] = hist["val_loss"].write(e, val_loss)
             hist["val_accuracy"] = hist["val_accuracy"].write(e, val_acc)
-            hist["grad_max_abs"] = hist["grad_max_abs"].write(e, gmax)
             return e + 1, params, moms, hist
 
         _, params, moms, hist = tf.while_loop(lambda e, *_: e < epochs, epoch_body, (0, params, moms, hist))
@@ -360,7 +358,7 @@ def train(exp: Experiment, seeds: list[int]) -> list[RunRecord]:
             experiment=exp.name, fingerprint=exp.fingerprint, seed=int(seed), engine="batched",
             epochs=exp.epochs, history=history, metrics=m,
             wall_seconds=wall / len(seeds), device=device,
-            extra={"grad_max_abs": hist["grad_max_abs"][i].tolist(), "batch_seeds": len(seeds),
+            extra={"batch_seeds": len(seeds),
                    "batch_wall_seconds": wall, "setup_seconds": setup, "shuffle_replayed_each_epoch": replayed,
                    "shuffle_source": shuffle_source, "init_source": init_source},
         ))
