@@ -202,7 +202,13 @@ class _Program:
         self.full_batches = self.n // self.bs
         self.partial = self.n - self.full_batches * self.bs
         # XLA (jit_compile=True) was measured 2-5x slower here on CPU: keep plain graph mode.
-        self.run = tf.function(self._run, jit_compile=False, reduce_retracing=True)
+        # One trace for any number of seeds, epochs and replayed orders: the
+        # signature leaves those axes open (a retrace costs seconds, and the
+        # suite calls with 3, 10 and 30 seeds).
+        shapes = [s for shape in layer_shapes(exp) for s in (shape, shape[1:])]
+        params_spec = [tf.TensorSpec([None, *shape], tf.float32) for shape in shapes]
+        self.run = tf.function(self._run, jit_compile=False, input_signature=[
+            params_spec, tf.TensorSpec([None, None, self.n], tf.int32), tf.TensorSpec([None], tf.int32)])
 
     # -- model ---------------------------------------------------------------
     def forward(self, params, x):
