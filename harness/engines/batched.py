@@ -129,11 +129,10 @@ def batch_initial_weights(exp: Experiment, seeds: list[int]) -> tuple[list[np.nd
     derived = derived_initial_weights(exp, seeds)
     source = "initializers called per seed"
     if derived is not None:
-        checked = verification_sample(len(seeds))
-        mismatch = [seeds[i] for i in checked if not all(
-            np.array_equal(d[i], w) for d, w in zip(derived, initial_weights(exp, seeds[i])))]
+        checked, mismatch = _check_sample(seeds, lambda i: all(
+            np.array_equal(d[i], w) for d, w in zip(derived, initial_weights(exp, seeds[i]))))
         if not mismatch:
-            return derived, f"derived, equal to the initializers' own draws on {len(checked)} seeds"
+            return derived, f"derived, equal to the initializers' own draws on {checked} seeds"
         source = f"initializers called per seed (the derived draw differed on seeds {mismatch})"
     per_seed = [initial_weights(exp, s) for s in seeds]
     return [np.stack([w[i] for w in per_seed]) for i in range(len(per_seed[0]))], source
@@ -154,14 +153,20 @@ def shuffle_schedule(exp: Experiment, seed: int, n: int, replayed: bool | None =
     return compat.shuffle_orders(seed, n, exp.batch_size, epochs=exp.epochs), False
 
 
-# Seeds on which every run checks the directly computed order against the adapter.
-VERIFIED_SHUFFLE_SEEDS = 5
+# Seeds on which every run checks a derived order or weight draw against Keras itself.
+VERIFIED_SEEDS = 5
 
 
-def verification_sample(count: int, k: int = VERIFIED_SHUFFLE_SEEDS) -> list[int]:
+def verification_sample(count: int, k: int = VERIFIED_SEEDS) -> list[int]:
     """Positions of the seeds to check: the first, the last and evenly spaced ones between."""
     k = min(k, count)
     return sorted({round(i * (count - 1) / max(k - 1, 1)) for i in range(k)})
+
+
+def _check_sample(seeds: list[int], agrees_at) -> tuple[int, list[int]]:
+    """(how many seeds were checked, the seeds where ``agrees_at(position)`` is False)."""
+    checked = verification_sample(len(seeds))
+    return len(checked), [seeds[i] for i in checked if not agrees_at(i)]
 
 
 def batch_orders(exp: Experiment, seeds: list[int], n: int) -> tuple[np.ndarray, bool, str]:
@@ -174,13 +179,12 @@ def batch_orders(exp: Experiment, seeds: list[int], n: int) -> tuple[np.ndarray,
     back to the adapter for every seed, and ``source`` says so."""
     first, replayed = shuffle_schedule(exp, seeds[0], n)  # probes whether this Keras replays the order
     source = "adapter"
-    if replayed and compat.derived_shuffle_order(seeds[0], n) is not None:
-        derived = [compat.derived_shuffle_order(s, n) for s in seeds]
-        checked = verification_sample(len(seeds))
-        mismatch = [seeds[i] for i in checked if not np.array_equal(
-            derived[i], first[0] if i == 0 else shuffle_schedule(exp, seeds[i], n, True)[0][0])]
+    derived = [compat.derived_shuffle_order(s, n) for s in seeds] if replayed else [None]
+    if derived[0] is not None:
+        checked, mismatch = _check_sample(seeds, lambda i: np.array_equal(
+            derived[i], first[0] if i == 0 else shuffle_schedule(exp, seeds[i], n, True)[0][0]))
         if not mismatch:
-            return np.stack(derived)[:, None, :], True, f"derived, checked against the adapter on {len(checked)} seeds"
+            return np.stack(derived)[:, None, :], True, f"derived, checked against the adapter on {checked} seeds"
         source = f"adapter (the derived order disagreed with it on seeds {mismatch})"
     rest = [shuffle_schedule(exp, s, n, replayed)[0] for s in seeds[1:]]
     return np.stack([first] + rest), replayed, source
