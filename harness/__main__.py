@@ -1,4 +1,4 @@
-"""``python -m harness report|bench|compare``."""
+"""``python -m harness certify|mutants|report|bench|compare``."""
 from __future__ import annotations
 
 import argparse
@@ -22,7 +22,46 @@ def main(argv=None) -> int:
     comp.add_argument("files", nargs="+", type=Path, help="summary files (reports/history/*.json, "
                       "reports/baselines/*.json) or results.json files, one per environment")
     comp.add_argument("--out-dir", type=Path, default=Path("reports"))
+    cert = sub.add_parser("certify", help="train this environment's Keras references once and write its engine "
+                          "certificate (reports/certificates/<environment fingerprint>.json)")
+    cert.add_argument("--workers", type=int, default=None,
+                      help="parallel Keras trainings (default: one per CPU core)")
+    cert.add_argument("--store-dir", type=Path, default=Path(".store"), help="the run store (default: .store)")
+    cert.add_argument("--out-dir", type=Path, default=Path("reports/certificates"))
+    cert.add_argument("--independence-seeds", type=int, default=1000,
+                      help="seed counts compared for per-seed independence (default 1000)")
+    cert.add_argument("--independence-configs", nargs="+", default=None,
+                      help="configurations trained at --independence-seeds (default: reg_target_standard "
+                           "circles_tanh1 circles_relu5)")
+    mut = sub.add_parser("mutants", help="run semantic mutants of the batched engine against the certificate; "
+                         "exit 1 if any survives")
+    mut.add_argument("--certificate-dir", type=Path, default=Path("reports/certificates"))
+    mut.add_argument("--seeds", type=int, default=30, help="batched seeds for the distribution checks (default 30)")
+    mut.add_argument("--only", nargs="+", default=None, metavar="MUTANT", help="run only these mutants")
+    mut.add_argument("--out", type=Path, default=Path("reports/mutants.json"))
     args = parser.parse_args(argv)
+    if args.command == "certify":
+        from . import experiments
+
+        if args.workers is not None and args.workers < 1:
+            parser.error("certify --workers: expected a positive integer")
+        if args.independence_seeds < 30:
+            parser.error("certify --independence-seeds: expected at least 30 (compared with a 30-seed batch)")
+        unknown = [n for n in args.independence_configs or [] if n not in experiments.EXPERIMENTS]
+        if unknown:
+            parser.error(f"certify --independence-configs: unknown configuration(s) {', '.join(unknown)}")
+        from .certify import INDEPENDENCE_CONFIGS, run_certify
+        from .devices import available_cores
+
+        args.workers = args.workers or available_cores()
+        args.independence_configs = args.independence_configs or list(INDEPENDENCE_CONFIGS)
+        return run_certify(args)
+    if args.command == "mutants":
+        if args.seeds < 10:
+            parser.error("mutants --seeds: expected at least 10")
+        from .mutants import run_mutants
+
+        return run_mutants(args)
     if args.command == "compare":
         from .compare import run_compare
 

@@ -16,9 +16,15 @@ from . import RESULTS_SCHEMA, __version__, records
 
 SUMMARY_SCHEMA = "lesson-claims/summary/1"
 _ENV_KEYS = ("fingerprint", "python", "platform", "tensorflow", "keras", "keras_major", "legacy_keras", "numpy",
-             "device", "engine", "seeds", "equivalence_seeds", "wall_seconds", "suite_version")
+             "device", "engine", "seeds", "certificate", "wall_seconds", "suite_version")
 _CLAIM_KEYS = ("id", "section", "verdict", "expected_verdict", "test", "statistic", "p_value", "effect", "seeds",
                "experiments", "metric", "metric_samples")
+
+
+# Suite versions whose claims, rules, metrics and experiments are this version's:
+# 0.3.0 changed how the batched engine is verified (certificates), not what a claim means.
+SAME_CLAIMS_AS = ("0.2.0", "0.3.0")
+assert __version__ in SAME_CLAIMS_AS
 
 
 class SummaryError(ValueError):
@@ -55,7 +61,7 @@ def load(path: Path) -> dict:
     if data["schema"] not in (SUMMARY_SCHEMA, RESULTS_SCHEMA):
         raise SummaryError(f"{path}: schema {data['schema']!r}; this suite reads {SUMMARY_SCHEMA!r} "
                            f"and {RESULTS_SCHEMA!r}")
-    if data.get("suite_version") != __version__:
+    if data.get("suite_version") not in SAME_CLAIMS_AS:
         raise SummaryError(f"{path}: written by lesson-claims {data.get('suite_version')}, this is {__version__}: "
                            "its claims may be defined differently; re-run that environment to compare")
     try:

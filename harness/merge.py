@@ -33,16 +33,27 @@ def merge_parts(parts_dir: Path, config, wall_seconds: float, schema: str, versi
     env = environment.describe()
     env.update({
         "engine": config.getoption("engine"), "seeds": config.getoption("seeds"),
-        "equivalence_seeds": config.getoption("equivalence_seeds"), "fresh": config.getoption("fresh"),
+        "certificate": (config._lc_certificate or {}).get("path"), "fresh": config.getoption("fresh"),
         "baseline": config.getoption("baseline"),
         "wall_seconds": wall_seconds, "workers": getattr(config.option, "numprocesses", None) or 1,
         "devices": getattr(config, "_lc_devices", None), "suite_version": version,
     })
+    mutants = _mutants(Path(config.getoption("report_dir")) / "mutants.json", env["fingerprint"])
     return {
         "schema": schema, "suite_version": version, "environment": env, "claims": claims,
+        "certificate": config._lc_certificate, "mutants": mutants,
         "runs": runs, "experiments": experiments, "equivalence": equivalence, "drift": drift,
         "notes": _notes(claims, runs),
     }
+
+
+def _mutants(path: Path, fingerprint: str) -> dict | None:
+    """The last `python -m harness mutants` table of this environment, if the report directory has one."""
+    try:
+        data = records.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and data.get("environment") == fingerprint else None
 
 
 def _notes(claims: list[dict], runs: list[dict]) -> list[str]:

@@ -41,11 +41,13 @@ def pytest_addoption(parser):
                 help="where index.html, results.json and the figures go (default: reports)")
     g.addoption("--fresh", action="store_true", help="ignore the run store: retrain everything this run needs")
     g.addoption("--engine", choices=("batched", "keras"), default="batched",
-                help="batched: all seeds as one TF program, checked against keras in every run (default); "
-                     "keras: the lesson's literal Sequential + fit, one model per seed")
+                help="batched: all seeds as one TF program, checked in every run against this environment's "
+                     "certificate of Keras references (default); keras: the lesson's literal Sequential + fit, "
+                     "one model per seed (no certificate needed)")
     g.addoption("--store-dir", default=".store", metavar="DIR", help="the run store (default: .store)")
-    g.addoption("--equivalence-seeds", type=_positive_int, default=10, metavar="N",
-                help="seeds trained by both engines for the distribution-level equivalence check (default 10)")
+    g.addoption("--certificate-dir", default="reports/certificates", metavar="DIR",
+                help="where engine certificates are looked up, <environment fingerprint>.json (default: "
+                     "reports/certificates; make one with `python -m harness certify`)")
     g.addoption("--baseline", default=None, metavar="FILE",
                 help="a summary or results.json of an earlier run (reports/baselines/*.json): each claim's "
                      "deciding metric is compared with it and a drift beyond tolerance, or a changed verdict, "
@@ -88,6 +90,24 @@ def pytest_configure(config):
             config._lc_baseline = baseline.load(Path(config.getoption("baseline")))
         except baseline.SummaryError as exc:
             raise pytest.UsageError(f"--baseline: {exc}") from None
+    config._lc_certificate = None
+    if (worker is None and config.getoption("engine") == "batched" and not config.option.help
+            and not config.option.version and _collects_claims(config)):
+        from . import certificate, environment
+
+        try:  # no, or a bad, certificate stops the run here, before any training
+            config._lc_certificate = certificate.find(Path(config.getoption("certificate_dir")),
+                                                      environment.describe()).summary()
+        except certificate.CertificateError as exc:
+            raise pytest.UsageError(f"--certificate-dir: {exc}") from None
+
+
+def _collects_claims(config) -> bool:
+    """False when the session only runs the harness's own tests (they need no certificate)."""
+    args = [a for a in config.args if not a.startswith("-")] or list(config.getini("testpaths"))
+    return any(Path(a.split("::")[0]).resolve().is_relative_to(Path(str(config.rootpath), "claims").resolve())
+               or Path(str(config.rootpath), "claims").resolve().is_relative_to(Path(a.split("::")[0]).resolve())
+               for a in args)
 
 
 def _history_dir(config) -> Path:
@@ -120,12 +140,29 @@ class Suite:
         self.config = config
         self.seeds = list(range(config.getoption("seeds")))
         self.engine = config.getoption("engine")
-        self.eq_seeds = list(range(min(config.getoption("equivalence_seeds"), len(self.seeds))))
         self.report_dir = Path(config.getoption("report_dir"))
         self.environment = environment.describe()
         self.store = RunStore(config.getoption("store_dir"), self.environment["fingerprint"],
                               session=config._lc_session, fresh=config.getoption("fresh"))
         self._checked: set[str] = set()
+        self.certificate = None
+        self._plan = None
+        if self.engine == "batched":
+            from . import certificate
+
+            self.certificate = certificate.find(Path(config.getoption("certificate_dir")), self.environment)
+            # The certificate's seeds are trained too (they are the first ones): the distribution
+            # checks compare every batched seed of the run with them.
+            self.check_seeds = list(range(max(len(self.seeds), max(self.certificate.seeds) + 1)))
+
+    @property
+    def plan(self) -> dict:
+        """Every distribution-level check of the suite and the alpha each runs at (computed once)."""
+        if self._plan is None:
+            from . import claimset, verification
+
+            self._plan = verification.plan(claimset.all_claims(), self.certificate, len(self.check_seeds))
+        return self._plan
 
     def part(self, name: str, payload) -> None:
         atomic_write_text(_parts_dir(self.config) / f"{name}.json", records.dumps(payload))
@@ -135,18 +172,29 @@ class Suite:
 
         return self.store.get_or_compute(engine, exp.fingerprint, seeds, lambda missing: train(engine, exp, missing))
 
-    def runs(self, name: str):
-        from . import experiments
+    def all_runs(self, name: str):
+        """The runs of ``name`` this session decides on, plus (batched) the certificate's seeds;
+        batched runs are checked against the certificate's trajectories before first use."""
+        from . import experiments, verification
         from .equivalence import EquivalenceError
 
         exp = experiments.get(name)
+        seeds = self.check_seeds if self.engine == "batched" else self.seeds
+        runs = self.train(self.engine, exp, seeds)
         if self.engine == "batched" and name not in self._checked:
-            result = self.trajectory_check(exp)
+            result = verification.trajectory(self.certificate, name, runs)
+            self.part(f"eq-trajectory-{name}", result)
             if not result["passed"]:
-                raise EquivalenceError(f"batched engine does not reproduce keras for {name}: {result['detail']}")
+                raise EquivalenceError(verification.failure_message(result))
             self._checked.add(name)
+        return runs
+
+    def runs(self, name: str):
+        from . import experiments
+
+        exp = experiments.get(name)
         start = time.perf_counter()
-        runs = self.train(self.engine, exp, self.seeds)
+        runs = self.all_runs(name)[:len(self.seeds)]
         self.part(f"runs-{name}", {
             "experiment": name, "engine": self.engine, "runs": [r.to_dict() for r in runs],
             "info": {"section": exp.section, "description": exp.description, "fingerprint": exp.fingerprint,
@@ -157,16 +205,6 @@ class Suite:
         })
         return runs
 
-    def trajectory_check(self, exp) -> dict:
-        from . import equivalence
-
-        short = exp.with_epochs(equivalence.TRAJECTORY_EPOCHS_BY_EXPERIMENT.get(exp.name,
-                                                                               equivalence.TRAJECTORY_EPOCHS))
-        seeds = [s for s in equivalence.TRAJECTORY_SEEDS]
-        result = equivalence.trajectory(exp.name, self.train("keras", short, seeds), self.train("batched", short, seeds))
-        self.part(f"eq-trajectory-{exp.name}", result)
-        return result
-
     def decide(self, claim):
         from . import equivalence
 
@@ -174,31 +212,17 @@ class Suite:
         decision = claim.decide(evidence)
         checks = []
         if self.engine == "batched":
-            from . import experiments
+            from . import verification
 
-            k = len(self.eq_seeds)
-            keras_ev = claimlib.Evidence({e: self.train("keras", experiments.get(e), self.eq_seeds)
-                                          for e in claim.experiments})
-            batched_ev = claimlib.Evidence({e: evidence.runs[e][:k] for e in claim.experiments})
-            # The per-seed yes/no outcomes a rate rule counts, compared seed by seed (a rule on a
-            # continuous metric has none: its two-sample test is the check).
-            try:
-                kd = claim.decide(keras_ev).outcomes or {}
-                bd = claim.decide(batched_ev).outcomes or {}
-            except ValueError:  # a rule that needs more seeds than --equivalence-seeds (TOST needs 2)
-                kd, bd = {}, {}
-            for e in claim.experiments:
-                checks.append(equivalence.distribution(
-                    claim.id, e, claim.metric, keras_ev.values(e, claim.metric_fn),
-                    batched_ev.values(e, claim.metric_fn), kd.get(e), bd.get(e)))
+            batched_ev = claimlib.Evidence({e: self.all_runs(e) for e in claim.experiments})
+            checks = verification.distribution(self.certificate, claim, batched_ev, self.plan["check_alpha"])
             self.part(f"eq-distribution-{claim.id}", checks)
         samples = {e: evidence.values(e, claim.metric_fn).tolist() for e in claim.experiments}
         self.part(f"claim-{claim.id}", _claim_dict(claim, decision, len(self.seeds), samples))
         failed = [c for c in checks if not c["passed"]]
         if failed:
-            raise equivalence.EquivalenceError(
-                f"{claim.id}: batched and keras engines differ: " + "; ".join(f"{c['experiment']}: {c['detail']}"
-                                                                             for c in failed))
+            raise equivalence.EquivalenceError(" | ".join(f"{c['experiment']}: {c['detail']}" for c in failed)
+                                               + f" ({claim.id}, distribution check)")
         self.check_drift(claim, decision, samples)
         claimlib.assert_supported(claim, decision)
 

@@ -1,5 +1,9 @@
-"""The run store: each (experiment fingerprint, seed, engine, environment) is
-trained once and kept on disk as JSON, reused by every claim and later runs.
+"""The run store: each (experiment fingerprint, seed, engine, environment, code)
+is trained once and kept on disk as JSON, reused by every claim and later runs.
+
+* Code: every entry is keyed by the digest of the code that trained it
+  (:mod:`harness.provenance`: the engine, data, models, experiments, compat and
+  the suite version); entries of other code live elsewhere and are never read.
 
 * Concurrency: workers that need the same experiment take one file lock per
   (environment, engine, experiment); the first computes, the others then read.
@@ -7,7 +11,9 @@ trained once and kept on disk as JSON, reused by every claim and later runs.
   fsync'ed, then renamed over its final name, so a killed run leaves either
   the old entry or none, never a torn one.
 * Verification: an entry carries its own key and a SHA-256 of its record; one
-  that fails to parse or verify is recomputed with a warning, never used.
+  that cannot be read (OSError included), parse or verify is recomputed with a
+  warning, never used; one that cannot be written is used for this run only,
+  with a warning.
 * ``fresh``: entries written before this session are ignored (recomputed);
   entries written by this session (another xdist worker) are still shared.
 * No pickle: only JSON (see :mod:`harness.records`).
@@ -23,7 +29,7 @@ from typing import Callable, Iterable
 
 from filelock import FileLock
 
-from . import records
+from . import provenance, records
 from .records import RunRecord
 
 
@@ -52,7 +58,8 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 
 class RunStore:
-    def __init__(self, root: str | os.PathLike, environment: str, session: str = "", fresh: bool = False):
+    def __init__(self, root: str | os.PathLike, environment: str, session: str = "", fresh: bool = False,
+                 code_digest=provenance.code_digest):
         if fresh and not session:
             # fresh means "only what this session wrote": without a session id it would reuse everything
             raise ValueError("RunStore(fresh=True) needs a non-empty session id")
@@ -60,31 +67,41 @@ class RunStore:
         self.environment = environment
         self.session = session
         self.fresh = fresh
+        self.code_digest = code_digest  # engine -> digest of the code that trains it
 
     # -- layout ---------------------------------------------------------------
     def _dir(self, engine: str, fingerprint: str) -> Path:
-        return self.root / self.environment / engine / fingerprint
+        return self.root / self.environment / engine / self.code_digest(engine)[:16] / fingerprint
 
     def entry_path(self, engine: str, fingerprint: str, seed: int) -> Path:
         return self._dir(engine, fingerprint) / f"seed-{seed}.json"
 
     def _key(self, engine: str, fingerprint: str, seed: int) -> dict:
-        return {"environment": self.environment, "engine": engine, "fingerprint": fingerprint, "seed": seed}
+        return {"environment": self.environment, "engine": engine, "code": self.code_digest(engine),
+                "suite": provenance.__version__, "fingerprint": fingerprint, "seed": seed}
 
     # -- entries --------------------------------------------------------------
     def read(self, engine: str, fingerprint: str, seed: int) -> RunRecord | None:
         """A verified record, or None (missing, stale under ``fresh``, or corrupt)."""
         path = self.entry_path(engine, fingerprint, seed)
-        if not path.exists():
-            return None
         try:
-            entry = records.loads(path.read_text(encoding="utf-8"))
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+        except (OSError, UnicodeDecodeError) as exc:  # a directory in its place, no permission, bad bytes
+            text, error = None, exc
+        try:
+            if text is None:
+                raise error
+            entry = records.loads(text)
+            if not isinstance(entry, dict):
+                raise TypeError("not a store entry")
             ok = (
                 entry.get("key") == self._key(engine, fingerprint, seed)
                 and entry.get("sha256") == _digest(entry["record"])
             )
             record = RunRecord.from_dict(entry["record"]) if ok else None
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:  # UnicodeDecodeError is a ValueError
             ok, record = False, None
             reason = f"{type(exc).__name__}: {exc}"
         else:
@@ -125,7 +142,12 @@ class RunStore:
                     if record.fingerprint != fingerprint or record.engine != engine:
                         raise RuntimeError(f"engine returned a record for {record.engine}/{record.fingerprint}, "
                                            f"expected {engine}/{fingerprint}")
-                    self.write(record)
+                    try:
+                        self.write(record)
+                    except OSError as exc:  # e.g. a directory where the entry goes: keep the result
+                        warnings.warn(f"run store entry {self.entry_path(engine, fingerprint, record.seed)} cannot "
+                                      f"be written ({exc}); using the record for this run only", StoreWarning,
+                                      stacklevel=2)
                     found[record.seed] = record
             lost = [s for s in seeds if found[s] is None]
             if lost:

@@ -190,7 +190,7 @@ def batch_orders(exp: Experiment, seeds: list[int], n: int) -> tuple[np.ndarray,
     return np.stack([first] + rest), replayed, source
 
 
-class _Program:
+class Program:
     """The compiled training program for one experiment's architecture."""
 
     def __init__(self, exp: Experiment, split: data.Split):
@@ -205,6 +205,8 @@ class _Program:
         self.bs = exp.batch_size
         self.full_batches = self.n // self.bs
         self.partial = self.n - self.full_batches * self.bs
+        self.learning_rate, self.momentum = exp.learning_rate, exp.momentum
+        self.threshold = 0.5  # binary_accuracy's threshold on the sigmoid
         # XLA (jit_compile=True) was measured 2-5x slower here on CPU: keep plain graph mode.
         # One trace for any number of seeds, epochs and replayed orders: the
         # signature leaves those axes open (a retrace costs seconds, and the
@@ -236,7 +238,7 @@ class _Program:
 
     def correct(self, out, y):
         """(S, B) 1.0 where Keras' binary_accuracy counts a hit: y == (sigmoid(z) > 0.5)."""
-        pred = tf.cast(tf.math.sigmoid(out) > 0.5, tf.float32)
+        pred = tf.cast(tf.math.sigmoid(out) > self.threshold, tf.float32)
         return tf.reduce_mean(tf.cast(tf.equal(y, pred), tf.float32), axis=-1)
 
     def clip(self, g):
@@ -262,16 +264,31 @@ class _Program:
         hits = tf.reduce_sum(self.correct(out, yb), axis=1) if self.exp.classification else tf.zeros_like(batch_loss)
         return batch_loss, hits, grads
 
-    def step(self, params, moms, idx):
+    def clip_all(self, grads):
+        """Keras clips each variable's gradient on its own (``clipnorm`` is not a global norm)."""
+        return [self.clip(g) for g in grads]
+
+    def update(self, w, m, g, epoch):
+        """SGD with momentum, Keras' form: m = momentum * m - lr * g; w = w + m (g already clipped)."""
+        m = m * tf.constant(self.momentum, tf.float32) - g * tf.constant(self.learning_rate, tf.float32)
+        return w + m, m
+
+    def step(self, params, moms, idx, epoch):
         batch_loss, hits, grads = self.grads(params, idx)
-        lr = tf.constant(self.exp.learning_rate, tf.float32)
-        mu = tf.constant(self.exp.momentum, tf.float32)
         new_params, new_moms = [], []
-        for w, m, g in zip(params, moms, grads):
-            m = m * mu - self.clip(g) * lr
+        for w, m, g in zip(params, moms, self.clip_all(grads)):
+            w, m = self.update(w, m, g, epoch)
             new_moms.append(m)
-            new_params.append(w + m)
+            new_params.append(w)
         return new_params, new_moms, batch_loss, hits
+
+    def reorder(self, orders: np.ndarray) -> np.ndarray:
+        """The batch orders as given (a hook for :mod:`harness.mutants`)."""
+        return orders
+
+    def reinit(self, weights: list[np.ndarray]) -> list[np.ndarray]:
+        """The initial weights as given (a hook for :mod:`harness.mutants`)."""
+        return weights
 
     def evaluate(self, params, x, y):
         out = self.forward(params, tf.broadcast_to(x[None], [tf.shape(params[0])[0], *x.shape]))
@@ -297,7 +314,7 @@ class _Program:
 
             def batch_body(b, params, moms, loss_sum, hit_sum):
                 idx = order[:, b * bs:(b + 1) * bs]
-                params, moms, bl, hits = self.step(params, moms, idx)
+                params, moms, bl, hits = self.step(params, moms, idx, e)
                 return b + 1, params, moms, loss_sum + bl * bs, hit_sum + hits
 
             zeros = tf.zeros([n_seeds], tf.float32)
@@ -305,7 +322,7 @@ class _Program:
                 lambda b, *_: b < nfull, batch_body, (0, params, moms, zeros, zeros))
             if self.partial:
                 idx = order[:, nfull * bs:]
-                params, moms, bl, hits = self.step(params, moms, idx)
+                params, moms, bl, hits = self.step(params, moms, idx, e)
                 loss_sum, hit_sum = loss_sum + bl * self.partial, hit_sum + hits
             val_loss, val_acc, _ = self.evaluate(params, self.test_x, self.test_y)
             hist = dict(hist)
@@ -323,27 +340,30 @@ class _Program:
         return tf.reduce_max(tf.stack([tf.reduce_max(tf.abs(g), axis=list(range(1, len(g.shape)))) for g in grads]), axis=0)
 
 
-_PROGRAMS: dict[tuple, _Program] = {}
+_PROGRAMS: dict[tuple, Program] = {}
 
 
-def _program(exp: Experiment, split: data.Split) -> _Program:
-    # One traced program per architecture and optimizer; epochs are a tensor
-    # input, so the 20-epoch equivalence run reuses the 500-epoch trace.
-    key = (exp.with_epochs(1).fingerprint,)
+def _program(exp: Experiment, split: data.Split, program: type) -> Program:
+    # One traced program per architecture, optimizer and program class; epochs
+    # are a tensor input, so a short run reuses the full-length trace.
+    key = (exp.with_epochs(1).fingerprint, program)
     if key not in _PROGRAMS:
-        _PROGRAMS[key] = _Program(exp, split)
+        _PROGRAMS[key] = program(exp, split)
     return _PROGRAMS[key]
 
 
-def train(exp: Experiment, seeds: list[int]) -> list[RunRecord]:
+def train(exp: Experiment, seeds: list[int], program: type = Program) -> list[RunRecord]:
+    """Train ``seeds`` of ``exp`` as one program.  ``program``: :class:`Program`
+    or a subclass (the semantic mutants of :mod:`harness.mutants`)."""
     start = time.perf_counter()
     split = common.split_for(exp)
     n = len(split.train_x)
+    prog = _program(exp, split, program)
     weights, init_source = batch_initial_weights(exp, seeds)
-    stacked = [tf.constant(w) for w in weights]
+    stacked = [tf.constant(w) for w in prog.reinit(weights)]
     orders, replayed, shuffle_source = batch_orders(exp, seeds, n)
     epoch_to_order = np.zeros(exp.epochs, np.int32) if replayed else np.arange(exp.epochs, dtype=np.int32)
-    prog = _program(exp, split)
+    orders = prog.reorder(orders)
     grad0 = prog.initial_grad_max_abs(stacked, tf.constant(orders[:, 0, : exp.batch_size], tf.int32)).numpy()
     setup = time.perf_counter() - start
     hist, params = prog.run(stacked, tf.constant(orders, tf.int32), tf.constant(epoch_to_order))

@@ -53,10 +53,10 @@ def _max_history_rel_diff(ref, got, key) -> float:
     return max(_rel_diff(rk.history[key], rb.history[key]) for rk, rb in zip(ref, got, strict=True))
 
 
-def _program(name: str) -> "batched._Program":
+def _program(name: str) -> "batched.Program":
     """A fresh program (not the module's traced cache), safe to modify."""
     exp = experiments.get(name)
-    return batched._Program(exp, common.split_for(exp))
+    return batched.Program(exp, common.split_for(exp))
 
 
 def _stacked_initial(exp, seeds=SEEDS):
@@ -302,7 +302,7 @@ def test_partial_batch_is_trained(monkeypatch):
     # untraced program and make train() use that one.
     prog = _program("reg_target_standard")
     prog.partial = 0
-    monkeypatch.setattr(batched, "_program", lambda exp, split: prog)
+    monkeypatch.setattr(batched, "_program", lambda exp, split, program: prog)
     dropped = batched.train(experiments.get("reg_target_standard").with_epochs(1), list(SEEDS))
     assert _max_history_rel_diff(ref, dropped, "loss") > 100 * RTOL
     assert _max_history_rel_diff(ref, dropped, "val_loss") > 100 * RTOL
@@ -333,7 +333,7 @@ def test_step_is_sgd_with_momentum():
         _, _, g = prog.grads([tf.constant(x, tf.float32) for x in w], idx)
         m = [0.9 * mi - 0.01 * gi.numpy() for mi, gi in zip(m, g)]
         w = [wi + mi for wi, mi in zip(w, m)]
-        params, moms, *_ = prog.step(params, moms, idx)
+        params, moms, *_ = prog.step(params, moms, idx, tf.constant(0))
     for got, want in zip(params, w):
         np.testing.assert_allclose(got.numpy(), want, atol=1e-6, rtol=0)
     moved = max(float(np.abs(p.numpy() - p0.numpy()).max()) for p, p0 in zip(params, params0))

@@ -54,6 +54,6 @@ def test_bad_baseline_is_a_usage_error(tmp_path, content, message):
 def test_options_are_documented():
     res = subprocess.run([sys.executable, "-m", "pytest", "--help"], cwd=ROOT, capture_output=True, text=True,
                          timeout=120)
-    for opt in ("--seeds", "--report-dir", "--fresh", "--engine", "--store-dir", "--equivalence-seeds",
+    for opt in ("--seeds", "--report-dir", "--fresh", "--engine", "--store-dir", "--certificate-dir",
                 "--baseline", "--history-dir"):
         assert opt in res.stdout

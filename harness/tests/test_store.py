@@ -256,9 +256,10 @@ def test_crash_inside_get_or_compute_keeps_other_entries(store, monkeypatch):
         real_replace(src, dst)
 
     monkeypatch.setattr(os, "replace", replace_once_then_die)
-    with pytest.raises(OSError):
-        store.get_or_compute(ENGINE, FP, [0, 1], Computer(tag="-new"))
+    with pytest.warns(StoreWarning, match="cannot be written .simulated crash at rename"):
+        got = store.get_or_compute(ENGINE, FP, [0, 1], Computer(tag="-new"))
     monkeypatch.undo()
+    assert [r.seed for r in got] == [0, 1]  # the run goes on with the record it could not store
     assert _tmp_files(store.root) == []
     assert canon(store.read(ENGINE, FP, 0)) == canon(make_record(0, tag="-old"))
     assert store.read(ENGINE, FP, 1) is None
@@ -407,7 +408,8 @@ def test_entry_is_strict_json(store):
     text = store.entry_path(ENGINE, FP, 1).read_text(encoding="utf-8")
     entry = json.loads(text, parse_constant=_reject_constant)
     assert set(entry) == {"key", "session", "sha256", "record"}
-    assert entry["key"] == {"environment": ENV, "engine": ENGINE, "fingerprint": FP, "seed": 1}
+    assert entry["key"] == {"environment": ENV, "engine": ENGINE, "code": store.code_digest(ENGINE),
+                            "suite": store_module.provenance.__version__, "fingerprint": FP, "seed": 1}
     assert entry["session"] == "s1"
     assert len(entry["sha256"]) == 64
     assert entry["record"]["history"]["loss"][1:] == ["NaN", "Infinity"]
@@ -419,3 +421,61 @@ def test_entry_is_readable_by_others(store):
     # mkstemp creates 0600 files; an entry in a shared cache must not stay that way
     store.write(make_record(1))
     assert store.entry_path(ENGINE, FP, 1).stat().st_mode & 0o044 == 0o044
+
+
+def test_entries_are_keyed_by_the_code_that_trained_them(tmp_path):
+    """A record trained by other code (engine, data, models, compat, experiments, suite
+    version) is never read: the changed code recomputes, and the old code's entries stay its own."""
+    root = tmp_path / "store"
+    old = RunStore(root, ENV, code_digest=lambda engine: "a" * 64)
+    old.get_or_compute(ENGINE, FP, [0, 1], Computer(tag="-old"))
+    new = RunStore(root, ENV, code_digest=lambda engine: "b" * 64)
+    compute = Computer(tag="-new")
+    got = new.get_or_compute(ENGINE, FP, [0, 1], compute)
+    assert compute.calls == [[0, 1]] and all(r.experiment.endswith("-new") for r in got)
+    back = RunStore(root, ENV, code_digest=lambda engine: "a" * 64)
+    assert back.read(ENGINE, FP, 0).experiment.endswith("-old")
+
+
+def test_entry_copied_under_other_code_fails_its_key(tmp_path):
+    root = tmp_path / "store"
+    a = RunStore(root, ENV, code_digest=lambda engine: "a" * 64)
+    b = RunStore(root, ENV, code_digest=lambda engine: "b" * 64)
+    a.write(make_record(0))
+    target = b.entry_path(ENGINE, FP, 0)
+    target.parent.mkdir(parents=True)
+    target.write_text(a.entry_path(ENGINE, FP, 0).read_text())
+    with pytest.warns(StoreWarning, match="key or checksum mismatch"):
+        assert b.read(ENGINE, FP, 0) is None
+
+
+def test_default_code_digest_covers_the_engine_sources():
+    from harness import provenance
+
+    assert "engines/batched.py" in provenance.ENGINE_SOURCES["batched"]
+    assert "engines/keras_engine.py" in provenance.ENGINE_SOURCES["keras"]
+    for f in ("data.py", "models.py", "experiments.py", "compat.py"):
+        assert f in provenance.ENGINE_SOURCES["keras"] and f in provenance.ENGINE_SOURCES["batched"]
+    assert provenance.code_digest("keras") != provenance.code_digest("batched")
+    assert provenance.digest_files(["data.py"], "1") != provenance.digest_files(["data.py"], "2")
+
+
+def test_unreadable_entry_is_recomputed_with_a_warning(store):
+    """A directory where the entry should be (an OSError on read) is recomputed, not a traceback;
+    the record it cannot write back is used for this run, with a warning."""
+    path = store.entry_path(ENGINE, FP, 0)
+    path.mkdir(parents=True)
+    compute = Computer()
+    with pytest.warns(StoreWarning) as caught:
+        (rec,) = store.get_or_compute(ENGINE, FP, [0], compute)
+    assert rec.seed == 0 and compute.calls == [[0]]
+    messages = " ".join(str(w.message) for w in caught)
+    assert "unreadable (IsADirectoryError" in messages and "cannot be written" in messages
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their permissions")
+def test_entry_without_read_permission_is_recomputed(store):
+    store.write(make_record(0))
+    store.entry_path(ENGINE, FP, 0).chmod(0)
+    with pytest.warns(StoreWarning, match="PermissionError"):
+        assert store.read(ENGINE, FP, 0) is None

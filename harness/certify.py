@@ -1,0 +1,123 @@
+"""``python -m harness certify``: make this environment's engine certificate.
+
+1. Train the literal Keras references missing from the run store
+   (:mod:`harness.references`: parallel, resumable, cost announced, ETA shown).
+2. Train the batched engine on the run's default seeds and check it against
+   them (:mod:`harness.verification`): the results go into the certificate.
+3. Measure whether a seed's batched run depends on the other seeds trained
+   beside it (30 vs ``--independence-seeds``).
+4. Write ``reports/certificates/<environment fingerprint>.json``.
+
+Exit status 0 when every check passed, 1 when the batched engine failed one
+(the certificate is written all the same: its references are valid, and every
+run will refuse the engine until it is fixed).
+"""
+from __future__ import annotations
+
+import datetime
+import time
+
+import numpy as np
+
+DEFAULT_RUN_SEEDS = 30  # the suite's default --seeds: what a run checks
+INDEPENDENCE_CONFIGS = ("reg_target_standard", "circles_tanh1", "circles_relu5")
+
+
+def seed_independence(names: list[str], runs_30: dict, big: int, big_configs, train) -> dict:
+    """Seed s trained among 30 seeds vs among ``big`` (and the certificate's 10
+    alone): the largest difference of any per-epoch value or final metric over
+    the first 30 seeds, and whether every claim-relevant outcome is unchanged."""
+    from . import experiments
+
+    rows = {}
+    for name in names:
+        exp = experiments.get(name)
+        base = runs_30[name]
+        sizes = {10: train(exp, list(range(10)))}
+        if name in big_configs:
+            sizes[big] = train(exp, list(range(big)))[:30]
+        row = {}
+        for size, other in sizes.items():
+            worst_abs, worst_rel, identical = 0.0, 0.0, True
+            for a, b in zip(base, other):  # zip stops at the shorter: the seeds both have
+                for key in a.history:
+                    x, y = np.asarray(a.history[key], float), np.asarray(b.history[key], float)
+                    if not np.array_equal(x, y, equal_nan=True):
+                        identical = False
+                        both = np.isfinite(x) & np.isfinite(y)
+                        d = np.abs(x[both] - y[both])
+                        if d.size:
+                            worst_abs = max(worst_abs, float(d.max()))
+                            worst_rel = max(worst_rel, float((d / np.maximum(np.abs(x[both]), 1e-12)).max()))
+                for key, v in a.metrics.items():
+                    w = b.metrics.get(key)
+                    if not (v == w or (isinstance(v, float) and isinstance(w, float) and np.isnan(v) and np.isnan(w))):
+                        identical = False
+            row[str(size)] = {"seeds_compared": min(len(base), len(other)), "bit_identical": identical,
+                              "max_abs_diff": worst_abs, "max_rel_diff": worst_rel}
+        rows[name] = row
+    every = all(r["bit_identical"] for row in rows.values() for r in row.values())
+    return {"compared_with": "the same seeds trained among 30", "batch_sizes": sorted({10, big}),
+            "bit_identical_everywhere": every, "by_experiment": rows}
+
+
+def run_certify(args) -> int:
+    from . import devices
+
+    devices.configure()
+    from . import certificate, claimset, environment, experiments, references, verification
+    from .claims import Evidence
+    from .engines import batched
+    from .store import RunStore
+
+    start = time.perf_counter()
+    env = environment.describe()
+    names = list(experiments.EXPERIMENTS)
+    seeds = list(certificate.SEEDS)
+    store = RunStore(args.store_dir, env["fingerprint"])
+    print(f"certify {env['fingerprint']} (TF {env['tensorflow']}, Keras {env['keras']}, {env['device']}): "
+          f"{len(names)} configurations x {len(seeds)} full-length Keras seeds", flush=True)
+    trained = references.train(store, names, seeds, args.workers)
+    refs = {n: [store.read("keras", experiments.get(n).fingerprint, s) for s in seeds] for n in names}
+    lost = [f"{n} seed {s}" for n in names for s, r in zip(seeds, refs[n]) if r is None]
+    if lost:
+        raise RuntimeError(f"references missing from the store after training: {lost}")
+
+    print(f"checking the batched engine ({DEFAULT_RUN_SEEDS} seeds per configuration) against them", flush=True)
+    runs = {}
+    for n in names:
+        t = time.perf_counter()
+        runs[n] = batched.train(experiments.get(n), list(range(DEFAULT_RUN_SEEDS)))
+        print(f"  batched {n}: {time.perf_counter() - t:.1f} s", flush=True)
+    draft = certificate.Certificate(certificate.path_for(args.out_dir, env["fingerprint"]),
+                                    {"seeds": seeds, "environment": env,
+                                     "experiments": {n: {"fingerprint": experiments.get(n).fingerprint,
+                                                         "runs": [certificate.encode_run(r) for r in refs[n]]}
+                                                     for n in names}})
+    claims = claimset.all_claims()
+    plan = verification.plan(claims, draft, DEFAULT_RUN_SEEDS)
+    checks = [verification.trajectory(draft, n, runs[n]) for n in names]
+    batched_ev = Evidence(runs)
+    for claim in claims:
+        checks.extend(verification.distribution(draft, claim, batched_ev, plan["check_alpha"]))
+    failed = [c for c in checks if not c["passed"]]
+    print(f"checks: {len(checks) - len(failed)} passed, {len(failed)} failed", flush=True)
+    for c in failed:
+        print("  FAILED " + verification.failure_message(c), flush=True)
+
+    print(f"seed independence: 10 and 30 seeds on every configuration, {args.independence_seeds} on "
+          f"{', '.join(args.independence_configs)}", flush=True)
+    independence = seed_independence(names, runs, args.independence_seeds, args.independence_configs,
+                                     batched.train)
+    core_seconds = {n: sum(r.wall_seconds for r in refs[n]) for n in names}
+    cost = {"keras_core_seconds": sum(core_seconds.values()), "keras_core_seconds_by_experiment": core_seconds,
+            "workers": args.workers, "references_trained_now": trained["trained"],
+            "references_wall_seconds_now": trained["seconds"],
+            "certify_wall_seconds": time.perf_counter() - start}
+    cert = certificate.build(env, refs, checks=checks, plan=plan, seed_independence=independence, cost=cost,
+                             created=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"))
+    path = certificate.write(cert, args.out_dir)
+    print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB); Keras references: "
+          f"{cost['keras_core_seconds'] / 60:.0f} core-minutes; this call: {cost['certify_wall_seconds'] / 60:.1f} min",
+          flush=True)
+    return 1 if failed else 0

@@ -1,0 +1,86 @@
+"""Training the literal Keras references a certificate is made of.
+
+Each (configuration, seed) is one ``fit`` of the lesson's code, independent of
+the others, so they run in parallel worker processes (one per core by default,
+each with its share of the threads) and land in the run store as they finish:
+a killed certification resumes where it stopped.  Before it starts it says what
+it will cost; while it runs it shows, per configuration, the seeds done and an
+ETA.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from multiprocessing import get_context
+
+# Keras seconds per epoch for one seed, measured on this project's 2-core CPU
+# machine (TF 2.21 / Keras 3.15.1, `python -m harness bench`: 19.7-23.2 s per
+# 100-epoch regression seed, 110-128 s per 500-epoch circles seed), used only to
+# announce the cost before the first seed has been timed.
+KERAS_SECONDS_PER_EPOCH = {"regression": 0.22, "circles": 0.24}
+
+
+def estimate_seconds(exp) -> float:
+    return KERAS_SECONDS_PER_EPOCH.get(exp.dataset, 0.25) * exp.epochs
+
+
+def _init_worker(threads: int) -> None:
+    for name in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS"):
+        os.environ[name] = str(threads)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from . import devices
+
+    devices.configure()
+
+
+def _train_one(name: str, seed: int, store_root: str, environment: str) -> tuple[str, int, float]:
+    from . import experiments
+    from .engines.keras_engine import train_one
+    from .store import RunStore
+
+    start = time.perf_counter()
+    record = train_one(experiments.get(name), seed)
+    RunStore(store_root, environment).write(record)
+    return name, seed, time.perf_counter() - start
+
+
+def _fmt(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m" if seconds >= 3600 else f"{seconds // 60}m{seconds % 60:02d}s"
+
+
+def train(store, names: list[str], seeds: list[int], workers: int, out=sys.stdout) -> dict:
+    """Train the Keras references missing from ``store`` for ``names`` x ``seeds``;
+    returns {"trained": n, "seconds": wall, "per_configuration": {name: seconds of one seed}}."""
+    from . import experiments
+
+    todo = [(n, s) for n in names for s in seeds if store.read("keras", experiments.get(n).fingerprint, s) is None]
+    # Longest first, so the last minutes are not one long seed on one core.
+    todo.sort(key=lambda t: -estimate_seconds(experiments.get(t[0])))
+    est = sum(estimate_seconds(experiments.get(n)) for n, _ in todo)
+    print(f"certify: {len(todo)} Keras reference runs to train ({len(names) * len(seeds) - len(todo)} already "
+          f"stored), about {_fmt(est)} of one core, ~{_fmt(est / max(workers, 1) * 1.1)} on {workers} workers",
+          file=out, flush=True)
+    per_config: dict[str, list[float]] = {}
+    left = {n: sum(1 for m, _ in todo if m == n) for n in names}
+    start = time.perf_counter()
+    if todo:
+        threads = max(1, (os.cpu_count() or 1) // workers)
+        with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_init_worker,
+                                 initargs=(threads,)) as pool:
+            futures = [pool.submit(_train_one, n, s, str(store.root), store.environment) for n, s in todo]
+            for done, fut in enumerate(as_completed(futures), 1):
+                name, seed, secs = fut.result()
+                per_config.setdefault(name, []).append(secs)
+                left[name] -= 1
+                # ETA: what is left, at each configuration's own measured seconds per seed (the
+                # estimate where none has finished yet), spread over the workers.
+                rest = sum(left[n] * (sum(per_config[n]) / len(per_config[n]) if n in per_config
+                                      else estimate_seconds(experiments.get(n))) for n in names)
+                print(f"  [{done}/{len(todo)}] {name} seed {seed}: {secs:.0f} s; {name} "
+                      f"{len(seeds) - left[name]}/{len(seeds)} done; elapsed {_fmt(time.perf_counter() - start)}, "
+                      f"ETA {_fmt(rest / workers)}", file=out, flush=True)
+    return {"trained": len(todo), "seconds": time.perf_counter() - start, "workers": workers,
+            "seconds_per_seed": {n: sum(v) / len(v) for n, v in per_config.items()}}
