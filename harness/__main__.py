@@ -17,6 +17,8 @@ def main(argv=None) -> int:
     bench.add_argument("--configs", nargs="*", default=None, help="experiment names (default: all)")
     bench.add_argument("--scaling-configs", nargs="*", default=None,
                        help="time every --batched-seeds count only for these (default: all configurations)")
+    bench.add_argument("--cold-suite", action="store_true",
+                       help="instead: time the README's first line in a fresh clone of HEAD (cold_suite_seconds)")
     bench.add_argument("--out", type=Path, default=Path("reports/bench.json"))
     comp = sub.add_parser("compare", help="claims x environments: write matrix.html from results/summary files")
     comp.add_argument("files", nargs="+", type=Path, help="summary files (reports/history/*.json, "

@@ -38,7 +38,7 @@ def merge_parts(parts_dir: Path, config, wall_seconds: float, schema: str, versi
         "wall_seconds": wall_seconds, "workers": getattr(config.option, "numprocesses", None) or 1,
         "devices": getattr(config, "_lc_devices", None), "suite_version": version,
     })
-    mutants = _mutants(Path(config.getoption("report_dir")) / "mutants.json", env["fingerprint"])
+    mutants = load_mutants(Path(config.getoption("report_dir")) / "mutants.json", env["fingerprint"])
     return {
         "schema": schema, "suite_version": version, "environment": env, "claims": claims,
         "certificate": config._lc_certificate, "mutants": mutants,
@@ -47,7 +47,7 @@ def merge_parts(parts_dir: Path, config, wall_seconds: float, schema: str, versi
     }
 
 
-def _mutants(path: Path, fingerprint: str) -> dict | None:
+def load_mutants(path: Path, fingerprint: str) -> dict | None:
     """The last `python -m harness mutants` table of this environment, if the report directory has one."""
     try:
         data = records.loads(path.read_text(encoding="utf-8"))

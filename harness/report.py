@@ -410,16 +410,69 @@ class _Renderer:
         if not rows_in:
             parts.append('<p class="muted">No engine equivalence checks in this results file.</p>')
             return "\n".join(parts)
-        fixed = ["experiment", "level", "passed", "seeds", "detail"]
-        extra = list(dict.fromkeys(k for e in rows_in for k in e if k not in fixed))
-        rows = []
-        for e in rows_in:
-            row = [_esc(e.get("experiment", "—")), _esc(e.get("level", "—")), _pass_badge(e.get("passed")),
-                   _esc(_fmt_seeds(e.get("seeds"))), _esc(e.get("detail", ""))]
-            row += [_esc(_fmt_value(e[k])) if k in e else "" for k in extra]
-            rows.append(row)
-        parts.append(_table(fixed + extra, rows))
+        parts.append("<p>The batched runs this report is decided on, against the certificate's Keras references "
+                     "(trajectory: per epoch, seed by seed; distribution: the claim's deciding metric and per-seed "
+                     "outcomes over all seeds).</p>")
+        rows = [[_esc(e.get("experiment", "—")), _esc(e.get("claim") or "—"), _esc(e.get("level", "—")),
+                 _pass_badge(e.get("passed")), _esc(e.get("detail", ""))] for e in rows_in]
+        parts.append(_table(["configuration", "claim", "level", "result", "detail"], rows))
         return "\n".join(parts)
+
+    def certificate(self) -> str:
+        cert = self.results.get("certificate")
+        parts = ['<h2 id="certificate">Engine certificate</h2>']
+        if not isinstance(cert, Mapping):
+            parts.append('<p class="muted">No certificate in this results file (the literal Keras engine '
+                         "needs none).</p>")
+            return "\n".join(parts) + self.mutants()
+        plan = cert.get("plan") or {}
+        traj = plan.get("trajectory") or {}
+        cost = cert.get("cost") or {}
+        indep = cert.get("seed_independence") or {}
+        checks = [c for c in cert.get("checks") or [] if isinstance(c, Mapping)]
+        items = [
+            ("file", _esc(cert.get("path"))), ("created", _esc(cert.get("created"))),
+            ("certifies the Keras engine's code", f"<code>{_esc(str(cert.get('code_digest'))[:16])}</code>"),
+            ("Keras references", _esc(f"{len(cert.get('seeds') or [])} full-length seeds per configuration")),
+            ("trajectory check", _esc(f"seeds {traj.get('seeds')}, epochs 1-{traj.get('epochs')} "
+                                      f"(shorter: {traj.get('epochs_by_experiment')}), every History key, "
+                                      f"relative tolerance {traj.get('rtol')} (accuracy: one sample)")),
+            ("distribution checks", _esc(
+                f"{plan.get('tests')} tests at alpha {_fmt_value(plan.get('check_alpha'))} each (family alpha "
+                f"{plan.get('family_alpha')}, Bonferroni); with {plan.get('keras_seeds')} Keras vs "
+                f"{plan.get('batched_seeds')} batched seeds a Mann-Whitney check detects (80% power) "
+                f"P(superiority) >= {_fmt_value(plan.get('detectable_superiority'))}, a Fisher check a rate "
+                f"difference >= {_fmt_value(plan.get('detectable_rate_difference'))}; smallest possible p "
+                f"{_fmt_value(plan.get('smallest_mann_whitney_p'))}")),
+            ("at certification", _esc(f"{sum(bool(c.get('passed')) for c in checks)}/{len(checks)} checks "
+                                      "of the batched engine passed")),
+            ("seed independence", _esc(
+                "bit-identical in every batch size compared" if indep.get("bit_identical_everywhere") else
+                "not bit-identical across batch sizes: largest difference " + ", ".join(
+                    f"{n}: {max((r.get('max_abs_diff', 0) for r in row.values()), default=0):.2g}"
+                    for n, row in (indep.get("by_experiment") or {}).items()))),
+            ("cost", _esc(f"{(cost.get('keras_core_seconds') or 0) / 60:.0f} core-minutes of Keras training, "
+                          f"paid once; certify took {(cost.get('certify_wall_seconds') or 0) / 60:.0f} min")),
+        ]
+        parts.append("<dl>" + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in items) + "</dl>")
+        return "\n".join(parts) + self.mutants()
+
+    def mutants(self) -> str:
+        data = self.results.get("mutants")
+        if not isinstance(data, Mapping):
+            return ('\n<h3 id="mutants">Mutants</h3><p class="muted">No mutants table for this environment: '
+                    "<code>python -m harness mutants</code> writes one.</p>")
+        rows_in = [m for m in data.get("mutants") or [] if isinstance(m, Mapping)]
+        killed = sum(bool(m.get("killed")) for m in rows_in)
+        rows = [[_esc(m.get("mutant")), _esc(m.get("description")), _pass_badge(m.get("killed")),
+                 _esc(m.get("check") or "—"), _esc(m.get("configuration") or "—"),
+                 _esc(m.get("epoch") if m.get("epoch") is not None else "—"), _esc(m.get("detail"))]
+                for m in rows_in]
+        return ("\n".join(['\n<h3 id="mutants">Mutants</h3>',
+                           "<p>Each mutant gets one thing of Keras' semantics wrong; the checks above must kill "
+                           f"it. killed: {killed}, survived: {len(rows_in) - killed}.</p>",
+                           _table(["mutant", "what it gets wrong", "killed", "check", "configuration", "epoch",
+                                   "detail"], rows)]))
 
     def drift(self) -> str:
         rows_in = [d for d in self.results.get("drift") or [] if isinstance(d, Mapping)]
@@ -494,7 +547,7 @@ class _Renderer:
             "<h2 id=\"claims\">Claims</h2>",
         ]
         body += [self.claim_section(anchor, c) for anchor, c in claims]
-        body += [self.lesson_figures(claims), self.equivalence(), self.drift(), self.environment(),
+        body += [self.lesson_figures(claims), self.certificate(), self.equivalence(), self.drift(), self.environment(),
                  self.wall_time(), self.notes()]
         return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
                 "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
@@ -540,5 +593,11 @@ def load_results(path: Path) -> dict:
 
 def render_from_json(path: Path) -> Path:
     """Re-render index.html and figures/ next to a results.json; return the index path."""
+    from .merge import load_mutants
+
     path = Path(path)
-    return _render(load_results(path), path.parent)
+    results = load_results(path)
+    # a mutants table written since the run (python -m harness mutants) joins the page
+    fingerprint = (results.get("environment") or {}).get("fingerprint")
+    results["mutants"] = load_mutants(path.parent / "mutants.json", fingerprint) or results.get("mutants")
+    return _render(results, path.parent)
