@@ -79,8 +79,9 @@ def train(store, names: list[str], seeds: list[int], workers: int, out=sys.stdou
                 # estimate where none has finished yet), spread over the workers.
                 rest = sum(left[n] * (sum(per_config[n]) / len(per_config[n]) if n in per_config
                                       else estimate_seconds(experiments.get(n))) for n in names)
+                mine = left[name] * sum(per_config[name]) / len(per_config[name]) / workers
                 print(f"  [{done}/{len(todo)}] {name} seed {seed}: {secs:.0f} s; {name} "
-                      f"{len(seeds) - left[name]}/{len(seeds)} done; elapsed {_fmt(time.perf_counter() - start)}, "
-                      f"ETA {_fmt(rest / workers)}", file=out, flush=True)
+                      f"{len(seeds) - left[name]}/{len(seeds)} done (ETA {_fmt(mine)}); elapsed "
+                      f"{_fmt(time.perf_counter() - start)}, ETA all {_fmt(rest / workers)}", file=out, flush=True)
     return {"trained": len(todo), "seconds": time.perf_counter() - start, "workers": workers,
             "seconds_per_seed": {n: sum(v) / len(v) for n, v in per_config.items()}}

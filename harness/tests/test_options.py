@@ -57,3 +57,36 @@ def test_options_are_documented():
     for opt in ("--seeds", "--report-dir", "--fresh", "--engine", "--store-dir", "--certificate-dir",
                 "--baseline", "--history-dir"):
         assert opt in res.stdout
+
+
+def test_no_certificate_stops_the_run_naming_the_command(tmp_path):
+    res = _pytest(f"--certificate-dir={tmp_path / 'certs'}", f"--store-dir={tmp_path / 'store'}",
+                  f"--report-dir={tmp_path / 'r'}")
+    assert res.returncode == 4, res.stdout + res.stderr
+    assert "no engine certificate for this environment" in res.stderr
+    assert "python -m harness certify" in res.stderr and "Traceback" not in res.stderr
+    assert not (tmp_path / "store").exists()  # nothing was trained
+
+
+def test_truncated_certificate_stops_the_run_naming_the_check(tmp_path):
+    from harness import environment
+
+    certs = tmp_path / "certs"
+    certs.mkdir()
+    (certs / f"{environment.describe()['fingerprint']}.json").write_text('{"schema": "lesson-claims/certif')
+    res = _pytest(f"--certificate-dir={certs}", f"--store-dir={tmp_path / 'store'}", f"--report-dir={tmp_path / 'r'}")
+    assert res.returncode == 4, res.stdout + res.stderr
+    assert "JSON: not valid JSON, truncated?" in res.stderr and "Traceback" not in res.stderr
+    assert not (tmp_path / "store").exists()
+
+
+def test_removed_equivalence_seeds_option_is_a_usage_error(tmp_path):
+    res = _pytest("--equivalence-seeds=2", f"--store-dir={tmp_path / 'store'}")
+    assert res.returncode == 4 and "--equivalence-seeds" in res.stderr
+
+
+def test_harness_tests_need_no_certificate(tmp_path):
+    res = subprocess.run([sys.executable, "-m", "pytest", "harness/tests/test_equivalence.py", "-q",
+                          f"--certificate-dir={tmp_path / 'none'}"], cwd=ROOT, capture_output=True, text=True,
+                         timeout=120)
+    assert res.returncode == 0, res.stdout + res.stderr
