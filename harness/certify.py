@@ -23,19 +23,22 @@ DEFAULT_RUN_SEEDS = 30  # the suite's default --seeds: what a run checks
 INDEPENDENCE_CONFIGS = ("reg_target_standard", "circles_tanh1", "circles_relu5")
 
 
-def seed_independence(names: list[str], runs_30: dict, big: int, big_configs, train) -> dict:
+def seed_independence(names: list[str], runs_30: dict, big: int, big_configs, train, claims=()) -> dict:
     """Seed s trained among 30 seeds vs among ``big`` (and the certificate's 10
     alone): the largest difference of any per-epoch value or final metric over
-    the first 30 seeds, and whether every claim-relevant outcome is unchanged."""
+    the seeds both batches hold, and, for the claims decided on ``big_configs``
+    alone, the verdict on seeds 0-29 of each batch."""
     from . import experiments
+    from .claims import Evidence
 
-    rows = {}
+    rows, firsts = {}, {}
     for name in names:
         exp = experiments.get(name)
         base = runs_30[name]
         sizes = {10: train(exp, list(range(10)))}
         if name in big_configs:
             sizes[big] = train(exp, list(range(big)))[:30]
+            firsts[name] = sizes[big]
         row = {}
         for size, other in sizes.items():
             worst_abs, worst_rel, identical = 0.0, 0.0, True
@@ -57,8 +60,15 @@ def seed_independence(names: list[str], runs_30: dict, big: int, big_configs, tr
                               "max_abs_diff": worst_abs, "max_rel_diff": worst_rel}
         rows[name] = row
     every = all(r["bit_identical"] for row in rows.values() for r in row.values())
+    verdicts = {}
+    for claim in claims:
+        if firsts and set(claim.experiments) <= set(firsts):
+            v30 = claim.decide(Evidence({e: runs_30[e] for e in claim.experiments})).verdict.value
+            vbig = claim.decide(Evidence({e: firsts[e] for e in claim.experiments})).verdict.value
+            verdicts[claim.id] = {"30": v30, str(big): vbig, "same": v30 == vbig}
     return {"compared_with": "the same seeds trained among 30", "batch_sizes": sorted({10, big}),
-            "bit_identical_everywhere": every, "by_experiment": rows}
+            "bit_identical_everywhere": every, "by_experiment": rows,
+            "verdicts_on_seeds_0_29": verdicts, "same_verdicts": all(v["same"] for v in verdicts.values())}
 
 
 def run_certify(args) -> int:
@@ -108,7 +118,10 @@ def run_certify(args) -> int:
     print(f"seed independence: 10 and 30 seeds on every configuration, {args.independence_seeds} on "
           f"{', '.join(args.independence_configs)}", flush=True)
     independence = seed_independence(names, runs, args.independence_seeds, args.independence_configs,
-                                     batched.train)
+                                     batched.train, claims)
+    print(f"  bit-identical everywhere: {independence['bit_identical_everywhere']}; the same verdicts on seeds "
+          f"0-29 of both batches: {independence['same_verdicts']} ({len(independence['verdicts_on_seeds_0_29'])} "
+          "claims)", flush=True)
     core_seconds = {n: sum(r.wall_seconds for r in refs[n]) for n in names}
     cost = {"keras_core_seconds": sum(core_seconds.values()), "keras_core_seconds_by_experiment": core_seconds,
             "workers": args.workers, "references_trained_now": trained["trained"],
