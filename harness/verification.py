@@ -27,7 +27,9 @@ def plan(claims, cert, batched_seeds: int) -> dict:
         keras_ev = Evidence({e: cert.runs(e) for e in claim.experiments})
         outcomes = claim.decide(keras_ev).outcomes or {}
         for e in claim.experiments:
-            checks.append({"claim": claim.id, "experiment": e, "metric": claim.metric, "outcome": e in outcomes})
+            checks.append({"claim": claim.id, "experiment": e, "metric": claim.metric, "outcome": e in outcomes,
+                           "keras_values": keras_ev.values(e, claim.metric_fn).tolist(),
+                           "keras_outcomes": [bool(x) for x in outcomes[e]] if e in outcomes else None})
     n_tests = sum(1 + c["outcome"] for c in checks)
     alpha = equivalence.check_alpha(n_tests)
     k = len(cert.seeds)

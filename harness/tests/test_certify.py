@@ -42,3 +42,27 @@ def test_quick_start_refuses_a_readme_without_it(tmp_path):
     bad.write_text("# x\n\n## Quick start\n\n```\none line\n```\n")
     with pytest.raises(ValueError, match="two command lines, found 1"):
         cold.quick_start(bad)
+
+
+def test_references_already_stored_are_not_trained_again(tmp_path, capsys):
+    """Certifying resumes: what the store holds for this code is reused, and the cost announced is what is left."""
+    import io
+
+    from harness import experiments, references
+    from harness.store import RunStore
+
+    store = RunStore(tmp_path / "store", "env")
+    exp = experiments.get("reg_unscaled")
+    for s in range(3):
+        store.write(RunRecord(exp.name, exp.fingerprint, s, "keras", 1, {"loss": [1.0]}, {}))
+    out = io.StringIO()
+    result = references.train(store, ["reg_unscaled"], [0, 1, 2], workers=2, out=out)
+    assert result["trained"] == 0
+    assert "0 Keras reference runs to train (3 already stored)" in out.getvalue()
+
+
+def test_cost_estimate_grows_with_epochs():
+    from harness import experiments, references
+
+    assert references.estimate_seconds(experiments.get("circles_relu5")) > \
+        references.estimate_seconds(experiments.get("reg_unscaled"))
