@@ -102,6 +102,15 @@ def pytest_configure(config):
             raise pytest.UsageError(f"--certificate-dir: {exc}") from None
 
 
+def pytest_report_header(config):
+    cert = getattr(config, "_lc_certificate", None)
+    line = f"lesson-claims: engine {config.getoption('engine')}, {config.getoption('seeds')} seeds"
+    if cert:
+        line += (f", certificate {cert['path']} ({len(cert['seeds'])} Keras seeds per configuration, "
+                 f"{cert['plan']['tests']} distribution tests at alpha {cert['plan']['check_alpha']:.2g})")
+    return line
+
+
 def _collects_claims(config) -> bool:
     """False when the session only runs the harness's own tests (they need no certificate)."""
     args = [a for a in config.args if not a.startswith("-")] or list(config.getini("testpaths"))
