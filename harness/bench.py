@@ -63,10 +63,19 @@ def run_bench(args) -> int:
         print(f"{name:<26}{exp.epochs:>7}{keras_s:>14.2f}" + "".join(f"{times[n]:>14.2f}" if n in times else f"{'-':>14}"
                                                                        for n in args.batched_seeds)
               + f"{ratio:>10.0f}x" + f"{timed[sizes[-1]][1]:>11.2f}", flush=True)
-    out = {"environment": environment.describe(), "rows": rows}
+    out = {**_previous(args.out), "environment": environment.describe(), "rows": rows}
     atomic_write_text(args.out, json.dumps(out, indent=1))
     print(f"wrote {args.out}")
     return 0
+
+
+def _previous(path) -> dict:
+    """The keys of an existing bench.json the other half of the benchmark keeps (engines vs cold run)."""
+    try:
+        out = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return out if isinstance(out, dict) else {}
 
 
 def _run_cold(args) -> int:
@@ -77,12 +86,7 @@ def _run_cold(args) -> int:
     result = run_cold_suite()
     print(f"cold README first line: {result['cold_suite_seconds']:.0f} s (exit status {result['exit_status']}) on "
           f"{result['machine']['cores']} cores, {result['machine']['cpu']}")
-    try:
-        out = json.loads(args.out.read_text(encoding="utf-8"))
-        if not isinstance(out, dict):
-            out = {}
-    except (OSError, ValueError):
-        out = {}
+    out = _previous(args.out)
     out["cold_suite"] = result
     out["cold_suite_seconds"] = result["cold_suite_seconds"]
     atomic_write_text(args.out, json.dumps(out, indent=1))

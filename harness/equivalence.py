@@ -108,7 +108,8 @@ def trajectory(experiment: str, keras_runs, batched_runs, epochs: int | None = N
             fin_x, fin_y = np.isfinite(x), np.isfinite(y)
             nan_at = np.flatnonzero(fin_x != fin_y)
             if key in ACCURACY_KEYS:
-                tol = 1.0 / samples.get(key, 10 ** 9) + 1e-9
+                # one sample is 1/n; half a sample more absorbs float32 rounding of the stored means
+                tol = 1.5 / samples.get(key, 10 ** 9)
                 diff = np.where(fin_x & fin_y, np.abs(x - y), 0.0)
                 bad = np.flatnonzero(diff > tol)
                 worst_rel = 0.0

@@ -15,11 +15,11 @@ import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from multiprocessing import get_context
 
-# Keras seconds per epoch for one seed, measured on this project's 2-core CPU
-# machine (TF 2.21 / Keras 3.15.1, `python -m harness bench`: 19.7-23.2 s per
-# 100-epoch regression seed, 110-128 s per 500-epoch circles seed), used only to
-# announce the cost before the first seed has been timed.
-KERAS_SECONDS_PER_EPOCH = {"regression": 0.22, "circles": 0.24}
+# Keras seconds per epoch for one seed, one thread, two workers on this project's
+# 2-core CPU machine (TF 2.21 / Keras 3.15.1, the first certification: 18-23 s
+# per 100-epoch regression seed, 91-152 s per 500-epoch circles seed), used only
+# to announce the cost before the first seed has been timed.
+KERAS_SECONDS_PER_EPOCH = {"regression": 0.21, "circles": 0.24}
 
 
 def estimate_seconds(exp) -> float:

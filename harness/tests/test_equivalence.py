@@ -44,8 +44,9 @@ def test_trajectory_fails_on_a_nan_in_a_different_epoch():
 
 def test_trajectory_checks_accuracy_to_one_sample():
     loss, acc = [1.0, 0.5], [0.500, 0.600]
-    one = [0.502, 0.600]  # one sample of 500 flipped: two correct engines can do that
-    many = [0.500, 0.580]  # ten samples: a moved threshold does that
+    acc = [float(np.float32(0.49)), 0.600]  # History holds float32 means
+    one = [float(np.float32(0.492)), 0.600]  # one sample of 500 flipped: two correct engines can do that
+    many = [acc[0], 0.580]  # ten samples: a moved threshold does that
     samples = {"accuracy": 500, "val_accuracy": 500}
     assert equivalence.trajectory("e", [_rec(0, loss, acc=acc)], [_rec(0, loss, acc=one)], 2, samples)["passed"]
     res = equivalence.trajectory("e", [_rec(0, loss, acc=acc)], [_rec(0, loss, acc=many)], 2, samples)
