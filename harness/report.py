@@ -460,7 +460,8 @@ class _Renderer:
                     "<code>python -m harness mutants</code> writes one.</p>")
         rows_in = [m for m in data.get("mutants") or [] if isinstance(m, Mapping)]
         killed = sum(bool(m.get("killed")) for m in rows_in)
-        rows = [[_esc(m.get("mutant")), _esc(m.get("description")), _pass_badge(m.get("killed")),
+        rows = [[_esc(m.get("mutant")), _esc(m.get("description")),
+                 "killed" if m.get("killed") else '<strong>SURVIVED</strong>',
                  _esc(m.get("check") or "—"), _esc(m.get("configuration") or "—"),
                  _esc(m.get("epoch") if m.get("epoch") is not None else "—"), _esc(m.get("detail"))]
                 for m in rows_in]
@@ -592,9 +593,9 @@ def _independence_text(indep: Mapping) -> str:
     if not indep:
         return "not measured"
     rows = indep.get("by_experiment") or {}
-    sizes = ", ".join(str(n) for n in indep.get("batch_sizes") or [])
+    sizes = " or ".join(str(n) for n in indep.get("batch_sizes") or [])
     if indep.get("bit_identical_everywhere"):
-        text = f"every seed's run is bit-identical whether trained among 30 or among {sizes} seeds"
+        text = f"every seed's run is bit-identical whether trained among 30 seeds or among {sizes}"
     else:
         worst = max(((r.get("max_rel_diff") or 0, n) for n, row in rows.items() for r in row.values()),
                     default=(0, "-"))

@@ -191,3 +191,42 @@ def test_nan_majority_epoch_has_infinite_median():
     ones = np.ones(3)
     q25, med, q75 = figures._epoch_bands([ones, ones, np.array([3.0, nan]), np.array([2.0])])
     assert med[2] == 1.0 and math.isinf(q75[2])  # 3 values at epoch 3: 1, 1, +inf
+
+
+def _certificate_section(results) -> str:
+    from harness.report import _Renderer
+
+    r = _Renderer(results)
+    page = r.certificate()
+    return page
+
+
+def test_certificate_and_mutants_sections_say_what_they_measured():
+    results = _results()
+    results["certificate"] = {
+        "path": "reports/certificates/x.json", "created": "2026-11-27", "code_digest": "ab" * 32, "seeds": list(range(10)),
+        "plan": {"tests": 47, "check_alpha": 0.000213, "family_alpha": 0.01, "keras_seeds": 10, "batched_seeds": 30,
+                 "detectable_superiority": 0.979, "detectable_rate_difference": 1.0, "smallest_mann_whitney_p": 2.4e-9,
+                 "trajectory": {"seeds": [0, 1, 2], "epochs": 20, "epochs_by_experiment": {}, "rtol": 1e-4}},
+        "checks": [{"passed": True}, {"passed": False}],
+        "seed_independence": {"batch_sizes": [10, 1000], "bit_identical_everywhere": False,
+                              "by_experiment": {"a": {"10": {"bit_identical": True, "max_rel_diff": 0.0}},
+                                                "b": {"1000": {"bit_identical": False, "max_rel_diff": 3e-7}}},
+                              "verdicts_on_seeds_0_29": {"c1": {"same": True}, "c2": {"same": False}}},
+        "cost": {"keras_core_seconds": 9060, "certify_wall_seconds": 380}}
+    results["mutants"] = {"mutants": [
+        {"mutant": "m1", "description": "d1", "killed": True, "check": "trajectory", "configuration": "a",
+         "epoch": 1, "detail": "x"},
+        {"mutant": "m2", "description": "d2", "killed": False, "check": None, "configuration": None,
+         "epoch": None, "detail": "passed every check"}]}
+    page = _certificate_section(results)
+    assert "1/2 checks of the batched engine passed" in page
+    assert "47 tests at alpha" in page and "151 core-minutes" in page
+    assert "bit-identical among 30 and among 10 or 1000 seeds on 1 of 2 configurations" in page
+    assert "3e-07 (b)" in page and "DIFFERENT for c2" in page
+    assert "killed: 1, survived: 1" in page and "<strong>SURVIVED</strong>" in page
+
+
+def test_report_without_certificate_says_so():
+    page = _certificate_section(_results())
+    assert "No certificate in this results file" in page and "python -m harness mutants" in page
