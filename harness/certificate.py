@@ -229,6 +229,6 @@ def find(directory: Path, environment: dict, experiment_names=None) -> Certifica
     raise CertificateError(
         f"no engine certificate for this environment ({environment['fingerprint']}: TF {environment['tensorflow']}, "
         f"Keras {environment['keras']}, {environment['device']}) in {directory}/. "
-        f"Certify it once with `python -m harness certify` (trains the Keras references: about 40-80 min on "
-        f"2 CPU cores), or run the literal engine with --engine keras."
+        f"Certify it once with `python -m harness certify` (trains the Keras references: ~150 core-minutes, "
+        f"about 80 min on 2 CPU cores), or run the literal engine with --engine keras."
         + (f" On file: {', '.join(others)}." if others else ""))
