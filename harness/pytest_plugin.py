@@ -70,6 +70,8 @@ def _check_report_dir(path: Path) -> None:
 def pytest_configure(config):
     config.addinivalue_line("markers", "claim: a lesson claim decided over many seeds")
     worker = getattr(config, "workerinput", None)
+    if config.option.help or config.option.version:
+        return  # nothing will run: no TensorFlow import, no checks
     # Pin this worker's GPU and size TF's thread pools before TensorFlow is imported.
     config._lc_devices = devices.configure()
     report_dir = Path(config.getoption("report_dir"))

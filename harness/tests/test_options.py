@@ -90,3 +90,10 @@ def test_harness_tests_need_no_certificate(tmp_path):
                           f"--certificate-dir={tmp_path / 'none'}"], cwd=ROOT, capture_output=True, text=True,
                          timeout=120)
     assert res.returncode == 0, res.stdout + res.stderr
+
+
+def test_help_imports_no_tensorflow():
+    code = ("import sys, pytest; pytest.main(['--help', '-p', 'no:cacheprovider']); "
+            "print('TF-IMPORTED' if 'tensorflow' in sys.modules else 'NO-TF')")
+    res = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert "--certificate-dir" in res.stdout and res.stdout.strip().endswith("NO-TF"), res.stdout[-500:]
