@@ -21,7 +21,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -72,11 +72,6 @@ def data_digest(exp) -> str:
     return h.hexdigest()
 
 
-def source_digests(engine: str = "keras") -> dict[str, str]:
-    return {rel: hashlib.sha256((provenance._ROOT / rel).read_bytes()).hexdigest()
-            for rel in provenance.ENGINE_SOURCES[engine]}
-
-
 def path_for(directory: Path, fingerprint: str) -> Path:
     return Path(directory) / f"{fingerprint}.json"
 
@@ -102,7 +97,7 @@ def build(environment: dict, references: dict[str, list[RunRecord]], *, checks: 
         "suite_version": provenance.__version__,
         "created": created,
         "environment": environment,
-        "code": {"engine": "keras", "digest": provenance.code_digest("keras"), "files": source_digests("keras")},
+        "code": {"engine": "keras", "digest": provenance.code_digest("keras"), "files": provenance.file_digests("keras")},
         "seeds": list(SEEDS),
         "experiments": {
             name: {"fingerprint": experiments.get(name).fingerprint, "data_digest": data_digest(experiments.get(name)),
@@ -131,6 +126,7 @@ def write(cert: dict, directory: Path = DEFAULT_DIR) -> Path:
 class Certificate:
     path: Path
     data: dict
+    _runs: dict = field(default_factory=dict, repr=False)  # decoded once per configuration
 
     @property
     def seeds(self) -> list[int]:
@@ -142,9 +138,11 @@ class Certificate:
 
     def runs(self, name: str) -> list[RunRecord]:
         """The Keras references of ``name``, full length, in seed order."""
-        e = self.data["experiments"][name]
-        device = self.data["environment"].get("device", "cpu")
-        return [decode_run(name, e["fingerprint"], d, device) for d in e["runs"]]
+        if name not in self._runs:
+            e = self.data["experiments"][name]
+            device = self.data["environment"].get("device", "cpu")
+            self._runs[name] = [decode_run(name, e["fingerprint"], d, device) for d in e["runs"]]
+        return list(self._runs[name])
 
     def summary(self) -> dict:
         """What the report and the results file say about it (no per-epoch data)."""
@@ -188,7 +186,7 @@ def load(path: Path, environment: dict, experiment_names=None) -> Certificate:
     if data["suite_version"] != provenance.__version__:
         raise _fail(path, "code", f"suite version {data['suite_version']}, here {provenance.__version__}")
     if data["code"].get("digest") != provenance.code_digest("keras"):
-        here = source_digests("keras")
+        here = provenance.file_digests("keras")
         files = [f for f in sorted(set(here) | set(data["code"].get("files", {})))
                  if data["code"].get("files", {}).get(f) != here.get(f)]
         raise _fail(path, "code", "certifies other code: "

@@ -23,9 +23,10 @@ DEFAULT_RUN_SEEDS = 30  # the suite's default --seeds: what a run checks
 INDEPENDENCE_CONFIGS = ("reg_target_standard", "circles_tanh1", "circles_relu5")
 
 
-def seed_independence(names: list[str], runs_30: dict, big: int, big_configs, train, claims=()) -> dict:
-    """Seed s trained among 30 seeds vs among ``big`` (and the certificate's 10
-    alone): the largest difference of any per-epoch value or final metric over
+def seed_independence(names: list[str], runs_30: dict, big: int, big_configs, train, claims=(),
+                      alone: int = 10) -> dict:
+    """Seed s trained among 30 seeds vs among ``big`` (and with only the certificate's
+    ``alone`` seeds): the largest difference of any per-epoch value or final metric over
     the seeds both batches hold, and, for the claims decided on ``big_configs``
     alone, the verdict on seeds 0-29 of each batch."""
     from . import experiments
@@ -35,7 +36,7 @@ def seed_independence(names: list[str], runs_30: dict, big: int, big_configs, tr
     for name in names:
         exp = experiments.get(name)
         base = runs_30[name]
-        sizes = {10: train(exp, list(range(10)))}
+        sizes = {alone: train(exp, list(range(alone)))}
         if name in big_configs:
             sizes[big] = train(exp, list(range(big)))[:30]
             firsts[name] = sizes[big]
@@ -66,7 +67,7 @@ def seed_independence(names: list[str], runs_30: dict, big: int, big_configs, tr
             v30 = claim.decide(Evidence({e: runs_30[e] for e in claim.experiments})).verdict.value
             vbig = claim.decide(Evidence({e: firsts[e] for e in claim.experiments})).verdict.value
             verdicts[claim.id] = {"30": v30, str(big): vbig, "same": v30 == vbig}
-    return {"compared_with": "the same seeds trained among 30", "batch_sizes": sorted({10, big}),
+    return {"compared_with": "the same seeds trained among 30", "batch_sizes": sorted({alone, big}),
             "bit_identical_everywhere": every, "by_experiment": rows,
             "verdicts_on_seeds_0_29": verdicts, "same_verdicts": all(v["same"] for v in verdicts.values())}
 
@@ -118,7 +119,7 @@ def run_certify(args) -> int:
     print(f"seed independence: 10 and 30 seeds on every configuration, {args.independence_seeds} on "
           f"{', '.join(args.independence_configs)}", flush=True)
     independence = seed_independence(names, runs, args.independence_seeds, args.independence_configs,
-                                     batched.train, claims)
+                                     batched.train, claims, alone=len(seeds))
     print(f"  bit-identical everywhere: {independence['bit_identical_everywhere']}; the same verdicts on seeds "
           f"0-29 of both batches: {independence['same_verdicts']} ({len(independence['verdicts_on_seeds_0_29'])} "
           "claims)", flush=True)

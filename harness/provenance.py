@@ -35,11 +35,19 @@ def digest_files(paths, version: str = __version__) -> str:
     return h.hexdigest()
 
 
+def _sources(engine: str) -> tuple[str, ...]:
+    try:
+        return ENGINE_SOURCES[engine]
+    except KeyError:
+        raise ValueError(f"unknown engine {engine!r}; known: {', '.join(ENGINE_SOURCES)}") from None
+
+
+def file_digests(engine: str) -> dict[str, str]:
+    """SHA-256 of each source file ``engine`` trains with: says *which* file changed."""
+    return {rel: hashlib.sha256((_ROOT / rel).read_bytes()).hexdigest() for rel in _sources(engine)}
+
+
 @functools.lru_cache(maxsize=None)
 def code_digest(engine: str) -> str:
     """The digest of the code ``engine`` trains with, in this checkout."""
-    try:
-        sources = ENGINE_SOURCES[engine]
-    except KeyError:
-        raise ValueError(f"unknown engine {engine!r}; known: {', '.join(ENGINE_SOURCES)}") from None
-    return digest_files(sources)
+    return digest_files(_sources(engine))

@@ -92,16 +92,15 @@ def pytest_configure(config):
             config._lc_baseline = baseline.load(Path(config.getoption("baseline")))
         except baseline.SummaryError as exc:
             raise pytest.UsageError(f"--baseline: {exc}") from None
-    config._lc_certificate = None
-    if (worker is None and config.getoption("engine") == "batched" and not config.option.help
-            and not config.option.version and _collects_claims(config)):
+    config._lc_certificate = config._lc_certificate_obj = None
+    if worker is None and config.getoption("engine") == "batched" and _collects_claims(config):
         from . import certificate, environment
 
         try:  # no, or a bad, certificate stops the run here, before any training
-            config._lc_certificate = certificate.find(Path(config.getoption("certificate_dir")),
-                                                      environment.describe()).summary()
+            cert = certificate.find(Path(config.getoption("certificate_dir")), environment.describe())
         except certificate.CertificateError as exc:
             raise pytest.UsageError(f"--certificate-dir: {exc}") from None
+        config._lc_certificate, config._lc_certificate_obj = cert.summary(), cert
 
 
 def pytest_report_header(config):
@@ -161,7 +160,9 @@ class Suite:
         if self.engine == "batched":
             from . import certificate
 
-            self.certificate = certificate.find(Path(config.getoption("certificate_dir")), self.environment)
+            # verified in pytest_configure when this process is the controller; an xdist worker verifies its own
+            self.certificate = (getattr(config, "_lc_certificate_obj", None)
+                                or certificate.find(Path(config.getoption("certificate_dir")), self.environment))
             # The certificate's seeds are trained too (they are the first ones): the distribution
             # checks compare every batched seed of the run with them.
             self.check_seeds = list(range(max(len(self.seeds), max(self.certificate.seeds) + 1)))

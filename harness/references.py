@@ -67,7 +67,9 @@ def train(store, names: list[str], seeds: list[int], workers: int, out=sys.stdou
     left = {n: sum(1 for m, _ in todo if m == n) for n in names}
     start = time.perf_counter()
     if todo:
-        threads = max(1, (os.cpu_count() or 1) // workers)
+        from .devices import available_cores, threads_per_worker
+
+        threads = threads_per_worker(available_cores(), workers)
         with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_init_worker,
                                  initargs=(threads,)) as pool:
             futures = [pool.submit(_train_one, n, s, str(store.root), store.environment) for n, s in todo]

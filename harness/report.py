@@ -430,13 +430,14 @@ class _Renderer:
         cost = cert.get("cost") or {}
         indep = cert.get("seed_independence") or {}
         checks = [c for c in cert.get("checks") or [] if isinstance(c, Mapping)]
+        shorter = ", ".join(f"{k} {v}" for k, v in (traj.get("epochs_by_experiment") or {}).items()) or "none"
         items = [
             ("file", _esc(cert.get("path"))), ("created", _esc(cert.get("created"))),
             ("certifies the Keras engine's code", f"<code>{_esc(str(cert.get('code_digest'))[:16])}</code>"),
             ("Keras references", _esc(f"{len(cert.get('seeds') or [])} full-length seeds per configuration")),
-            ("trajectory check", _esc(f"seeds {traj.get('seeds')}, epochs 1-{traj.get('epochs')} "
-                                      f"(shorter: {traj.get('epochs_by_experiment')}), every History key, "
-                                      f"relative tolerance {traj.get('rtol')} (accuracy: one sample)")),
+            ("trajectory check", _esc(f"seeds {traj.get('seeds')}, epochs 1-{traj.get('epochs')} (shorter: "
+                                      f"{shorter}), every History key, relative tolerance {traj.get('rtol')} "
+                                      "(accuracy: one sample)")),
             ("distribution checks", _esc(
                 f"{plan.get('tests')} tests at alpha {_fmt_value(plan.get('check_alpha'))} each (family alpha "
                 f"{plan.get('family_alpha')}, Bonferroni); with {plan.get('keras_seeds')} Keras vs "

@@ -85,15 +85,7 @@ class RunStore:
         """A verified record, or None (missing, stale under ``fresh``, or corrupt)."""
         path = self.entry_path(engine, fingerprint, seed)
         try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return None
-        except (OSError, UnicodeDecodeError) as exc:  # a directory in its place, no permission, bad bytes
-            text, error = None, exc
-        try:
-            if text is None:
-                raise error
-            entry = records.loads(text)
+            entry = records.loads(path.read_text(encoding="utf-8"))
             if not isinstance(entry, dict):
                 raise TypeError("not a store entry")
             ok = (
@@ -101,7 +93,10 @@ class RunStore:
                 and entry.get("sha256") == _digest(entry["record"])
             )
             record = RunRecord.from_dict(entry["record"]) if ok else None
-        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:  # UnicodeDecodeError is a ValueError
+        except FileNotFoundError:
+            return None
+        # OSError: a directory in its place, no permission; UnicodeDecodeError is a ValueError
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             ok, record = False, None
             reason = f"{type(exc).__name__}: {exc}"
         else:

@@ -479,3 +479,18 @@ def test_entry_without_read_permission_is_recomputed(store):
     store.entry_path(ENGINE, FP, 0).chmod(0)
     with pytest.warns(StoreWarning, match="PermissionError"):
         assert store.read(ENGINE, FP, 0) is None
+
+
+def test_a_changed_source_file_changes_the_digest_and_is_named(tmp_path, monkeypatch):
+    from harness import provenance
+
+    for rel in provenance.ENGINE_SOURCES["keras"]:
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_bytes((provenance._ROOT / rel).read_bytes())
+    monkeypatch.setattr(provenance, "_ROOT", tmp_path)
+    before_files = provenance.file_digests("keras")
+    before = provenance.digest_files(provenance.ENGINE_SOURCES["keras"])
+    (tmp_path / "models.py").write_text((tmp_path / "models.py").read_text() + "\n# one changed line\n")
+    after_files = provenance.file_digests("keras")
+    assert provenance.digest_files(provenance.ENGINE_SOURCES["keras"]) != before
+    assert [f for f in after_files if after_files[f] != before_files[f]] == ["models.py"]
