@@ -169,12 +169,12 @@ def configure(env: MutableMapping[str, str] = os.environ) -> dict:
             env[name] = str(threads)
             ours.add(name)
     env[_DEFAULTED] = ",".join(sorted(ours))
-    # Keep TF's C++ INFO/WARNING chatter (one screenful per worker) out of the log.
-    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    quiet = quiet_tensorflow_logs(env)
     intra = _positive_int(env.get("TF_NUM_INTRAOP_THREADS"), threads)
     inter = _positive_int(env.get("TF_NUM_INTEROP_THREADS"), threads)
 
-    import tensorflow as tf  # only here: the settings above must precede it
+    # only here: the settings above must precede it
+    tf = import_tensorflow(quiet=quiet and env is os.environ)
 
     threading_applied = True
     try:
@@ -207,6 +207,74 @@ def configure(env: MutableMapping[str, str] = os.environ) -> dict:
         "threading_applied": threading_applied,
         "memory_growth": growth,
     }
+
+
+# Set by configure() when TF_CPP_MIN_LOG_LEVEL is its default, not the user's: a
+# worker inherits the controller's environment and must not take it for the user's.
+_LOG_DEFAULTED = "HARNESS_TF_LOG_DEFAULTED"
+
+# What TensorFlow 2.21 prints to stderr at import, before absl's logging is
+# initialised (so TF_CPP_MIN_LOG_LEVEL, read later, cannot filter it; the
+# oneDNN notice comes twice, once per shared library).  Only these exact lines
+# are dropped, and only while the log level is ours.
+_IMPORT_NOISE = (
+    re.compile(r"^WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR$"),
+    re.compile(r"^I\d{4} [\d:.]+\s+\d+ port\.cc:\d+\] oneDNN custom operations are on\."),
+)
+
+
+def quiet_tensorflow_logs(env: MutableMapping[str, str] = os.environ) -> bool:
+    """Default TensorFlow's C++ log level to 3 (FATAL only) unless the user set one.
+
+    Level 2 (no INFO/WARNING) is not enough: every worker then still prints
+    "E0000 ... node_def_util.cc] NodeDef mentions attribute
+    use_unbounded_threadpool which is not in the op definition" (a Keras 3
+    tf.data map built for a newer op; harmless) through its ERROR level.
+    Python exceptions still carry TensorFlow's errors.  Returns True when the
+    level is ours (then :func:`import_tensorflow` may also drop the import-time
+    notices the level cannot reach)."""
+    if "TF_CPP_MIN_LOG_LEVEL" in env and env.get(_LOG_DEFAULTED) != "1":
+        return False  # the user's choice
+    env["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    env[_LOG_DEFAULTED] = "1"
+    return True
+
+
+def import_tensorflow(quiet: bool = True):
+    """``import tensorflow``; with ``quiet``, the import's known notices (see
+    ``_IMPORT_NOISE``) are dropped from stderr and every other line is passed on.
+
+    The C++ code writes to file descriptor 2 directly, so sys.stderr cannot catch
+    it: fd 2 points at a temporary file during the import only, then the file's
+    lines go back to the real stderr (all of them if the import raised)."""
+    import sys
+
+    if not quiet or "tensorflow" in sys.modules:
+        import tensorflow as tf
+
+        return tf
+    import tempfile
+
+    sys.stderr.flush()
+    saved = os.dup(2)
+    failed = True
+    with tempfile.TemporaryFile() as capture:
+        try:
+            os.dup2(capture.fileno(), 2)
+            import tensorflow as tf
+
+            failed = False
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            capture.seek(0)
+            lines = capture.read().decode("utf-8", "replace").splitlines(keepends=True)
+            kept = [ln for ln in lines if failed or not any(p.match(ln) for p in _IMPORT_NOISE)]
+            if kept:
+                sys.stderr.write("".join(kept))
+                sys.stderr.flush()
+    return tf
 
 
 def _positive_int(value: str | None, default: int) -> int:
