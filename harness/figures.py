@@ -1,20 +1,26 @@
-"""The report's figures, as PNG bytes.
+"""The report's figures.
 
-Every function draws on a fixed-size figure with the Agg backend and returns
-the PNG bytes, written without metadata that changes between runs (no
-"Software" version, no timestamp), so the same input gives the same bytes.
+Each ``*_figure`` function draws on a fixed-size matplotlib figure (Agg
+backend) and returns the open :class:`~matplotlib.figure.Figure`; :func:`png`
+turns it into compact, reproducible PNG bytes (palette-quantized, no
+"Software" or time metadata) and closes it.  Keeping the two apart lets the
+tests read back what each figure actually plotted: every artist that carries
+data has a gid (``"value"``, ``"ci"``, ``"threshold"``, ``"seeds:<group>"``,
+``"seed:<n>"``, ...), so a test finds it and compares its data with the input.
 
 NaN policy (as in :mod:`harness.stats`): a diverged seed is never silently
 dropped.  Learning-curve quantiles rank a non-finite value as +inf, so an
 epoch where most seeds are NaN has an infinite median and is not drawn, and
-every subplot says how many seeds went non-finite; distributions count the
-non-finite values in the tick label instead of plotting them.
+every subplot says how many seeds went non-finite; metric figures plot the
+finite values on the metric's own axis and count the non-finite ones (shown as
+"diverged") beside them, never as a number they are not.
 """
 from __future__ import annotations
 
 import functools
 import io
 import math
+import textwrap
 from typing import Mapping, Sequence
 
 import matplotlib
@@ -22,10 +28,19 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
 import numpy as np  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-DPI = 100
-_SEED_COLOR = "tab:blue"
+DPI = 80
+PALETTE = 64  # colours per PNG: line plots need few, and a palette PNG is ~4x smaller than RGBA
+LABEL_CHARS = 60  # a forest row's effect name, cut beyond this
+MAX_SEED_LINES = 30  # per-seed lines drawn per learning-curve panel (the medians use every seed)
+
 _MEDIAN_COLOR = "black"
+_SEED_COLOR = "#4c72b0"
+VERDICT_COLORS = {"SUPPORTED": "#2e7d32", "REFUTED": "#c62828", "INCONCLUSIVE": "#d08c00"}
+_NO_VERDICT_COLOR = "#777777"
+# A seed that satisfied the rule's per-seed condition, one that did not, and one without an outcome.
+OUTCOME_COLORS = {True: "#1764ab", False: "#f28e2b", None: "#666666"}
 
 # The lesson's 2.1.2.3 labels, keyed by this suite's experiment names.
 INPUT_SCALING_LABELS = {
@@ -35,22 +50,34 @@ INPUT_SCALING_LABELS = {
 }
 
 
-def _png(fig) -> bytes:
+def png(fig) -> bytes:
+    """The figure as a palette PNG (deterministic bytes); closes the figure."""
+    from PIL import Image
+
     buf = io.BytesIO()
     try:
         fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
     finally:
         plt.close(fig)
-    return buf.getvalue()
+    buf.seek(0)
+    img = Image.open(buf).convert("RGB")
+    out = io.BytesIO()
+    img.quantize(colors=PALETTE, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(
+        out, format="PNG", optimize=True)
+    return out.getvalue()
 
 
 def _as_float(v) -> float:
-    if v is None:
-        return math.nan
+    if v is None or isinstance(v, bool):
+        return math.nan if v is None else float(v)
     try:
         return float(v)
     except (TypeError, ValueError):
         return math.nan
+
+
+def _floats(values) -> np.ndarray:
+    return np.array([_as_float(v) for v in (values or [])], dtype=float)
 
 
 def _quantile_inf(sorted_vals: np.ndarray, q: float) -> float:
@@ -70,12 +97,13 @@ def _quantile_inf(sorted_vals: np.ndarray, q: float) -> float:
     return float(a + (b - a) * (pos - lo))
 
 
-def _series(runs: Sequence[Mapping], key: str) -> list[np.ndarray]:
+def _series(runs: Sequence[Mapping], key: str) -> list[tuple[int, np.ndarray]]:
+    """(index of the run in ``runs``, its ``key`` history) for the runs that recorded it."""
     out = []
-    for run in runs:
+    for i, run in enumerate(runs):
         hist = run.get("history") or {}
         if key in hist and hist[key] is not None:
-            out.append(np.array([_as_float(v) for v in hist[key]], dtype=float))
+            out.append((i, _floats(hist[key])))
     return out
 
 
@@ -111,133 +139,300 @@ def _wants_log(values: np.ndarray) -> bool:
     return bool(finite.size and (finite > 0).all() and finite.max() / finite.min() > 100.0)
 
 
-def learning_curves(runs: Sequence[Mapping], keys: Sequence[str], title: str) -> bytes:
-    """One subplot per history key: every seed, the median and the 25-75% band."""
-    keys = list(keys)
-    ncols = 2 if len(keys) > 1 else 1
-    nrows = max(1, math.ceil(len(keys) / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(11, 3.8 * nrows), squeeze=False)
+def _outcome_label(outcome, k: int, n: int) -> str:
+    if outcome is True:
+        return f"met the rule's per-seed condition ({k} of {n})"
+    if outcome is False:
+        return f"did not ({k} of {n})"
+    return f"seeds ({n})"
+
+
+# ------------------------------------------------------------------ forest plot
+
+def _is_unit_effect(name: str, numbers: list[float]) -> bool:
+    """Rates and probabilities get the whole [0, 1] axis, so their rows read alike."""
+    lowered = name.strip().lower()
+    return (lowered.startswith(("rate", "p(", "share", "fraction", "proportion", "probability"))
+            and all(0.0 <= x <= 1.0 for x in numbers))
+
+
+def forest_figure(rows: Sequence[Mapping], title: str = "") -> "plt.Figure":
+    """One row per claim: its effect (dot) with its interval (bar) against its
+    threshold (dashed line) and indifference zone (shaded), coloured by verdict.
+
+    Effects differ in kind (rates, probabilities, ratios, decades, accuracies),
+    so every row has its own x axis with its own ticks and its effect's name as
+    the axis label (on the right); no two rows share a scale.
+
+    ``rows``: mappings with ``label``, ``verdict``, ``name``, ``value``,
+    ``ci_low``, ``ci_high``, ``threshold``, ``zone`` (``[low, high]`` or None).
+    """
+    n = max(1, len(rows))
+    row_h = 0.5
+    fig = plt.figure(figsize=(14.0, row_h * n + 0.75))
+    top = 1 - 0.45 / (row_h * n + 0.75)
+    bottom = 0.3 / (row_h * n + 0.75)
+    gs = fig.add_gridspec(n, 1, left=0.30, right=0.66, top=top, bottom=bottom, hspace=1.25)
+    for i, row in enumerate(rows):
+        ax = fig.add_subplot(gs[i, 0])
+        verdict = str(row.get("verdict") or "").upper()
+        color = VERDICT_COLORS.get(verdict, _NO_VERDICT_COLOR)
+        name = str(row.get("name") or "effect")
+        value, lo, hi = (_as_float(row.get(k)) for k in ("value", "ci_low", "ci_high"))
+        threshold = _as_float(row.get("threshold"))
+        zone = row.get("zone")
+        zone = (_as_float(zone[0]), _as_float(zone[1])) if isinstance(zone, (list, tuple)) and len(zone) == 2 \
+            else None
+        numbers = [x for x in (value, lo, hi, threshold, *(zone or ())) if math.isfinite(x)]
+        if _is_unit_effect(name, numbers):
+            xlim = (-0.03, 1.03)
+        elif numbers:
+            a, b = min(numbers), max(numbers)
+            pad = (b - a) * 0.12 if b > a else max(abs(a) * 0.25, 0.05)
+            xlim = (a - pad, b + pad)
+        else:
+            xlim = (0.0, 1.0)
+        ax.set_xlim(*xlim)
+        ax.set_ylim(-1, 1)
+        if zone and all(math.isfinite(z) for z in zone):
+            ax.axvspan(zone[0], zone[1], color="#9e9e9e", alpha=0.25, lw=0, gid="zone")
+        if math.isfinite(threshold):
+            ax.axvline(threshold, color="#333333", ls="--", lw=1.0, gid="threshold")
+        if math.isfinite(value):
+            # an unbounded side of the interval runs to the edge of the row's axis
+            left = lo if math.isfinite(lo) else (xlim[0] if lo == -math.inf else math.nan)
+            right = hi if math.isfinite(hi) else (xlim[1] if hi == math.inf else math.nan)
+            if math.isfinite(left) and math.isfinite(right):
+                ax.plot([left, right], [0, 0], color=color, lw=2.4, solid_capstyle="butt", gid="ci")
+            ax.plot([value], [0], "o", color=color, ms=6.5, mec="white", mew=0.8, gid="value")
+        else:
+            ax.text(0.5, 0, "no estimate", transform=ax.get_yaxis_transform(), ha="center", va="center",
+                    fontsize=7.5, color="#555555")
+        ax.set_yticks([])
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=5))
+        ax.tick_params(axis="x", labelsize=7.5, length=2, pad=1)
+        for side in ("left", "right", "top"):
+            ax.spines[side].set_visible(False)
+        ax.yaxis.set_label_position("right")
+        ax.set_ylabel(name if len(name) <= LABEL_CHARS else name[:LABEL_CHARS - 2] + "…", rotation=0, ha="left", va="center",
+                      fontsize=8.5, labelpad=8)
+        label = str(row.get("label") or "")
+        label = label if len(label) <= 46 else label[:44] + "…"
+        ax.text(-0.03, 0.15, label, transform=ax.transAxes, ha="right", va="center", fontsize=9.5)
+        ax.text(-0.03, -0.8, verdict or "—", transform=ax.transAxes, ha="right", va="center", fontsize=7.5,
+                color=color, fontweight="bold")
+    if title:
+        fig.suptitle(title, fontsize=10.5, y=1 - 0.12 / (row_h * n + 0.75), va="top")
+    return fig
+
+
+# ------------------------------------------------------------------ per-seed metric
+
+def metric_figure(samples: Mapping[str, Sequence[float]], metric: str, title: str,
+                  outcomes: Mapping[str, Sequence[bool]] | None = None, threshold: float | None = None,
+                  labels: Mapping[str, str] | None = None, paired: bool = False) -> "plt.Figure":
+    """Every seed's value of the deciding metric, one column per experiment.
+
+    Finite values are points on the metric's own axis (with a box of their
+    quartiles), coloured by the seed's outcome when ``outcomes`` gives one;
+    non-finite values (a diverged run) are counted above their column, never
+    plotted as a number.  ``threshold`` is drawn as a dashed line; ``paired``
+    joins seed s of two columns.
+    """
+    groups = list(samples.items())
+    width = max(8.0, min(12.0, 1.9 * len(groups) + 4.5))
+    fig, ax = plt.subplots(figsize=(width, 3.6))
+    rng = np.random.default_rng(0)
+    ticks, all_finite, xs_by_group = [], [], {}
+    for pos, (name, vals) in enumerate(groups, start=1):
+        arr = _floats(vals)
+        finite = np.isfinite(arr)
+        oc = list((outcomes or {}).get(name) or [])
+        has_oc = len(oc) == arr.size and arr.size > 0
+        jitter = rng.uniform(-0.16, 0.16, size=arr.size)
+        xs_by_group[name] = pos + jitter
+        if finite.any():
+            ax.boxplot([arr[finite]], positions=[pos], widths=0.55, showfliers=False, whis=(0, 100),
+                       medianprops={"color": _MEDIAN_COLOR}, boxprops={"color": "#888888"},
+                       whiskerprops={"color": "#888888"}, capprops={"color": "#888888"})
+            all_finite.append(arr[finite])
+            colors = [OUTCOME_COLORS[bool(o)] if has_oc else OUTCOME_COLORS[None] for o in (oc or [None] * arr.size)]
+            ax.scatter((pos + jitter)[finite], arr[finite], s=14, zorder=3, alpha=0.85,
+                       c=[c for c, f in zip(colors, finite) if f], edgecolors="none", gid=f"seeds:{name}")
+        n_inf, n_nan = int(np.isinf(arr).sum()), int(np.isnan(arr).sum())
+        note = ", ".join(t for t in (f"{n_inf} diverged (inf)" if n_inf else "", f"{n_nan} NaN" if n_nan else "") if t)
+        if note:
+            ax.text(pos, 0.97, note, transform=ax.get_xaxis_transform(), ha="center", va="top", fontsize=7.5,
+                    color="#c62828", gid=f"nonfinite:{name}")
+        if not finite.any():
+            ax.text(pos, 0.5, "no finite value", transform=ax.get_xaxis_transform(), ha="center", va="center",
+                    fontsize=8)
+        label = (labels or {}).get(name, name)
+        ticks.append(f"{label}\n({arr.size} seeds)")
+    if paired and len(groups) == 2:
+        (na, a), (nb, b) = ((k, _floats(v)) for k, v in groups)
+        if a.size == b.size:
+            ok = np.isfinite(a) & np.isfinite(b)
+            for xa, xb, ya, yb in zip(xs_by_group[na][ok], xs_by_group[nb][ok], a[ok], b[ok]):
+                ax.plot([xa, xb], [ya, yb], color="#bbbbbb", lw=0.5, zorder=1)
+    t = _as_float(threshold)
+    if math.isfinite(t):
+        ax.axhline(t, color="#333333", ls="--", lw=1.0, gid="threshold", label=f"threshold {t:g}")
+    ax.set_xticks(range(1, len(groups) + 1))
+    ax.set_xticklabels(ticks, fontsize=8)
+    ax.set_xlim(0.4, len(groups) + 0.6)
+    finite_all = np.concatenate(all_finite) if all_finite else np.array([])
+    if finite_all.size and _wants_log(np.append(finite_all, t) if math.isfinite(t) and t > 0 else finite_all):
+        ax.set_yscale("log")
+    if finite_all.size:  # headroom for the non-finite counts
+        lo, hi = ax.get_ylim()
+        if ax.get_yscale() == "log":
+            ax.set_ylim(lo, hi * (hi / lo) ** 0.12)
+        else:
+            ax.set_ylim(lo, hi + (hi - lo) * 0.12)
+    ax.set_ylabel(metric, fontsize=9)
+    ax.set_title("\n".join(textwrap.wrap(title, 90)), fontsize=10)
+    ax.grid(True, axis="y", alpha=0.3)
+    handles = []
+    if outcomes:
+        from matplotlib.lines import Line2D
+
+        yes = sum(sum(bool(o) for o in (outcomes.get(k) or [])) for k, _ in groups)
+        total = sum(len(outcomes.get(k) or []) for k, _ in groups)
+        for o, k in ((True, yes), (False, total - yes)):
+            handles.append(Line2D([], [], ls="", marker="o", color=OUTCOME_COLORS[o],
+                                  label=_outcome_label(o, k, total)))
+    if math.isfinite(t):
+        handles += [h for h in ax.get_lines() if h.get_gid() == "threshold"]
+    if handles:
+        ax.legend(handles=handles, fontsize=7.5, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+# ------------------------------------------------------------------ learning curves
+
+def curve_keys(runs: Sequence[Mapping], metric: str = "") -> list[str]:
+    """The two History keys a claim's curves show: accuracy for classification, loss for regression."""
+    present = set()
+    for r in runs:
+        present.update((r.get("history") or {}).keys())
+    if {"accuracy", "val_accuracy"} & present and "loss" not in metric.lower():
+        return [k for k in ("accuracy", "val_accuracy") if k in present]
+    return [k for k in ("loss", "val_loss") if k in present] or sorted(present)[:2]
+
+
+def curves_figure(runs: Sequence[Mapping], keys: Sequence[str], title: str,
+                  outcomes: Sequence[bool] | None = None, max_lines: int = MAX_SEED_LINES) -> "plt.Figure":
+    """One panel per History key: each seed's curve, coloured by its outcome
+    (the seeds that met the rule's condition in blue, on top), and the median of
+    each group; without outcomes, the median and the 25-75% band of all seeds.
+
+    ``outcomes[i]`` belongs to ``runs[i]``.  At most ``max_lines`` seeds are drawn
+    per group (the first ones, by seed); the medians use every seed.
+    """
+    keys = list(keys)[:2] or ["loss"]
+    fig, axes = plt.subplots(1, len(keys), figsize=(5.6 * len(keys), 3.1), squeeze=False)
     is_regression = not any("accuracy" in (r.get("history") or {}) for r in runs)
-    for i, ax in enumerate(axes.ravel()):
-        if i >= len(keys):
-            ax.set_visible(False)
-            continue
-        key = keys[i]
+    oc = list(outcomes) if outcomes is not None and len(outcomes) == len(runs) else None
+    for ax, key in zip(axes.ravel(), keys):
         series = _series(runs, key)
         n = len(series)
         if n == 0:
-            ax.set_title(f"{key}: no seed recorded it", fontsize=10)
+            ax.set_title(f"{key}: no seed recorded it", fontsize=9)
             ax.set_axis_off()
             continue
-        k = sum(1 for s in series if s.size and not np.isfinite(s).all())
-        alpha = max(0.08, min(0.5, 3.0 / n))
-        for s in series:
-            epochs = np.arange(1, s.size + 1)
-            ax.plot(epochs, _finite_or_nan(s), color=_SEED_COLOR, lw=0.6, alpha=alpha)
-        q25, med, q75 = _epoch_bands(series)
-        epochs = np.arange(1, med.size + 1)
-        band = np.isfinite(q25) & np.isfinite(q75)
-        if band.any():
-            ax.fill_between(epochs, _finite_or_nan(q25), _finite_or_nan(q75), where=band,
-                            color="tab:orange", alpha=0.3, lw=0, label="25-75%")
-        ax.plot(epochs, _finite_or_nan(med), color=_MEDIAN_COLOR, lw=1.6, label="median")
-        all_vals = np.concatenate(series) if series else np.array([])
+        k_bad = sum(1 for _, s in series if s.size and not np.isfinite(s).all())
+        groups = [(None, series)] if oc is None else [
+            (False, [(i, s) for i, s in series if not oc[i]]), (True, [(i, s) for i, s in series if oc[i]])]
+        alpha = max(0.25, min(0.7, 6.0 / max(1, min(n, max_lines))))
+        drawn = 0
+        for outcome, members in groups:
+            color = OUTCOME_COLORS[outcome] if oc is not None else _SEED_COLOR
+            for i, s in members[:max_lines]:
+                seed = runs[i].get("seed", i)
+                ax.plot(np.arange(1, s.size + 1), _finite_or_nan(s), color=color, lw=0.8,
+                        alpha=alpha * (1.4 if outcome else 1.0), gid=f"seed:{seed}")
+                drawn += 1
+            if members and oc is not None:
+                _, med, _ = _epoch_bands([s for _, s in members])
+                ax.plot(np.arange(1, med.size + 1), _finite_or_nan(med), color=color, lw=2.2,
+                        label=f"median, {_outcome_label(outcome, len(members), n)}", gid=f"median:{outcome}")
+        if oc is None:
+            q25, med, q75 = _epoch_bands([s for _, s in series])
+            epochs = np.arange(1, med.size + 1)
+            band = np.isfinite(q25) & np.isfinite(q75)
+            if band.any():
+                ax.fill_between(epochs, _finite_or_nan(q25), _finite_or_nan(q75), where=band,
+                                color="tab:orange", alpha=0.3, lw=0, label="25-75%")
+            ax.plot(epochs, _finite_or_nan(med), color=_MEDIAN_COLOR, lw=1.6, label="median", gid="median:None")
+        all_vals = np.concatenate([s for _, s in series])
         if is_regression and "loss" in key and _wants_log(all_vals):
             ax.set_yscale("log")
         if not np.isfinite(all_vals).any():
-            ax.text(0.5, 0.5, "no finite value", transform=ax.transAxes, ha="center", va="center")
-        ax.set_title(f"{key}: {k} of {n} seeds non-finite by the last epoch", fontsize=10)
-        ax.set_xlabel("epoch")
-        ax.set_ylabel(key)
+            ax.text(0.5, 0.5, f"every seed's {key} is NaN or inf from epoch 1:\nnothing to draw",
+                    transform=ax.transAxes, ha="center", va="center", fontsize=9, color="#c62828")
+            ax.set_xticks([])
+            ax.set_yticks([])
+        shown = f"; lines: {drawn} of {n} seeds" if drawn < n else ""
+        ax.set_title(f"{key}: {k_bad} of {n} seeds non-finite{shown}", fontsize=9)
+        ax.set_xlabel("epoch", fontsize=8)
+        ax.set_ylabel(key, fontsize=8)
+        ax.tick_params(labelsize=7.5)
         ax.grid(True, alpha=0.3)
-        if band.any() or np.isfinite(med).any():
-            ax.legend(loc="best", fontsize=8)
-    fig.suptitle(title, fontsize=11)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(loc="best", fontsize=7)
+    fig.suptitle(title, fontsize=10)
     fig.tight_layout()
-    return _png(fig)
+    return fig
 
 
-def _count_label(name: str, values: np.ndarray) -> str:
-    n_nan = int(np.isnan(values).sum())
-    n_inf = int(np.isinf(values).sum())
-    parts = []
-    if n_nan:
-        parts.append(f"{n_nan} NaN")
-    if n_inf:
-        parts.append(f"{n_inf} inf")
-    return name + (f"\n({', '.join(parts)})" if parts else "")
+# ------------------------------------------------------------------ the lesson's own figures
 
-
-def metric_distribution(values_by_group: Mapping[str, Sequence[float]], metric: str, title: str) -> bytes:
-    """Box plot per group with every finite seed as a jittered point."""
-    groups = list(values_by_group.items())
-    width = max(6.0, min(14.0, 1.8 * len(groups) + 2.0))
-    fig, ax = plt.subplots(figsize=(width, 4.8))
-    rng = np.random.default_rng(0)
-    labels, all_finite = [], []
-    for pos, (name, vals) in enumerate(groups, start=1):
-        arr = np.array([_as_float(v) for v in (vals or [])], dtype=float)
-        finite = arr[np.isfinite(arr)]
-        labels.append(_count_label(str(name), arr))
-        if finite.size:
-            ax.boxplot([finite], positions=[pos], widths=0.5, showfliers=False,
-                       medianprops={"color": _MEDIAN_COLOR})
-            jitter = rng.uniform(-0.12, 0.12, size=finite.size)
-            ax.scatter(pos + jitter, finite, s=10, color=_SEED_COLOR, alpha=0.6, zorder=3)
-            all_finite.append(finite)
-        else:
-            ax.text(pos, 0.5, "no finite\nvalue", transform=ax.get_xaxis_transform(),
-                    ha="center", va="center", fontsize=8)
-    ax.set_xticks(range(1, len(groups) + 1))
-    ax.set_xticklabels(labels, fontsize=8)
-    ax.set_xlim(0.4, len(groups) + 0.6)
-    if all_finite and _wants_log(np.concatenate(all_finite)):
-        ax.set_yscale("log")
-    ax.set_ylabel(metric)
-    ax.set_title(title, fontsize=11)
-    ax.grid(True, axis="y", alpha=0.3)
-    fig.tight_layout()
-    return _png(fig)
-
-
-@functools.lru_cache(maxsize=1)
-def regression_histograms() -> bytes:
+def regression_histograms_figure() -> "plt.Figure":
     """The lesson's 2.1.2 figure: histograms of features 0 and 1 and of the target."""
     from .data import raw_regression
 
     x, y = raw_regression()
-    fig, ax = plt.subplots(3, 1, figsize=(10, 6))
-    ax[0].hist(x[:, 0])
-    ax[0].set_ylabel("Feature 0")
-    ax[1].hist(x[:, 1])
-    ax[1].set_ylabel("Feature 1")
-    ax[2].hist(y)
-    ax[2].set_ylabel("Output")
+    fig, ax = plt.subplots(3, 1, figsize=(9, 5))
+    for a, values, label in ((ax[0], x[:, 0], "Feature 0"), (ax[1], x[:, 1], "Feature 1"), (ax[2], y, "Output")):
+        a.hist(values, gid=label)
+        a.set_ylabel(label)
     fig.suptitle("make_regression(n_samples=1000, n_features=20, noise=0.1, random_state=1)", fontsize=10)
     fig.tight_layout()
-    return _png(fig)
+    return fig
 
 
 @functools.lru_cache(maxsize=1)
-def circles_scatter() -> bytes:
+def regression_histograms() -> bytes:
+    return png(regression_histograms_figure())
+
+
+def circles_scatter_figure() -> "plt.Figure":
     """The lesson's 2.2.3 figure: the circles dataset colored by class."""
     from .data import raw_circles
 
     x, y = raw_circles()
     fig, ax = plt.subplots(figsize=(6.4, 4.8))
     for i in range(2):
-        ix = np.where(y == i)
-        ax.scatter(x[ix, 0], x[ix, 1], label=str(i), s=12)
+        ix = np.where(y == i)[0]
+        ax.scatter(x[ix, 0], x[ix, 1], label=str(i), s=10, gid=f"class:{i}")
     ax.legend()
+    ax.set_xlabel("x[:, 0]")
+    ax.set_ylabel("x[:, 1]")
     ax.set_title("make_circles(n_samples=1000, noise=0.1, random_state=1)", fontsize=10)
     fig.tight_layout()
-    return _png(fig)
+    return fig
 
 
-def input_scaling_boxplot(values_by_group: Mapping[str, Sequence[float]]) -> bytes:
-    """The lesson's 2.1.2.3 box plot of test MSE, with the lesson's labels."""
-    # the lesson's order (unscaled, normalized, standardized), then anything else
+@functools.lru_cache(maxsize=1)
+def circles_scatter() -> bytes:
+    return png(circles_scatter_figure())
+
+
+def input_scaling_figure(values_by_group: Mapping[str, Sequence[float]]) -> "plt.Figure":
+    """The lesson's 2.1.2.3 box plot of test MSE, in the lesson's order and with its labels."""
     names = [k for k in INPUT_SCALING_LABELS if k in values_by_group]
     names += [k for k in values_by_group if k not in INPUT_SCALING_LABELS]
-    relabeled = {INPUT_SCALING_LABELS.get(k, k): values_by_group[k] for k in names}
-    return metric_distribution(relabeled, "test MSE", "test MSE by input scaling (lesson 2.1.2.3)")
+    return metric_figure({k: values_by_group[k] for k in names}, "test MSE",
+                         "test MSE by input scaling (lesson 2.1.2.3)", labels=INPUT_SCALING_LABELS)

@@ -1,17 +1,22 @@
-"""The evidence report: results.json, PNG figures and one self-contained HTML page.
+"""The evidence report: results.json, its runs sidecar, PNG figures and one self-contained HTML page.
 
 ``write_report(results, out_dir)`` writes
 
+* ``out_dir/runs.json.gz``: every run's per-epoch history (``results["runs"]``),
+  gzip-compressed strict JSON, the sidecar that keeps results.json small;
 * ``out_dir/results.json``: the results in strict JSON (:mod:`harness.records`,
-  so NaN and inf survive as the strings "NaN" / "Infinity");
-* ``out_dir/figures/*.png``: learning curves and metric distributions per claim
-  and the lesson's own figures, under deterministic names;
+  so NaN and inf survive as the strings "NaN" / "Infinity"), without the runs
+  but with ``runs_file`` naming the sidecar and its digest;
+* ``out_dir/figures/*.png``: the forest plot of every claim's effect, per claim
+  the deciding metric's per-seed values and the learning curves, and the
+  lesson's own figures, under deterministic names;
 * ``out_dir/index.html``: one file with every figure embedded as a base64 data
   URI, inline CSS, no script and no external resource.
 
-``render_from_json(path)`` re-renders the figures and index.html next to an
-existing results.json.  The page is rendered from the JSON round trip of the
-results in both cases, so the two give the same bytes, and the same input
+``render_from_json(path)`` re-renders the figures and index.html from an
+existing results.json and its sidecar (an older results.json that still holds
+its runs inline works too).  The page is rendered from the JSON round trip of
+the results in both cases, so the two give the same bytes, and the same input
 always gives byte-identical files (no timestamps anywhere).
 
 Every file goes through a temporary file and an atomic rename, so a killed run
@@ -20,8 +25,9 @@ leaves the previous file or the new one, never a torn one.
 from __future__ import annotations
 
 import base64
+import gzip
+import hashlib
 import html
-import json
 import math
 import os
 import re
@@ -35,9 +41,12 @@ from . import RESULTS_SCHEMA, figures, records
 from .store import atomic_write_text
 
 RESULTS_NAME = "results.json"
+RUNS_NAME = "runs.json.gz"
 INDEX_NAME = "index.html"
 FIGURES_DIR = "figures"
-INPUT_SCALING_CLAIM = "input_scaling"
+FOREST_FIGURE = "summary__forest.png"
+# The claims whose per-seed test MSE the lesson's 2.1.2.3 box plot shows (the first one found is drawn).
+INPUT_SCALING_CLAIMS = ("input_scaling_normalized_better", "input_scaling_normalized_tighter")
 
 LESSON_FIGURES = ("lesson_regression_histograms.png", "lesson_circles_scatter.png",
                   "lesson_input_scaling_boxplot.png")
@@ -65,7 +74,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 def _ours(name: str) -> bool:
     """A figure name this module writes (only those are cleaned up as stale)."""
     return name.endswith(".png") and ("__curves_" in name or name.endswith("__metric.png")
-                                      or name in LESSON_FIGURES)
+                                      or name in LESSON_FIGURES or name == FOREST_FIGURE)
 
 
 def _safe(name: Any) -> str:
@@ -114,6 +123,18 @@ def fmt_p(p: Any) -> str:
     return f"{v:.3g}"
 
 
+def fmt_seconds(s: Any) -> str:
+    if not isinstance(s, (int, float)) or isinstance(s, bool) or not math.isfinite(s):
+        return "—"
+    if s < 1:
+        return "<1 s"
+    if s < 120:
+        return f"{s:.0f} s"
+    if s < 7200:
+        return f"{s / 60:.0f} min"
+    return f"{s / 3600:.1f} h"
+
+
 def _fmt_value(v: Any) -> str:
     if isinstance(v, (dict, list, tuple)):
         return records.dumps(v)
@@ -126,13 +147,19 @@ def _fmt_seeds(seeds: Any) -> str:
     return fmt_num(seeds)
 
 
-def _fmt_effect(effect: Any) -> str:
+def _fmt_effect(effect: Any, digits: int = 3) -> str:
+    """``name = value [low, high] vs threshold t (zone [a, b])`` from whatever the effect holds."""
     if not isinstance(effect, Mapping):
         return fmt_num(effect) if effect is not None else "—"
     name = effect.get("name")
-    text = (f"{name} = " if name else "") + fmt_num(effect.get("value"))
+    text = (f"{name} = " if name else "") + fmt_num(effect.get("value"), digits)
     if effect.get("ci_low") is not None or effect.get("ci_high") is not None:
-        text += f" [{fmt_num(effect.get('ci_low'))}, {fmt_num(effect.get('ci_high'))}]"
+        text += f" [{fmt_num(effect.get('ci_low'), digits)}, {fmt_num(effect.get('ci_high'), digits)}]"
+    if effect.get("threshold") is not None:
+        text += f" vs {fmt_num(effect.get('threshold'), digits)}"
+    zone = effect.get("zone")
+    if isinstance(zone, (list, tuple)) and len(zone) == 2:
+        text += f" (zone [{fmt_num(zone[0], digits)}, {fmt_num(zone[1], digits)}])"
     return text
 
 
@@ -150,9 +177,10 @@ def _pass_badge(passed: Any) -> str:
     return '<span class="badge none">—</span>'
 
 
-def _img(png: bytes, alt: str) -> str:
+def _img(png: bytes, alt: str, name: str = "") -> str:
     data = base64.b64encode(png).decode("ascii")
-    return f'<figure><img alt="{_esc(alt)}" src="data:image/png;base64,{data}"></figure>'
+    attr = f' data-figure="{_esc(name)}"' if name else ""
+    return f'<figure><img alt="{_esc(alt)}"{attr} src="data:image/png;base64,{data}"></figure>'
 
 
 def _table(header: list[str], rows: list[list[str]], cls: str = "") -> str:
@@ -196,75 +224,135 @@ def _metric_summary(values: Any) -> dict:
     }
 
 
-def _runs_for(results: Mapping, experiment: str) -> tuple[list[dict], str | None]:
-    """One engine's runs of one experiment (mixing engines would blur the curves)."""
-    runs = [r for r in results.get("runs") or [] if isinstance(r, Mapping) and r.get("experiment") == experiment]
-    engines = list(dict.fromkeys(r.get("engine") for r in runs))
-    if len(engines) <= 1:
-        return runs, engines[0] if engines else None
-    exp_info = (results.get("experiments") or {}).get(experiment) or {}
-    env = results.get("environment") or {}
-    for preferred in (exp_info.get("engine"), env.get("engine")):
-        if preferred in engines:
-            return [r for r in runs if r.get("engine") == preferred], preferred
-    chosen = sorted(engines, key=str)[0]
-    return [r for r in runs if r.get("engine") == chosen], chosen
+def claim_samples(claim: Mapping) -> dict[str, list[float]]:
+    """The deciding metric's real per-seed values: ``metric_samples``, never the
+    rule's 0/1 hits (``metric_values`` of older results files held those)."""
+    samples = claim.get("metric_samples")
+    if isinstance(samples, Mapping):
+        return {str(k): _floats(v) for k, v in samples.items()}
+    return {}
 
 
-def _history_keys(runs: list[Mapping]) -> list[str]:
-    keys = ["loss", "val_loss"]
-    present = set()
-    for r in runs:
-        present.update((r.get("history") or {}).keys())
-    if "accuracy" in present or "val_accuracy" in present:
-        keys += ["accuracy", "val_accuracy"]
-    return keys
+def claim_outcomes(claim: Mapping) -> dict[str, list[bool]] | None:
+    """Per experiment, did each seed meet the rule's per-seed condition (None: the rule counts none).
+
+    Older results files carry no ``outcomes``; there a rate rule's ``metric_values``
+    were exactly those 0/1 hits, so they are read as outcomes (and only as that)."""
+    outcomes = claim.get("outcomes")
+    if isinstance(outcomes, Mapping):
+        return {str(k): [bool(x) for x in v] for k, v in outcomes.items() if isinstance(v, list)} or None
+    legacy = claim.get("metric_values")
+    if "outcomes" not in claim and claim.get("test") == "exact binomial" and isinstance(legacy, Mapping):
+        if all(isinstance(v, list) and all(x in (0, 1) for x in v) for v in legacy.values()):
+            return {str(k): [bool(x) for x in v] for k, v in legacy.items()}
+    return None
+
+
+def effect_threshold(claim: Mapping) -> float | None:
+    """What the effect is compared with: ``effect.threshold``; for an older results
+    file, the p0 of a rate rule's detail or 0.5 for P(superiority)."""
+    effect = claim.get("effect") if isinstance(claim.get("effect"), Mapping) else {}
+    if "threshold" in effect:
+        t = effect.get("threshold")
+        return float(t) if isinstance(t, (int, float)) and not isinstance(t, bool) else None
+    name = str(effect.get("name") or "")
+    if name.startswith("P("):
+        return 0.5
+    m = re.search(r"claimed rate [<>] ([0-9.]+)", str(claim.get("detail") or ""))
+    return float(m.group(1)) if m else None
+
+
+def _runs_for(runs: list, results: Mapping, experiment: str) -> tuple[list[dict], str | None]:
+    """One engine's runs of one experiment, by seed (mixing engines would blur the curves)."""
+    mine = [r for r in runs if isinstance(r, Mapping) and r.get("experiment") == experiment]
+    engines = list(dict.fromkeys(r.get("engine") for r in mine))
+    chosen = engines[0] if engines else None
+    if len(engines) > 1:
+        exp_info = (results.get("experiments") or {}).get(experiment) or {}
+        env = results.get("environment") or {}
+        chosen = next((p for p in (exp_info.get("engine"), env.get("engine")) if p in engines),
+                      sorted(engines, key=str)[0])
+        mine = [r for r in mine if r.get("engine") == chosen]
+    return sorted(mine, key=lambda r: (r.get("seed") is None, r.get("seed") or 0)), chosen
 
 
 # ------------------------------------------------------------------ page
 
 _CSS = """
+*{box-sizing:border-box}
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;
- max-width:1200px;margin:2em auto;padding:0 1em;line-height:1.45;color:#222}
-h1{border-bottom:2px solid #444;padding-bottom:.2em}
-h2{border-bottom:1px solid #bbb;margin-top:2em}
-table{border-collapse:collapse;margin:.6em 0 1.2em 0;font-size:.9em}
-th,td{border:1px solid #999;padding:.25em .5em;vertical-align:top;text-align:left}
+ max-width:1200px;margin:1.2em auto;padding:0 1em;line-height:1.4;color:#222}
+h1{border-bottom:2px solid #444;padding-bottom:.2em;margin-bottom:.3em}
+h2{border-bottom:1px solid #bbb;margin-top:1.8em}
+h3{margin-top:1.6em}
+table{border-collapse:collapse;margin:.6em 0 1.2em 0;font-size:.9em;max-width:100%}
+th,td{border:1px solid #999;padding:.25em .45em;vertical-align:top;text-align:left;overflow-wrap:anywhere}
 thead th{background:#eee}
-table.kv th{background:#f4f4f4;white-space:nowrap}
+table.summary{table-layout:fixed;width:100%;font-size:.86em}
+table.summary td{line-height:1.3}
+table.kv{width:100%}
+table.kv th{background:#f4f4f4;width:11em}
 .num{white-space:nowrap;font-variant-numeric:tabular-nums}
 blockquote{margin:.5em 0;padding:.4em .8em;border-left:4px solid #888;background:#f7f7f7}
-figure{margin:.8em 0}
+figure{margin:.6em 0}
 img{max-width:100%;height:auto;border:1px solid #ddd}
 .badge{display:inline-block;padding:.1em .5em;border-radius:.6em;font-weight:bold;
  font-size:.85em;color:#fff;white-space:nowrap}
 .badge.ok{background:#2e7d32}.badge.bad{background:#c62828}
-.badge.warn{background:#f0a500;color:#222}.badge.none{background:#888}
+.badge.warn{background:#d08c00;color:#111}.badge.none{background:#888}
+.badge.amend{background:#6a1b9a}
 .mismatch{color:#c62828;font-weight:bold}
 .muted{color:#666}
-code{background:#f2f2f2;padding:0 .2em}
+.small{font-size:.85em}
+.amendment{border-left:4px solid #6a1b9a;background:#f6f0fa;padding:.3em .7em;margin:.3em 0}
+code{background:#f2f2f2;padding:0 .2em;overflow-wrap:anywhere}
+dd{overflow-wrap:anywhere}
 """
 
 _HOW_TO_READ = (
-    "Each row below is one sentence of the lesson, turned into a number that can be "
-    "measured and a decision rule fixed before the runs, then checked over many random "
-    "seeds. The verdict is SUPPORTED when the rule holds with statistical confidence, "
-    "REFUTED when the data contradict it with confidence, and INCONCLUSIVE when the seeds "
-    "run so far cannot tell (the claim's section then says roughly how many seeds would). "
-    "p-values are per claim; the Holm column adjusts them for testing every claim of the "
-    "suite together. Effect intervals are two-sided at 1 - alpha (99% unless the claim "
-    "says otherwise). A diverged run (NaN or infinite loss) is never dropped: it is "
-    "counted, or ranked as the worst possible value, and the figures say how many seeds "
-    "were non-finite. The expected verdict is what the suite's authors predicted; a "
-    "mismatch is marked in red."
+    "Each claim is one sentence of the lesson, turned into a number that can be measured and a decision "
+    "rule fixed before the runs, then checked over many random seeds. The verdict is SUPPORTED when the rule "
+    "holds with statistical confidence, REFUTED when the data contradict it with confidence, and "
+    "INCONCLUSIVE when the seeds run so far cannot tell (the claim's section then says roughly how many seeds "
+    "would). The figure above shows each claim's effect with its interval against the number the rule "
+    "compares it with; every row has its own scale, since the effects are rates, probabilities, ratios, "
+    "decades or accuracies. p-values are per claim; the Holm column adjusts them for testing every claim of "
+    "the suite together. A diverged run (NaN or infinite loss) is never dropped: it is counted, or ranked as "
+    "the worst possible value, and the figures say how many seeds were non-finite. The expected verdict is "
+    "what the suite's authors predicted; a mismatch is marked in red. A rule changed after its data were seen "
+    "is marked as amended, with the old rule and its verdict."
 )
 
 
+def _amendments(c: Mapping) -> list[Mapping]:
+    return [a for a in c.get("amendments") or [] if isinstance(a, Mapping)]
+
+
+def _looks(c: Mapping) -> list[Mapping]:
+    return [lk for lk in c.get("looks") or [] if isinstance(lk, Mapping)]
+
+
+def _findings(c: Mapping) -> list[str]:
+    f = c.get("findings") or []
+    return [str(x) for x in (f if isinstance(f, list) else [f]) if x]
+
+
+def _seeds_cell(c: Mapping) -> str:
+    looks = _looks(c)
+    if len(looks) > 1:
+        path = " → ".join(f'<span class="num">{_esc(fmt_num(lk.get("seeds")))}</span>' for lk in looks)
+        cost = sum(float(lk["seconds"]) for lk in looks if isinstance(lk.get("seconds"), (int, float)))
+        return f'{path}<br><span class="muted small">{_esc(fmt_seconds(cost))}</span>'
+    return f'<span class="num">{_esc(_fmt_seeds(c.get("seeds")))}</span>'
+
+
 class _Renderer:
-    def __init__(self, results: Mapping):
+    def __init__(self, results: Mapping, runs: list | None = None, runs_note: str | None = None):
         self.results = results
+        self.runs = list(runs if runs is not None else results.get("runs") or [])
+        self.runs_note = runs_note
         self.figures: dict[str, bytes] = {}  # file name -> PNG, in render order
-        self._curves_cache: dict[str, tuple[bytes | None, str | None, int]] = {}
+        self._curves_cache: dict[tuple, bytes] = {}
 
     def add_figure(self, name: str, png: bytes) -> str:
         self.figures[name] = png
@@ -284,102 +372,204 @@ class _Renderer:
             out.append((anchor, claim))
         return out
 
+    def forest(self, claims) -> str:
+        rows = []
+        for anchor, c in claims:
+            effect = c.get("effect") if isinstance(c.get("effect"), Mapping) else {}
+            rows.append({"label": c.get("id", anchor), "verdict": c.get("verdict"), "name": effect.get("name"),
+                         "value": effect.get("value"), "ci_low": effect.get("ci_low"),
+                         "ci_high": effect.get("ci_high"), "threshold": effect_threshold(c),
+                         "zone": effect.get("zone")})
+        if not rows:
+            return ""
+        fig = figures.forest_figure(rows, "Each claim's effect (dot) and interval (bar) against its threshold "
+                                          "(dashed) and indifference zone (grey); each row has its own scale")
+        name = self.add_figure(FOREST_FIGURE, figures.png(fig))
+        return _img(self.figures[name], "every claim's effect with its interval against its threshold, "
+                                        "coloured by verdict", name)
+
     def summary_table(self, claims) -> str:
-        header = ["claim id", "section", "quote", "verdict", "expected verdict", "test",
-                  "statistic", "p-value", "p (Holm, suite)", "effect [interval]", "seeds"]
+        header = ["claim", "verdict", "effect [interval] vs threshold", "p (Holm, suite)", "seeds", "test"]
         rows = []
         for anchor, c in claims:
             expected = c.get("expected_verdict")
-            mismatch = expected is not None and c.get("verdict") is not None and \
-                str(expected).upper() != str(c.get("verdict")).upper()
-            exp_cell = _esc(expected if expected is not None else "—")
-            if mismatch:
-                exp_cell = f'<span class="mismatch" title="verdict differs from the expected one">{exp_cell} ≠</span>'
+            verdict = c.get("verdict")
+            cell = _badge(verdict)
+            if expected is not None and verdict is not None and str(expected).upper() != str(verdict).upper():
+                cell += (f'<br><span class="mismatch small" title="verdict differs from the expected one">'
+                         f"expected {_esc(expected)}</span>")
+            expectation = c.get("expectation")
+            if isinstance(expectation, Mapping) and expectation.get("passed") is False:
+                cell += '<br><span class="mismatch small">expectation missed</span>'
+            if _amendments(c):
+                cell += (f' <a href="#{_esc(anchor)}-amendments" class="badge amend" '
+                         f'title="the rule was changed after its data were seen">amended</a>')
+            design = c.get("design")
             rows.append([
-                f'<a href="#{_esc(anchor)}">{_esc(c.get("id", anchor))}</a>',
-                _esc(c.get("section", "—")),
-                _esc(c.get("quote", "—")),
-                _badge(c.get("verdict")),
-                exp_cell,
-                _esc(c.get("test", "—")),
-                _esc(fmt_num(c.get("statistic"))),
-                _esc(fmt_p(c.get("p_value"))),
-                _esc(fmt_p(c.get("p_holm_suite"))),
+                f'<a href="#{_esc(anchor)}">{_esc(c.get("id", anchor))}</a>'
+                f'<br><span class="muted small">{_esc(c.get("section", ""))}</span>',
+                cell,
                 _esc(_fmt_effect(c.get("effect"))),
-                _esc(_fmt_seeds(c.get("seeds"))),
+                f'<span class="num">{_esc(fmt_p(c.get("p_value")))}</span> '
+                f'<span class="num muted">({_esc(fmt_p(c.get("p_holm_suite")))})</span>',
+                _seeds_cell(c),
+                _esc(c.get("test", "—")) + (f'<br><span class="muted small">{_esc(design)}</span>' if design else ""),
             ])
         if not rows:
             return '<p class="muted">No claims in this results file.</p>'
-        return _table(header, rows, "summary")
+        widths = (24, 13, 33, 11, 8, 11)
+        cols = "<colgroup>" + "".join(f'<col style="width:{w}%">' for w in widths) + "</colgroup>"
+        return _table(header, rows, "summary").replace("<thead>", cols + "<thead>", 1)
 
-    def curves(self, experiment: str) -> tuple[bytes | None, str | None, int]:
-        if experiment not in self._curves_cache:
-            runs, engine = _runs_for(self.results, experiment)
-            if runs:
-                title = f"{experiment}" + (f" ({engine} engine)" if engine else "") + f", {len(runs)} seeds"
-                png = figures.learning_curves(runs, _history_keys(runs), title)
-            else:
-                png = None
-            self._curves_cache[experiment] = (png, engine, len(runs))
-        return self._curves_cache[experiment]
+    def all_findings(self, claims) -> str:
+        items = [f'<li><a href="#{_esc(anchor)}">{_esc(c.get("id", anchor))}</a>: {_esc(f)}</li>'
+                 for anchor, c in claims for f in _findings(c)]
+        return ("<h2 id=\"findings\">Findings</h2><ul>" + "".join(items) + "</ul>") if items else ""
+
+    def curves(self, experiment: str, outcomes: list[bool] | None, metric: str,
+               seeds: int | None) -> tuple[bytes | None, int]:
+        """The claim's seeds of one experiment (seed s is ``outcomes[s]``), coloured by outcome."""
+        runs, engine = _runs_for(self.runs, self.results, experiment)
+        limit = len(outcomes) if outcomes is not None else seeds
+        if isinstance(limit, int) and not isinstance(limit, bool):
+            runs = [r for r in runs if not isinstance(r.get("seed"), int) or r["seed"] < limit]
+        if not runs:
+            return None, 0
+        oc = None
+        if outcomes is not None and all(isinstance(r.get("seed"), int) and r["seed"] >= 0 for r in runs):
+            oc = [bool(outcomes[r["seed"]]) for r in runs]
+        keys = figures.curve_keys(runs, metric)
+        key = (experiment, tuple(oc) if oc is not None else None, tuple(keys), len(runs))
+        if key not in self._curves_cache:
+            title = f"{experiment}" + (f" ({engine} engine)" if engine else "") + f", {len(runs)} seeds"
+            self._curves_cache[key] = figures.png(figures.curves_figure(runs, keys, title, oc))
+        return self._curves_cache[key], len(runs)
 
     def claim_section(self, anchor: str, c: Mapping) -> str:
         cid = str(c.get("id", anchor))
-        parts = [f'<section id="{_esc(anchor)}">',
-                 f"<h3>{_esc(cid)}{(': ' + _esc(c['title'])) if c.get('title') else ''} {_badge(c.get('verdict'))}</h3>"]
+        amendments = _amendments(c)
+        head = f"<h3>{_esc(cid)}{(': ' + _esc(c['title'])) if c.get('title') else ''} {_badge(c.get('verdict'))}"
+        if amendments:
+            head += f' <a href="#{_esc(anchor)}-amendments" class="badge amend">amended</a>'
+        parts = [f'<section id="{_esc(anchor)}" class="claim">', head + "</h3>"]
         if c.get("quote"):
-            parts.append(f"<blockquote>{_esc(c['quote'])}</blockquote>")
+            parts.append(f"<blockquote>{_esc(c['quote'])}"
+                         f'<br><span class="muted small">lesson section {_esc(c.get("section", "—"))}</span>'
+                         "</blockquote>")
+        verdict = _badge(c.get("verdict"))
+        expected = c.get("expected_verdict")
+        if expected is not None:
+            verdict += f' <span class="muted">expected {_esc(expected)}</span>'
+            if c.get("verdict") is not None and str(expected).upper() != str(c.get("verdict")).upper():
+                verdict += ' <span class="mismatch">≠</span>'
+        if c.get("at_threshold"):
+            verdict += (' <span class="muted">(on the line: the interval lies inside the indifference zone, '
+                        "more seeds would not decide it)</span>")
+        for a in amendments:
+            verdict += (f'<div class="amendment" id="{_esc(anchor)}-amendments"><b>amended {_esc(a.get("date", ""))}'
+                        f"</b>: {_esc(a.get('reason', ''))}<br>old rule: {_esc(a.get('old_rule', '—'))}"
+                        f"<br>old verdict: {_esc(a.get('old_verdict', '—'))}"
+                        f"<br>new rule: {_esc(a.get('new_rule', '—'))}</div>")
+        effect = c.get("effect") if isinstance(c.get("effect"), Mapping) else {}
+        conf = effect.get("confidence")
         items = [
-            ("section", _esc(c.get("section", "—"))),
             ("interpretation", _esc(c.get("interpretation", "—"))),
             ("decision rule", _esc(c.get("rule", "—"))),
-            ("verdict", _badge(c.get("verdict"))),
-            ("expected verdict", _esc(c.get("expected_verdict", "—"))),
-            ("test", _esc(c.get("test", "—"))),
-            ("statistic", _esc(fmt_num(c.get("statistic")))),
+            ("verdict", verdict),
+        ]
+        expectation = c.get("expectation")
+        if isinstance(expectation, Mapping):
+            text = _pass_badge(expectation.get("passed"))
+            ranges = expectation.get("ranges") or {}
+            if ranges:
+                text += " " + _esc("; ".join(f"{q} in [{fmt_num(r[0])}, {fmt_num(r[1])}]"
+                                             for q, r in ranges.items() if isinstance(r, (list, tuple))
+                                             and len(r) == 2))
+            for key in ("message", "why"):
+                if expectation.get(key):
+                    text += f'<br><span class="small">{_esc(expectation[key])}</span>'
+            items.append(("expectation", text))
+        if c.get("design"):
+            items.append(("design", _esc(c["design"]) + (f' <span class="muted">— {_esc(c["pairing"])}</span>'
+                                                          if c.get("pairing") else "")))
+        items += [
+            ("test", _esc(c.get("test", "—")) + (f' <span class="muted">(statistic {_esc(fmt_num(c.get("statistic")))})'
+                                                  "</span>" if c.get("statistic") is not None else "")),
             ("p-value", _esc(fmt_p(c.get("p_value")))
              + f' <span class="muted">(Holm across the suite: {_esc(fmt_p(c.get("p_holm_suite")))};'
              f' alpha = {_esc(fmt_num(c.get("alpha")))})</span>'),
-            ("effect [interval]", _esc(_fmt_effect(c.get("effect")))),
-            ("seeds", _esc(_fmt_seeds(c.get("seeds")))),
+            ("effect [interval]", _esc(_fmt_effect(effect, 4))
+             + (f' <span class="muted">({_esc(fmt_num(conf))} interval)</span>' if conf is not None else "")),
+            ("seeds", _seeds_cell(c)),
             ("detail", _esc(c.get("detail", "—"))),
         ]
         if str(c.get("verdict", "")).upper() == "INCONCLUSIVE":
             needed = c.get("seeds_needed")
-            items.append(("seeds needed", _esc(fmt_num(needed)) if needed is not None
-                          else '<span class="muted">not estimated</span>'))
+            text = _esc(fmt_num(needed)) if needed is not None else '<span class="muted">not estimated</span>'
+            if c.get("seeds_needed_for"):
+                text += f' <span class="muted">{_esc(c["seeds_needed_for"])}</span>'
+            items.append(("seeds needed", text))
+        findings = _findings(c)
+        if findings:
+            items.append(("findings", "<ul>" + "".join(f"<li>{_esc(f)}</li>" for f in findings) + "</ul>"))
         parts.append(_kv_table(items))
 
-        metric = str(c.get("metric") or "metric")
-        metric_values = c.get("metric_values") or {}
-        if isinstance(metric_values, Mapping) and metric_values:
-            rows = []
-            for exp, vals in metric_values.items():
-                s = _metric_summary(vals)
-                rows.append([_esc(exp)] + [f'<span class="num">{_esc(fmt_num(v))}</span>' for v in (
-                    s["n"], s["nan"] + s["inf"], s["median_finite"], s["median_ranked"], s["min"], s["max"])])
-            parts.append(f"<h4>Deciding metric: <code>{_esc(metric)}</code></h4>")
-            parts.append(_table(["experiment", "n", "non-finite", "median (finite values)",
-                                 "median (non-finite ranked as +inf)", "min (finite)", "max (finite)"], rows))
-            name = self.add_figure(f"{_safe(cid)}__metric.png", figures.metric_distribution(
-                {str(k): _floats(v) for k, v in metric_values.items()}, metric, f"{cid}: {metric} per seed"))
-            parts.append(_img(self.figures[name], f"{cid}: distribution of {metric}"))
+        looks = _looks(c)
+        if looks:
+            seq = c.get("sequential") if isinstance(c.get("sequential"), Mapping) else {}
+            plan = (f" of the planned {', '.join(str(x) for x in seq.get('looks') or [])}"
+                    f" (each one-sided test at {fmt_p(seq.get('alpha_per_test'))})" if seq.get("looks") else "")
+            parts.append(f"<h4>Looks{_esc(plan)}</h4>")
+            rows = [[f'<span class="num">{_esc(fmt_num(lk.get("seeds")))}</span>', _badge(lk.get("verdict")),
+                     f'<span class="num">{_esc(fmt_p(lk.get("p_value")))}</span>',
+                     f'<span class="num">{_esc(fmt_p(lk.get("alpha")))}</span>',
+                     _esc(_fmt_effect({"value": lk.get("effect"), "ci_low": lk.get("ci_low"),
+                                       "ci_high": lk.get("ci_high")}) if "effect" in lk else "—"),
+                     f'<span class="num">{_esc(fmt_seconds(lk.get("seconds")))}</span>'] for lk in looks]
+            parts.append(_table(["seeds", "verdict", "p-value", "alpha", "effect [interval]", "cost"], rows))
 
-        exps = c.get("experiments")
-        if not exps and isinstance(metric_values, Mapping):
-            exps = list(metric_values)
+        metric = str(c.get("metric") or "metric")
+        samples = claim_samples(c)
+        outcomes = claim_outcomes(c)
+        if samples:
+            rows = []
+            for exp, vals in samples.items():
+                s = _metric_summary(vals)
+                oc = (outcomes or {}).get(exp)
+                met = f"{sum(oc)}/{len(oc)}" if oc else "—"
+                rows.append([_esc(exp)] + [f'<span class="num">{_esc(fmt_num(v))}</span>' for v in (
+                    s["n"], s["nan"] + s["inf"], s["median_finite"], s["min"], s["max"])]
+                    + [f'<span class="num">{_esc(met)}</span>'])
+            threshold = c.get("metric_threshold")
+            parts.append(f"<h4>Deciding metric: <code>{_esc(metric)}</code>"
+                         + (f' <span class="muted">(threshold {_esc(fmt_num(threshold))})</span>'
+                            if threshold is not None else "") + "</h4>")
+            parts.append(_table(["experiment", "seeds", "non-finite", "median (finite)", "min (finite)",
+                                 "max (finite)", "met the per-seed condition"], rows))
+            fig = figures.metric_figure(samples, metric, f"{cid}: {metric}, every seed", outcomes=outcomes,
+                                        threshold=threshold, paired=c.get("design") == "paired")
+            name = self.add_figure(f"{_safe(cid)}__metric.png", figures.png(fig))
+            parts.append(_img(self.figures[name], f"{cid}: {metric} of every seed", name))
+        elif c.get("metric_values"):
+            parts.append('<p class="muted">This older results file has no per-seed metric values '
+                         "(<code>metric_samples</code>); no metric figure.</p>")
+
+        exps = c.get("experiments") or list(samples)
         for exp in exps or []:
             exp = str(exp)
             info = (self.results.get("experiments") or {}).get(exp) or {}
             desc = " — ".join(str(x) for x in (info.get("section"), info.get("description")) if x)
             parts.append(f"<h4>Learning curves: <code>{_esc(exp)}</code>"
                          + (f' <span class="muted">{_esc(desc)}</span>' if desc else "") + "</h4>")
-            png, _engine, n = self.curves(exp)
+            seeds = c.get("seeds")
+            png, n = self.curves(exp, (outcomes or {}).get(exp), metric,
+                                 len(seeds) if isinstance(seeds, list) else seeds)
             if png is None:
-                parts.append('<p class="muted">No runs of this experiment in the results file.</p>')
+                parts.append('<p class="muted">No runs of this experiment in the results file'
+                             + (f" ({_esc(self.runs_note)})" if self.runs_note else "") + ".</p>")
                 continue
             name = self.add_figure(f"{_safe(cid)}__curves_{_safe(exp)}.png", png)
-            parts.append(_img(png, f"{cid}: learning curves of {exp} over {n} seeds"))
+            parts.append(_img(png, f"{cid}: learning curves of {exp} over {n} seeds", name))
         parts.append("</section>")
         return "\n".join(parts)
 
@@ -389,19 +579,23 @@ class _Renderer:
                  "<p>Redrawn from the lesson's code, to compare with the figures it describes.</p>",
                  "<h3>2.1.2: histograms of the regression inputs and target</h3>"]
         png = self.add_figure(LESSON_FIGURES[0], figures.regression_histograms())
-        parts.append(_img(self.figures[png], "histograms of feature 0, feature 1 and the target"))
+        parts.append(_img(self.figures[png], "histograms of feature 0, feature 1 and the target", png))
         parts.append("<h3>2.2.3: the circles dataset, colored by class</h3>")
         png = self.add_figure(LESSON_FIGURES[1], figures.circles_scatter())
-        parts.append(_img(self.figures[png], "scatter of make_circles colored by class"))
-        parts.append("<h3>2.1.2.3: test MSE by input scaling</h3>")
-        values = next((c.get("metric_values") for _, c in claims if c.get("id") == INPUT_SCALING_CLAIM), None)
-        if isinstance(values, Mapping) and values:
-            png = self.add_figure(LESSON_FIGURES[2], figures.input_scaling_boxplot(
-                {str(k): _floats(v) for k, v in values.items()}))
-            parts.append(_img(self.figures[png], "box plot of test MSE by input scaling"))
-        else:
-            parts.append(f'<p class="muted">No claim <code>{_esc(INPUT_SCALING_CLAIM)}</code> with metric values '
-                         "in this results file.</p>")
+        parts.append(_img(self.figures[png], "scatter of make_circles colored by class", png))
+        parts.append('<h3 id="lesson-input-scaling">2.1.2.3: test MSE by input scaling</h3>')
+        by_id = {str(c.get("id")): c for _, c in claims}
+        source = next((cid for cid in INPUT_SCALING_CLAIMS
+                       if cid in by_id and set(claim_samples(by_id[cid])) & set(figures.INPUT_SCALING_LABELS)), None)
+        if source is None:
+            parts.append('<p class="muted">No claim ' + " or ".join(f"<code>{_esc(c)}</code>" for c in INPUT_SCALING_CLAIMS)
+                         + " with per-seed test MSE in this results file.</p>")
+            return "\n".join(parts)
+        samples = {k: v for k, v in claim_samples(by_id[source]).items() if k in figures.INPUT_SCALING_LABELS}
+        parts.append(f'<p>Per-seed test MSE of <a href="#{_esc(source)}">{_esc(source)}</a>, 30 repeats per '
+                     "scaling in the lesson.</p>")
+        png = self.add_figure(LESSON_FIGURES[2], figures.png(figures.input_scaling_figure(samples)))
+        parts.append(_img(self.figures[png], "box plot of test MSE by input scaling", png))
         return "\n".join(parts)
 
     def equivalence(self) -> str:
@@ -534,14 +728,20 @@ class _Renderer:
         for _, c in claims:
             v = str(c.get("verdict", "—")).upper()
             counts[v] = counts.get(v, 0) + 1
-        count_text = ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "no claims"
+        count_text = " ".join(f"{_badge(k)} {v}" for k, v in sorted(counts.items())) or "no claims"
+        env = self.results.get("environment") if isinstance(self.results.get("environment"), Mapping) else {}
+        where = ", ".join(str(x) for x in (env.get("fingerprint"), env.get("engine") and f"{env.get('engine')} engine")
+                          if x)
         body = [
             "<h1>lesson-claims evidence report</h1>",
+            f'<p id="verdicts">{len(claims)} claims of the lesson: {count_text}'
+            + (f' <span class="muted small">({_esc(where)})</span>' if where else "") + "</p>",
+            '<h2 id="summary">Every claim at a glance</h2>',
+            self.forest(claims),
+            self.summary_table(claims),
+            self.all_findings(claims),
             "<h2 id=\"how-to-read\">How to read this</h2>",
             f"<p>{_esc(_HOW_TO_READ)}</p>",
-            "<h2 id=\"summary\">Summary</h2>",
-            f"<p>{len(claims)} claims ({_esc(count_text)}).</p>",
-            self.summary_table(claims),
             "<h2 id=\"claims\">Claims</h2>",
         ]
         body += [self.claim_section(anchor, c) for anchor, c in claims]
@@ -550,11 +750,12 @@ class _Renderer:
         return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
                 "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
                 "<title>lesson-claims evidence report</title>\n"
-                f"<style>{_CSS}</style>\n</head>\n<body>\n" + "\n".join(body) + "\n</body>\n</html>\n")
+                f"<style>{_CSS}</style>\n</head>\n<body>\n" + "\n".join(b for b in body if b)
+                + "\n</body>\n</html>\n")
 
 
-def _render(results: Mapping, out_dir: Path) -> Path:
-    renderer = _Renderer(results)
+def _render(results: Mapping, out_dir: Path, runs: list | None = None, runs_note: str | None = None) -> Path:
+    renderer = _Renderer(results, runs, runs_note)
     page = renderer.page()
     fig_dir = out_dir / FIGURES_DIR
     for name, png in renderer.figures.items():
@@ -568,16 +769,58 @@ def _render(results: Mapping, out_dir: Path) -> Path:
     return index
 
 
+# ------------------------------------------------------------------ the runs sidecar
+
+
+def _runs_bytes(runs: list) -> bytes:
+    """The sidecar's bytes: gzip (no name, no time stamp, so deterministic) of strict JSON."""
+    text = records.dumps({"schema": RESULTS_SCHEMA, "runs": runs}, separators=(",", ":")) + "\n"
+    return gzip.compress(text.encode("utf-8"), compresslevel=6, mtime=0)
+
+
+def load_runs(results_path: Path, results: Mapping) -> tuple[list, str | None]:
+    """The per-epoch runs of a results file: inline (older files) or from its sidecar.
+
+    Returns (runs, note); the note says why there are none (sidecar missing, or
+    not the one this results.json was written with)."""
+    if isinstance(results.get("runs"), list):
+        return results["runs"], None
+    ref = results.get("runs_file")
+    if not isinstance(ref, Mapping):
+        return [], "this results file names no runs sidecar"
+    path = Path(results_path).parent / str(ref.get("path") or RUNS_NAME)
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return [], f"sidecar {path.name} missing"
+    if ref.get("sha256") and hashlib.sha256(data).hexdigest() != ref["sha256"]:
+        return [], f"sidecar {path.name} is not the one written with this results.json"
+    try:
+        loaded = records.loads(gzip.decompress(data).decode("utf-8"))
+    except (OSError, ValueError, EOFError) as exc:
+        return [], f"sidecar {path.name} unreadable: {exc}"
+    return list(loaded.get("runs") or []), None
+
+
 # ------------------------------------------------------------------ public API
 
 
 def write_report(results: dict, out_dir: Path) -> Path:
-    """Write results.json, figures/*.png and index.html into ``out_dir``; return the index path."""
+    """Write runs.json.gz, results.json, figures/*.png and index.html into ``out_dir``; return the index path.
+
+    ``results["runs"]`` (every run's per-epoch history) goes to the sidecar, not
+    into results.json; results.json names it (``runs_file``) with its digest."""
     out_dir = Path(out_dir)
-    text = records.dumps(results, indent=1) + "\n"
+    runs = results.get("runs") or []
+    slim = {k: v for k, v in results.items() if k != "runs"}
+    sidecar = _runs_bytes(runs)
+    slim["runs_file"] = {"path": RUNS_NAME, "runs": len(runs), "sha256": hashlib.sha256(sidecar).hexdigest()}
+    atomic_write_bytes(out_dir / RUNS_NAME, sidecar)  # first: results.json never names a sidecar not there
+    text = records.dumps(slim, indent=1) + "\n"
     atomic_write_text(out_dir / RESULTS_NAME, text)
     # Render what was written, so a later render_from_json gives the same bytes.
-    return _render(records.loads(text), out_dir)
+    written = records.loads(text)
+    return _render(written, out_dir, load_runs(out_dir / RESULTS_NAME, written)[0])
 
 
 def load_results(path: Path) -> dict:
@@ -613,7 +856,7 @@ def _independence_text(indep: Mapping) -> str:
 
 
 def render_from_json(path: Path) -> Path:
-    """Re-render index.html and figures/ next to a results.json; return the index path."""
+    """Re-render index.html and figures/ next to a results.json (and its runs sidecar); return the index path."""
     from .merge import load_mutants
 
     path = Path(path)
@@ -621,4 +864,5 @@ def render_from_json(path: Path) -> Path:
     # a mutants table written since the run (python -m harness mutants) joins the page
     fingerprint = (results.get("environment") or {}).get("fingerprint")
     results["mutants"] = load_mutants(path.parent / "mutants.json", fingerprint) or results.get("mutants")
-    return _render(results, path.parent)
+    runs, note = load_runs(path, results)
+    return _render(results, path.parent, runs, note)
