@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 
-from harness.claims import worst_if_nonfinite
+from harness.claims import Amendment, worst_if_nonfinite
 from harness.records import RunRecord
 
 # "learned the problem" on the circles data: final test accuracy >= 0.75.
@@ -25,6 +25,26 @@ GOOD_MSE_STANDARDIZED = 0.1
 # "little difference" / "no improvement" between two MSE distributions: the mean
 # log10 MSE differs by less than 0.1 decades (a factor of 1.26).
 LOG10_MARGIN = 0.1
+
+
+# The indifference zone of a rate rule, fixed 2026-11-28 before any look beyond 30 seeds: a
+# measured rate whose interval lies within min(0.1, p0/2) of the threshold p0 sits on the
+# claim's line ("about half the time" is neither the typical outcome nor its opposite;
+# for small thresholds, within half the threshold itself).  Only then may a claim end
+# INCONCLUSIVE after its last look.
+def rate_zone(p0: float) -> tuple[float, float]:
+    half = min(0.1, p0 / 2)
+    return (round(p0 - half, 6), round(p0 + half, 6))
+
+
+AMENDED = "2026-11-28"
+PAIRED_REASON = ("The experiments share seeds and with them their random streams (one seed gives both the same "
+                 "data split and batch order, and the same initial weights where the architectures match): an "
+                 "unpaired test discards that pairing (issue 9).")
+
+
+def paired_amendment(old_rule: str, new_rule: str, old_verdict: str, reason: str = PAIRED_REASON) -> Amendment:
+    return Amendment(AMENDED, old_rule, new_rule, reason, old_verdict)
 
 
 def nonfinite_final(r: RunRecord) -> float:

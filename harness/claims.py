@@ -1,27 +1,30 @@
 """A claim is data: the lesson's sentence, where it is, how its vague words
-became numbers, which experiments it needs, its per-seed metric and the rule
-that decides it.  ``claims/`` lists them; this module is the machinery.
+became numbers, which experiments it needs, its per-seed metric, the rule that
+decides it, what each environment is expected to measure, and every change of
+rule made after data were seen.  ``claims/`` lists them; the rules themselves
+live in :mod:`harness.rules`, the looks over more seeds in
+:mod:`harness.sequential`.
 
-Decision rules return a :class:`Decision`; every rule can end SUPPORTED,
-REFUTED or INCONCLUSIVE at alpha = 0.01, and INCONCLUSIVE says how many seeds
-the rule would need.  A claim's test asserts SUPPORTED; a claim measured
-otherwise is declared in its spec (``known``) with the measured numbers and
+A claim's test asserts SUPPORTED; a claim measured otherwise declares it in its
+:class:`Expectation` (verdict plus pinned numeric ranges per environment) and
 becomes ``xfail(strict=True, raises=...)``, so the suite turns red the day a
-TensorFlow version changes the outcome.
+TensorFlow version changes the outcome, and a pinned number that moves fails
+the claim outright.
 """
 from __future__ import annotations
 
 import enum
 import math
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
-from . import stats
 from .records import RunRecord
 
-ALPHA = stats.ALPHA
+# The family-wise error of one claim: its chance of a wrong SUPPORTED or REFUTED,
+# over both directions and every look of the sequential design, is at most this.
+CLAIM_ALPHA = 0.01
 
 
 class Verdict(str, enum.Enum):
@@ -31,29 +34,100 @@ class Verdict(str, enum.Enum):
 
 
 class ClaimRefuted(AssertionError):
-    """The data contradict the lesson's claim at alpha."""
+    """The data contradict the lesson's claim."""
 
 
 class ClaimInconclusive(AssertionError):
-    """The data neither support nor refute the claim with this many seeds."""
+    """The data neither support nor refute the claim with the seeds it got."""
 
 
-@dataclass
+class ExpectationMissed(AssertionError):
+    """A number pinned for this environment moved out of its range (never an expected failure)."""
+
+
+@dataclass(frozen=True, kw_only=True)
 class Decision:
+    """What a rule concluded on one look at the evidence.
+
+    ``p_value`` is None when the rule could not run its test (too few seeds, a
+    diverged run where a mean is needed, ...): ``detail`` then names the reason.
+    ``ci_low``/``ci_high`` is the interval at confidence 1 - 2 alpha (the one a
+    pair of one-sided tests at alpha corresponds to) for ``effect``.
+    ``at_threshold``: INCONCLUSIVE with that interval inside the indifference
+    zone ``zone``: more seeds would not decide it, the effect sits on the line.
+    """
+
     verdict: Verdict
     test: str
-    statistic: float
-    p_value: float
+    p_value: float | None
+    alpha: float
     effect_name: str
-    effect: float
-    ci_low: float | None
-    ci_high: float | None
-    detail: str
+    effect: float | None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    threshold: float | None = None
+    zone: tuple[float, float] | None = None
+    at_threshold: bool = False
+    statistic: float | None = None
+    detail: str = ""
     seeds_needed: int | None = None
-    metric_values: dict[str, list[float]] = field(default_factory=dict)
-    # Rules that count a yes/no per seed (rate rules) give it here: the per-seed
-    # outcomes the engine-equivalence check compares seed by seed.
-    outcomes: dict[str, list[bool]] | None = None
+    # Which verdict those seeds would show and under what assumed effect, e.g.
+    # "to show rate < 0.1 (REFUTED) if the true rate is 0.13".
+    seeds_needed_for: str | None = None
+    design: str = "one sample"  # "one sample" | "paired" | "unpaired"
+    # Per-seed yes/no of the rule's condition, for rules that count one (rate rules);
+    # the engine-equivalence check compares them between engines.
+    outcomes: Mapping[str, list[bool]] | None = None
+    findings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Amendment:
+    """A rule changed after its data were seen, recorded, never silently replaced."""
+
+    date: str
+    old_rule: str
+    new_rule: str
+    reason: str
+    old_verdict: str  # the verdict the old rule gave, with its numbers
+
+    def to_dict(self) -> dict:
+        return {"date": self.date, "old_rule": self.old_rule, "new_rule": self.new_rule, "reason": self.reason,
+                "old_verdict": self.old_verdict}
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """What a claim is expected to measure: a verdict everywhere, and numbers
+    pinned per environment (keyed by the start of the environment fingerprint,
+    e.g. "tf2.21.0-keras3.15.1-cpu"): {quantity: (low, high)}, checked on every
+    run where the key matches.  Quantities: "effect" (the decision's effect at
+    its last look) and "seeds" (the seeds of that look)."""
+
+    verdict: Verdict = Verdict.SUPPORTED
+    pins: Mapping[str, Mapping[str, tuple[float, float]]] = field(default_factory=dict)
+    why: str = ""  # one sentence on what was measured; the numbers are the pins
+
+    def pins_for(self, fingerprint: str) -> dict[str, tuple[float, float]]:
+        found = {}
+        for prefix, ranges in self.pins.items():
+            if fingerprint.startswith(prefix):
+                found.update(ranges)
+        return found
+
+    def check(self, fingerprint: str, quantities: Mapping[str, float | None]) -> list[str]:
+        """The pinned quantities that fall outside their ranges, as messages (empty: all hold)."""
+        missed = []
+        for name, (low, high) in sorted(self.pins_for(fingerprint).items()):
+            value = quantities.get(name)
+            if value is None or not (isinstance(value, (int, float)) and low <= value <= high):
+                missed.append(f"{name} = {value} outside the range [{low}, {high}] pinned for {fingerprint}")
+        return missed
+
+    def describe(self) -> str:
+        pins = "; ".join(f"{env}: " + ", ".join(f"{q} in [{lo:g}, {hi:g}]" for q, (lo, hi) in r.items())
+                         for env, r in self.pins.items())
+        return f"{self.verdict.value}" + (f" ({pins})" if pins else "") + (f": {self.why}" if self.why else "")
 
 
 @dataclass(frozen=True)
@@ -66,14 +140,15 @@ class Claim:
     experiments: tuple[str, ...]
     metric: str  # name of the per-seed deciding metric
     metric_fn: Callable[[RunRecord], float]
-    decide: Callable[["Evidence"], Decision]
-    # A measured outcome other than SUPPORTED, declared with its numbers:
-    # (Verdict.REFUTED | Verdict.INCONCLUSIVE, "measured ...").
-    known: tuple[Verdict, str] | None = None
+    decide: Callable[..., Decision]  # decide(evidence, alpha=...) -> Decision (see harness.rules)
+    expect: Expectation = field(default_factory=Expectation)
+    amendments: tuple[Amendment, ...] = ()
+    # The value of the metric the rule compares each seed with, where there is one (for figures).
+    metric_threshold: float | None = None
 
     @property
     def expected_verdict(self) -> Verdict:
-        return self.known[0] if self.known else Verdict.SUPPORTED
+        return self.expect.verdict
 
 
 @dataclass
@@ -89,14 +164,21 @@ class Evidence:
     def seeds(self) -> int:
         return min(len(v) for v in self.runs.values())
 
+    def first(self, n: int) -> "Evidence":
+        return Evidence({e: v[:n] for e, v in self.runs.items()})
+
 
 def assert_supported(claim: Claim, decision: Decision) -> None:
-    msg = f"{claim.id}: {decision.verdict.value} ({decision.test}, p={decision.p_value:.3g}); {decision.detail}"
+    p = "no test" if decision.p_value is None else f"p={decision.p_value:.3g}"
+    msg = f"{claim.id}: {decision.verdict.value} ({decision.test}, {p}); {decision.detail}"
     if decision.verdict is Verdict.REFUTED:
         raise ClaimRefuted(msg)
     if decision.verdict is Verdict.INCONCLUSIVE:
-        need = f"; the rule needs about {decision.seeds_needed} seeds" if decision.seeds_needed else ""
-        raise ClaimInconclusive(msg + need)
+        if decision.at_threshold:
+            msg += f"; the interval lies inside the indifference zone {decision.zone}: the effect sits on the line"
+        elif decision.seeds_needed:
+            msg += f"; about {decision.seeds_needed} seeds {decision.seeds_needed_for or ''}".rstrip()
+        raise ClaimInconclusive(msg)
 
 
 # -- metric helpers ----------------------------------------------------------
@@ -111,82 +193,18 @@ def window_mean(values: Sequence[float], first_epoch: int, last_epoch: int) -> f
     return float(np.mean(np.asarray(values[first_epoch - 1:last_epoch], dtype=float)))
 
 
-# -- decision rules -----------------------------------------------------------
-def rate_rule(exp: str, outcome: Callable[[RunRecord], bool], p0: float, claimed: str,
-              what: str) -> Callable[[Evidence], Decision]:
-    """The claim: the per-seed ``outcome`` happens with probability > p0
-    (claimed="greater") or < p0 (claimed="less").  Exact binomial tests both
-    ways; the opposite significant result REFUTES."""
-    opposite = {"greater": "less", "less": "greater"}[claimed]
-
-    def decide(ev: Evidence) -> Decision:
-        hits = [bool(outcome(r)) for r in ev.runs[exp]]
-        k, n = sum(hits), len(hits)
-        pro = stats.binomial_rate(k, n, p0, claimed)
-        con = stats.binomial_rate(k, n, p0, opposite)
-        verdict, p = _verdict(pro.p_value, con.p_value)
-        need = None
-        if verdict is Verdict.INCONCLUSIVE:
-            # Power at the observed rate (nudged off p0 so a tie still gives a number).
-            rate = min(max(k / n, 1e-3), 1 - 1e-3)
-            if (rate > p0) == (claimed == "greater"):
-                need = stats.binomial_seeds_needed(rate, p0, claimed)
-            else:
-                need = stats.binomial_seeds_needed(rate, p0, opposite)
-        return Decision(
-            verdict, "exact binomial", float(k), p, f"rate of {what}", k / n, pro.ci_low, pro.ci_high,
-            f"{k}/{n} seeds {what}; claimed rate {'>' if claimed == 'greater' else '<'} {p0}; "
-            f"p(claimed)={pro.p_value:.3g}, p(opposite)={con.p_value:.3g}",
-            need, {exp: [float(h) for h in hits]}, {exp: hits},
-        )
-
-    return decide
-
-
-def shift_rule(better: str, worse: str, metric_fn: Callable[[RunRecord], float], higher_is_better: bool,
-               what: str) -> Callable[[Evidence], Decision]:
-    """The claim: ``better`` beats ``worse`` on the metric.  One-sided
-    Mann-Whitney U both ways; effect = P(better beats worse)."""
-
-    def decide(ev: Evidence) -> Decision:
-        a, b = ev.values(better, metric_fn), ev.values(worse, metric_fn)
-        alt = "greater" if higher_is_better else "less"
-        back = "less" if higher_is_better else "greater"
-        pro, con = stats.mann_whitney(a, b, alt), stats.mann_whitney(a, b, back)
-        verdict, p = _verdict(pro.p_value, con.p_value)
-        prob = pro.effect if higher_is_better else 1 - pro.effect
-        need = stats.mann_whitney_seeds_needed(prob) if verdict is Verdict.INCONCLUSIVE else None
-        return Decision(
-            verdict, "Mann-Whitney U (one-sided)", pro.statistic, p, f"P({better} beats {worse})", prob,
-            None, None,
-            f"{what}: median {better}={np.median(a):.4g}, {worse}={np.median(b):.4g}; "
-            f"p(claimed)={pro.p_value:.3g}, p(opposite)={con.p_value:.3g}",
-            need, {better: a.tolist(), worse: b.tolist()},
-        )
-
-    return decide
-
-
-def _verdict(p_claimed: float, p_opposite: float) -> tuple[Verdict, float]:
-    if p_claimed < ALPHA:
-        return Verdict.SUPPORTED, p_claimed
-    if p_opposite < ALPHA:
-        return Verdict.REFUTED, p_opposite
-    return Verdict.INCONCLUSIVE, p_claimed
-
-
 def parametrize_with_claims(claims: Sequence[Claim]):
     """``@pytest.mark.parametrize`` over claims, ids = claim ids (``-k`` friendly);
-    a claim declared with a known non-SUPPORTED outcome becomes a strict xfail
-    that only that exact outcome satisfies."""
+    a claim expected to end other than SUPPORTED becomes a strict xfail that only
+    that exact outcome satisfies (a missed pin raises ExpectationMissed, which no
+    xfail accepts)."""
     import pytest
 
     params = []
     for c in claims:
         marks = ()
-        if c.known:
-            verdict, reason = c.known
-            exc = ClaimRefuted if verdict is Verdict.REFUTED else ClaimInconclusive
-            marks = (pytest.mark.xfail(strict=True, raises=exc, reason=f"{verdict.value}: {reason}"),)
+        if c.expect.verdict is not Verdict.SUPPORTED:
+            exc = ClaimRefuted if c.expect.verdict is Verdict.REFUTED else ClaimInconclusive
+            marks = (pytest.mark.xfail(strict=True, raises=exc, reason=c.expect.describe()),)
         params.append(pytest.param(c, id=c.id, marks=marks))
     return pytest.mark.parametrize("claim", params)
