@@ -38,6 +38,9 @@ def rate_zone(p0: float) -> tuple[float, float]:
 
 
 AMENDED = "2026-11-28"
+# Numbers pinned per environment (harness.claims.Expectation) use this key for the
+# environment the suite's certificate covers.
+TF221_CPU = "tf2.21.0-keras3.15.1-cpu"
 PAIRED_REASON = ("The experiments share seeds and with them their random streams (one seed gives both the same "
                  "data split and batch order, and the same initial weights where the architectures match): an "
                  "unpaired test discards that pairing (issue 9).")

@@ -145,6 +145,8 @@ class Claim:
     amendments: tuple[Amendment, ...] = ()
     # The value of the metric the rule compares each seed with, where there is one (for figures).
     metric_threshold: float | None = None
+    # Clipped experiments whose clipping engagement is measured beside the decision (harness.probes).
+    probes: tuple[str, ...] = ()
 
     @property
     def expected_verdict(self) -> Verdict:

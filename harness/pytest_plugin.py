@@ -36,7 +36,13 @@ def _positive_int(text: str) -> int:
 def pytest_addoption(parser):
     g = parser.getgroup("lesson-claims")
     g.addoption("--seeds", type=_positive_int, default=30, metavar="N",
-                help="seeds per experiment (seeds 0..N-1; default 30, the lesson's n_repeats)")
+                help="seeds per experiment (seeds 0..N-1; default 30, the lesson's n_repeats); at most what this "
+                     "machine's memory holds at about 4 MiB per seed (the controller keeps every seed's learning "
+                     "curves of all configurations to write results.json; see harness/options.py)")
+    g.addoption("--max-seeds", type=_positive_int, default=None, metavar="N",
+                help="the sequential design's last look: a claim still undecided at --seeds is decided again at "
+                     "100, 300 and 1000 seeds (those <= N) until decided; default 1000 with the batched engine, "
+                     "--seeds (no further looks) with --engine keras; --max-seeds equal to --seeds turns looks off")
     g.addoption("--report-dir", default="reports", metavar="DIR",
                 help="where index.html, results.json and the figures go (default: reports)")
     g.addoption("--fresh", action="store_true", help="ignore the run store: retrain everything this run needs")
@@ -57,28 +63,20 @@ def pytest_addoption(parser):
                      "<report-dir>/history), the input of `python -m harness compare`")
 
 
-def _check_report_dir(path: Path) -> None:
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        probe = path / f".write-test-{os.getpid()}"
-        probe.write_text("ok")
-        probe.unlink()
-    except OSError as exc:
-        raise pytest.UsageError(f"--report-dir {path}: not writable ({exc.strerror or exc})") from None
-
-
 def pytest_configure(config):
     config.addinivalue_line("markers", "claim: a lesson claim decided over many seeds")
     worker = getattr(config, "workerinput", None)
     if config.option.help or config.option.version:
         return  # nothing will run: no TensorFlow import, no checks
+    from . import options
+
+    options.validate(config)  # every option, before any work: a UsageError naming the option
     # Pin this worker's GPU and size TF's thread pools before TensorFlow is imported.
     config._lc_devices = devices.configure()
     report_dir = Path(config.getoption("report_dir"))
     if worker is None:
-        _check_report_dir(report_dir)
-        _check_report_dir(_history_dir(config))
         config._lc_session = uuid.uuid4().hex
+        options.start_run(config)  # clean dead runs' leftovers; claim this session's parts folder
         config._lc_started = time.time()
         if config.pluginmanager.hasplugin("xdist"):
             config.pluginmanager.register(_XdistHooks(), "lesson-claims-xdist")
@@ -155,6 +153,11 @@ class Suite:
         self.store = RunStore(config.getoption("store_dir"), self.environment["fingerprint"],
                               session=config._lc_session, fresh=config.getoption("fresh"))
         self._checked: set[str] = set()
+        from . import sequential
+
+        max_seeds = config.getoption("max_seeds") or (max(len(self.seeds), sequential.LOOKS[-1])
+                                                      if self.engine == "batched" else len(self.seeds))
+        self.design = sequential.design(len(self.seeds), max(max_seeds, len(self.seeds)))
         self.certificate = None
         self._plan = None
         if self.engine == "batched":
@@ -217,11 +220,34 @@ class Suite:
         })
         return runs
 
-    def decide(self, claim):
-        from . import equivalence
+    def probe(self, claim, evidence) -> list[dict]:
+        """The claim's clipping probes on the first look's seeds (batched engine only: the probe is its program)."""
+        if self.engine != "batched" or not claim.probes:
+            return []
+        from . import probes
 
-        evidence = claimlib.Evidence({e: self.runs(e) for e in claim.experiments})
-        decision = claim.decide(evidence)
+        return [probes.clipping_engagement(e, list(range(len(self.seeds))), evidence.runs[e]) for e in claim.probes]
+
+    def runs_upto(self, name: str, n: int):
+        """Seeds 0..n-1 of ``name`` (a later look of the sequential design): from the store or trained now."""
+        from . import experiments
+
+        return self.train(self.engine, experiments.get(name), list(range(n)))
+
+    def decide(self, claim):
+        from . import equivalence, sequential
+        from .claims import ExpectationMissed
+
+        first = claimlib.Evidence({e: self.runs(e) for e in claim.experiments})
+        looks = sequential.decide(
+            claim.decide,
+            lambda n: first if n == len(self.seeds) else claimlib.Evidence(
+                {e: self.runs_upto(e, n) for e in claim.experiments}),
+            self.design)
+        decision = looks[-1].decision
+        final = looks[-1].seeds
+        evidence = first if final == len(self.seeds) else claimlib.Evidence(
+            {e: self.runs_upto(e, final) for e in claim.experiments})
         checks = []
         if self.engine == "batched":
             from . import verification
@@ -230,11 +256,16 @@ class Suite:
             checks = verification.distribution(self.certificate, claim, batched_ev, self.plan["check_alpha"])
             self.part(f"eq-distribution-{claim.id}", checks)
         samples = {e: evidence.values(e, claim.metric_fn).tolist() for e in claim.experiments}
-        self.part(f"claim-{claim.id}", _claim_dict(claim, decision, len(self.seeds), samples))
+        missed = claim.expect.check(self.environment["fingerprint"], {"effect": decision.effect, "seeds": final})
+        probed = self.probe(claim, first)
+        self.part(f"claim-{claim.id}", _claim_dict(claim, decision, looks, samples, self.design, missed, probed))
         failed = [c for c in checks if not c["passed"]]
         if failed:
             raise equivalence.EquivalenceError(" | ".join(f"{c['experiment']}: {c['detail']}" for c in failed)
                                                + f" ({claim.id}, distribution check)")
+        if missed:
+            raise ExpectationMissed(f"{claim.id}: " + "; ".join(missed) + f" (decided {decision.verdict.value}: "
+                                    f"{decision.detail})")
         self.check_drift(claim, decision, samples)
         claimlib.assert_supported(claim, decision)
 
@@ -261,17 +292,40 @@ class Suite:
             raise drift.DriftError(f"regression against baseline {base['path']}: " + " | ".join(moved))
 
 
-def _claim_dict(claim, d, seeds: int, samples: dict) -> dict:
+def _claim_dict(claim, d, looks, samples: dict, design, missed: list[str], probed: list[dict]) -> dict:
     return {
         "id": claim.id, "section": claim.section, "quote": claim.quote, "interpretation": claim.interpretation,
         "rule": claim.rule, "verdict": d.verdict.value, "expected_verdict": claim.expected_verdict.value,
-        "known": claim.known[1] if claim.known else None,
-        "test": d.test, "statistic": d.statistic, "p_value": d.p_value, "alpha": claimlib.ALPHA,
-        "effect": {"name": d.effect_name, "value": d.effect, "ci_low": d.ci_low, "ci_high": d.ci_high},
-        "seeds": seeds, "experiments": list(claim.experiments), "metric": claim.metric,
-        "metric_values": d.metric_values, "metric_samples": samples, "detail": d.detail,
-        "seeds_needed": d.seeds_needed,
+        "expectation": {"verdict": claim.expect.verdict.value, "why": claim.expect.why,
+                        "ranges": {q: list(r) for q, r in claim.expect.pins_for(
+                            records_fingerprint()).items()},
+                        "passed": not missed, "message": "; ".join(missed) or None},
+        "test": d.test, "statistic": d.statistic, "p_value": d.p_value, "alpha": d.alpha,
+        "effect": {"name": d.effect_name, "value": d.effect, "ci_low": d.ci_low, "ci_high": d.ci_high,
+                   "confidence": 1 - 2 * d.alpha, "threshold": d.threshold,
+                   "zone": list(d.zone) if d.zone else None},
+        "at_threshold": d.at_threshold,
+        "seeds": looks[-1].seeds, "experiments": list(claim.experiments), "metric": claim.metric,
+        "metric_threshold": claim.metric_threshold,
+        "metric_samples": samples, "outcomes": {e: list(v) for e, v in d.outcomes.items()} if d.outcomes else None,
+        "detail": d.detail, "seeds_needed": d.seeds_needed, "seeds_needed_for": d.seeds_needed_for,
+        "design": d.design, "pairing": _PAIRING if d.design == "paired" else None,
+        "findings": list(d.findings) + [p["sentence"] + ("" if p["identical_to_suite_runs"] else
+                                                         " (the probe's runs differ from the suite's!)")
+                                         for p in probed],
+        "probes": probed, "looks": [lk.to_dict() for lk in looks], "sequential": design.to_dict(),
+        "amendments": [a.to_dict() for a in claim.amendments],
     }
+
+
+_PAIRING = ("paired by seed: seed s of each experiment has the same data split and batch order (and the same "
+            "initial weights where the architectures match)")
+
+
+def records_fingerprint() -> str:
+    from . import environment
+
+    return environment.describe()["fingerprint"]
 
 
 @pytest.fixture(scope="session")
@@ -320,4 +374,6 @@ def pytest_sessionfinish(session, exitstatus):
     if tr is not None:
         tr.write_sep("-", f"evidence report: {index}; summary: {summary}")
         for c in results["claims"]:
-            tr.write_line(f"{c['verdict']:<12} {c['id']}  (p={c['p_value']:.3g}, expected {c['expected_verdict']})")
+            p = "no test" if c["p_value"] is None else f"p={c['p_value']:.3g}"
+            looks = f", {c['seeds']} seeds" if c.get("looks") and len(c["looks"]) > 1 else ""
+            tr.write_line(f"{c['verdict']:<12} {c['id']}  ({p}{looks}, expected {c['expected_verdict']})")

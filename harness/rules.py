@@ -108,6 +108,10 @@ class RateRule:
     what: str
     zone: tuple[float, float]
 
+    @property
+    def summary(self) -> str:
+        return f"rate of seeds that {self.what} {'>' if self.claimed == 'greater' else '<'} {self.p0} (exact binomial)"
+
     def __post_init__(self):
         if self.claimed not in ("greater", "less"):
             raise ValueError(f"claimed must be 'greater' or 'less', got {self.claimed!r}")
@@ -171,6 +175,10 @@ class PairedShiftRule:
     what: str
     zone: tuple[float, float] = (0.4, 0.6)
 
+    @property
+    def summary(self) -> str:
+        return f"{self.better} {'higher' if self.higher_is_better else 'lower'} than {self.worse} (paired Wilcoxon)"
+
     def __call__(self, ev: Evidence, alpha: float = DEFAULT_ALPHA, explain: bool = True) -> Decision:
         test = "Wilcoxon signed-rank (paired by seed)"
         name = f"share of seeds where {self.better} beats {self.worse}"
@@ -228,6 +236,10 @@ class PairedEquivalenceRule:
     @property
     def zone(self) -> tuple[float, float]:
         return (0.5 * self.margin, 1.5 * self.margin)
+
+    @property
+    def summary(self) -> str:
+        return f"mean {self.what} difference within +-{self.margin} (paired TOST)"
 
     def __call__(self, ev: Evidence, alpha: float = DEFAULT_ALPHA, explain: bool = True) -> Decision:
         from statsmodels.stats.weightstats import ttost_paired
@@ -311,6 +323,10 @@ class PairedNonSuperiorityRule:
     def zone(self) -> tuple[float, float]:
         return (0.5 * self.margin, 1.5 * self.margin)
 
+    @property
+    def summary(self) -> str:
+        return f"mean {self.what} improvement < {self.margin} (paired non-superiority t)"
+
     def __call__(self, ev: Evidence, alpha: float = DEFAULT_ALPHA, explain: bool = True) -> Decision:
         test = "paired non-superiority t (one-sided, on per-seed improvement)"
         name = f"mean {self.what} improvement ({self.base} - {self.treated})"
@@ -370,6 +386,10 @@ class MeanInBandRule:
     metrics: tuple[tuple[str, Callable[[RunRecord], float]], ...]
     band: tuple[float, float]
 
+    @property
+    def summary(self) -> str:
+        return "mean " + " and ".join(m for m, _ in self.metrics) + f" in {list(self.band)} (TOST)"
+
     def __call__(self, ev: Evidence, alpha: float = DEFAULT_ALPHA, explain: bool = True) -> Decision:
         from statsmodels.stats.weightstats import DescrStatsW
 
@@ -424,6 +444,10 @@ class PairedBestOfGroupsRule:
     best: str  # a label
     metric_fn: Callable[[RunRecord], float]
     zone: tuple[float, float] = (0.4, 0.6)
+
+    @property
+    def summary(self) -> str:
+        return f"{self.best} lowest of {len(self.groups)} (Friedman + paired Wilcoxon, Holm)"
 
     def __call__(self, ev: Evidence, alpha: float = DEFAULT_ALPHA, explain: bool = True) -> Decision:
         test = "Friedman + Holm-corrected paired Wilcoxon"
@@ -486,6 +510,10 @@ class PairedTighterRule:
     groups: tuple[tuple[str, str], ...]
     tight: str
     metric_fn: Callable[[RunRecord], float]
+
+    @property
+    def summary(self) -> str:
+        return f"{self.tight} spread smallest (paired rank Pitman-Morgan, Holm)"
 
     def __call__(self, ev: Evidence, alpha: float = DEFAULT_ALPHA, explain: bool = True) -> Decision:
         test = "paired spread (rank Pitman-Morgan: Spearman of x-y with x+y), Holm"

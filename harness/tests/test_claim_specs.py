@@ -1,0 +1,79 @@
+"""Claim specs as checked data: expectations with pinned numbers, amendments,
+indifference zones, the strict-xfail marks, and the README's generated table."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness import claimset
+from harness.claims import (Amendment, ClaimInconclusive, ClaimRefuted, Decision, Expectation, Verdict,
+                            assert_supported, parametrize_with_claims)
+from harness.rules import RateRule
+
+ROOT = Path(__file__).resolve().parents[2]
+CLAIMS = claimset.all_claims()
+
+
+def test_expectation_checks_pins_for_its_environment_only():
+    e = Expectation(Verdict.REFUTED, {"tf2.21.0-keras3.15.1-cpu": {"effect": (0.1, 0.3), "seeds": (100, 1000)}})
+    fp = "tf2.21.0-keras3.15.1-cpu-26c161f2"
+    assert e.check(fp, {"effect": 0.2, "seeds": 300}) == []
+    missed = e.check(fp, {"effect": 0.05, "seeds": 300})
+    assert len(missed) == 1 and "effect = 0.05 outside the range [0.1, 0.3]" in missed[0]
+    assert e.check(fp, {"effect": None, "seeds": 300})  # a missing number is a miss, not a pass
+    assert e.check("tf2.18.1-keras3.15.1-cpu-64cba6eb", {"effect": 0.9, "seeds": 1}) == []  # not pinned there
+
+
+def test_strict_xfail_marks_follow_the_expected_verdict():
+    by_id = {c.id: c for c in CLAIMS}
+    mark = parametrize_with_claims([by_id["relu20_no_longer_learns"], by_id["unscaled_target_nan"]])
+    params = mark.args[1]
+    xfail = params[0].marks[0]
+    assert xfail.kwargs["strict"] is True and xfail.kwargs["raises"] is ClaimRefuted
+    assert params[1].marks == ()
+
+
+def _decision(verdict, **kw):
+    return Decision(verdict=verdict, test="t", p_value=0.5, alpha=0.005, effect_name="e", effect=0.1, **kw)
+
+
+def test_assert_supported_raises_by_verdict_and_says_why():
+    claim = CLAIMS[0]
+    assert_supported(claim, _decision(Verdict.SUPPORTED))
+    with pytest.raises(ClaimRefuted):
+        assert_supported(claim, _decision(Verdict.REFUTED))
+    with pytest.raises(ClaimInconclusive, match="inside the indifference zone"):
+        assert_supported(claim, _decision(Verdict.INCONCLUSIVE, at_threshold=True, zone=(0.05, 0.15)))
+    with pytest.raises(ClaimInconclusive, match="about 40 seeds to show"):
+        assert_supported(claim, _decision(Verdict.INCONCLUSIVE, seeds_needed=40, seeds_needed_for="to show x"))
+    with pytest.raises(ClaimInconclusive, match="no test"):
+        assert_supported(claim, Decision(verdict=Verdict.INCONCLUSIVE, test="t", p_value=None, alpha=0.005,
+                                         effect_name="e", effect=None, detail="not decidable: all NaN"))
+
+
+@pytest.mark.parametrize("claim", CLAIMS, ids=[c.id for c in CLAIMS])
+def test_every_spec_is_complete(claim):
+    assert claim.quote and claim.interpretation and claim.rule and claim.experiments
+    if isinstance(claim.decide, RateRule):
+        low, high = claim.decide.zone
+        assert low < claim.decide.p0 < high
+    for a in claim.amendments:
+        assert isinstance(a, Amendment)
+        assert a.date and a.old_rule and a.new_rule and a.reason and a.old_verdict
+        assert a.old_rule != a.new_rule
+    for env, pins in claim.expect.pins.items():
+        assert env.startswith("tf") and pins
+        assert all(lo <= hi for lo, hi in pins.values())
+
+
+def test_readme_claims_table_is_generated_from_the_specs():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert claimset.readme_with_table(readme) == readme, "run `python -m harness.claimset --write`"
+    for c in CLAIMS:
+        assert f"`{c.id}`" in claimset.claims_table()
+
+
+def test_readme_table_refuses_a_readme_without_markers():
+    with pytest.raises(ValueError, match="markers"):
+        claimset.readme_with_table("# no table here\n")
