@@ -316,8 +316,9 @@ _HOW_TO_READ = (
     "INCONCLUSIVE when the seeds run so far cannot tell (the claim's section then says roughly how many seeds "
     "would). The figure above shows each claim's effect with its interval against the number the rule "
     "compares it with; every row has its own scale, since the effects are rates, probabilities, ratios, "
-    "decades or accuracies. p-values are per claim; the Holm column adjusts them for testing every claim of "
-    "the suite together. A diverged run (NaN or infinite loss) is never dropped: it is counted, or ranked as "
+    "decades or accuracies. p-values are per claim, each compared with the claim's own alpha: the sequential "
+    "design (below) splits each claim's 1% error budget over both directions and every look; there is no "
+    "adjustment across claims. A diverged run (NaN or infinite loss) is never dropped: it is counted, or ranked as "
     "the worst possible value, and the figures say how many seeds were non-finite. The expected verdict is "
     "what the suite's authors predicted; a mismatch is marked in red. A rule changed after its data were seen "
     "is marked as amended, with the old rule and its verdict."
@@ -389,7 +390,7 @@ class _Renderer:
                                         "coloured by verdict", name)
 
     def summary_table(self, claims) -> str:
-        header = ["claim", "verdict", "effect [interval] vs threshold", "p (Holm, suite)", "seeds", "test"]
+        header = ["claim", "verdict", "effect [interval] vs threshold", "p (alpha)", "seeds", "test"]
         rows = []
         for anchor, c in claims:
             expected = c.get("expected_verdict")
@@ -411,7 +412,7 @@ class _Renderer:
                 cell,
                 _esc(_fmt_effect(c.get("effect"))),
                 f'<span class="num">{_esc(fmt_p(c.get("p_value")))}</span> '
-                f'<span class="num muted">({_esc(fmt_p(c.get("p_holm_suite")))})</span>',
+                f'<span class="num muted">({_esc(fmt_num(c.get("alpha"), 2))})</span>',
                 _seeds_cell(c),
                 _esc(c.get("test", "—")) + (f'<br><span class="muted small">{_esc(design)}</span>' if design else ""),
             ])
@@ -496,8 +497,7 @@ class _Renderer:
             ("test", _esc(c.get("test", "—")) + (f' <span class="muted">(statistic {_esc(fmt_num(c.get("statistic")))})'
                                                   "</span>" if c.get("statistic") is not None else "")),
             ("p-value", _esc(fmt_p(c.get("p_value")))
-             + f' <span class="muted">(Holm across the suite: {_esc(fmt_p(c.get("p_holm_suite")))};'
-             f' alpha = {_esc(fmt_num(c.get("alpha")))})</span>'),
+             + f' <span class="muted">(alpha = {_esc(fmt_num(c.get("alpha")))} for each one-sided test)</span>'),
             ("effect [interval]", _esc(_fmt_effect(effect, 4))
              + (f' <span class="muted">({_esc(fmt_num(conf))} interval)</span>' if conf is not None else "")),
             ("seeds", _seeds_cell(c)),
@@ -710,6 +710,30 @@ class _Renderer:
                              "wall seconds", "fingerprint"], rows))
         return "\n".join(parts)
 
+    def design(self) -> str:
+        """The sequential design, the multiplicity statement, and amendments that apply to every claim."""
+        design = self.results.get("design")
+        if not isinstance(design, Mapping):
+            return ""
+        parts = ['<h2 id="design">Decision design</h2>']
+        seq = design.get("sequential")
+        if isinstance(seq, Mapping):
+            looks = ", ".join(str(n) for n in seq.get("looks") or [])
+            parts.append(f"<p>Sequential looks at {_esc(looks)} seeds: a claim still undecided is decided again "
+                         f"on more seeds, until SUPPORTED, REFUTED, or its interval lies inside its indifference "
+                         f"zone (the effect sits on the claim's line). Each one-sided test at alpha = "
+                         f"{_esc(fmt_num(seq.get('alpha_per_test')))} ({_esc(seq.get('split', ''))}), so a claim's "
+                         f"chance of a wrong decision is at most {_esc(fmt_num(seq.get('claim_alpha')))}.</p>")
+        if design.get("multiplicity"):
+            parts.append(f"<p>{_esc(design['multiplicity'])}</p>")
+        for a in design.get("amendments") or []:
+            if isinstance(a, Mapping):
+                parts.append(f'<div class="amendment"><b>amended {_esc(a.get("date", ""))}, every claim</b>: '
+                             f'{_esc(a.get("new_rule", ""))}<br><span class="small">was: {_esc(a.get("old_rule", ""))}'
+                             f'<br>why: {_esc(a.get("reason", ""))}<br>verdicts under the old rule: '
+                             f'{_esc(a.get("old_verdict", ""))}</span></div>')
+        return "\n".join(parts)
+
     def notes(self) -> str:
         notes = self.results.get("notes") or []
         if not isinstance(notes, list):
@@ -742,6 +766,7 @@ class _Renderer:
             self.all_findings(claims),
             "<h2 id=\"how-to-read\">How to read this</h2>",
             f"<p>{_esc(_HOW_TO_READ)}</p>",
+            self.design(),
             "<h2 id=\"claims\">Claims</h2>",
         ]
         body += [self.claim_section(anchor, c) for anchor, c in claims]
