@@ -13,13 +13,16 @@ def main(argv=None) -> int:
     rep.add_argument("results", nargs="?", default="reports/results.json", type=Path)
     bench = sub.add_parser("bench", help="time the keras and batched engines side by side")
     bench.add_argument("--seeds", type=int, default=3, help="seeds per configuration for the Keras engine")
-    bench.add_argument("--batched-seeds", type=int, nargs="+", default=[30, 100, 300, 1000])
+    bench.add_argument("--batched-seeds", type=int, nargs="+", default=[30, 100, 300, 1000],
+                       help="batched seed counts timed (default 30 100 300 1000); each at most what this machine's "
+                            "memory holds at about 1 MiB per seed (harness/options.py)")
     bench.add_argument("--configs", nargs="*", default=None, help="experiment names (default: all)")
     bench.add_argument("--scaling-configs", nargs="*", default=None,
                        help="time every --batched-seeds count only for these (default: all configurations)")
     bench.add_argument("--cold-suite", action="store_true",
                        help="instead: time the README's first line in a fresh clone of HEAD (cold_suite_seconds)")
-    bench.add_argument("--out", type=Path, default=Path("reports/bench.json"))
+    bench.add_argument("--out", type=Path, default=Path("reports/bench.json"),
+                       help="where the table goes (default reports/bench.json; checked before anything is timed)")
     comp = sub.add_parser("compare", help="claims x environments: write matrix.html from results/summary files")
     comp.add_argument("files", nargs="+", type=Path, help="summary files (reports/history/*.json, "
                       "reports/baselines/*.json) or results.json files, one per environment")
@@ -31,17 +34,25 @@ def main(argv=None) -> int:
     cert.add_argument("--store-dir", type=Path, default=Path(".store"), help="the run store (default: .store)")
     cert.add_argument("--out-dir", type=Path, default=Path("reports/certificates"))
     cert.add_argument("--independence-seeds", type=int, default=1000,
-                      help="seed counts compared for per-seed independence (default 1000)")
+                      help="seed counts compared for per-seed independence (default 1000; at most what this "
+                           "machine's memory holds at about 1 MiB per seed)")
     cert.add_argument("--independence-configs", nargs="+", default=None,
                       help="configurations trained at --independence-seeds (default: reg_target_standard "
                            "circles_tanh1 circles_relu5)")
     mut = sub.add_parser("mutants", help="run semantic mutants of the batched engine against the certificate; "
                          "exit 1 if any survives")
     mut.add_argument("--certificate-dir", type=Path, default=Path("reports/certificates"))
-    mut.add_argument("--seeds", type=int, default=30, help="batched seeds for the distribution checks (default 30)")
+    mut.add_argument("--seeds", type=int, default=30, help="batched seeds for the distribution checks (default 30; "
+                     "at most what this machine's memory holds at about 1 MiB per seed)")
     mut.add_argument("--only", nargs="+", default=None, metavar="MUTANT", help="run only these mutants")
     mut.add_argument("--out", type=Path, default=Path("reports/mutants.json"))
     args = parser.parse_args(argv)
+    from . import options
+
+    try:  # every output checked, every count bounded, before any work
+        _check(args)
+    except options.BadInput as exc:
+        parser.error(f"{args.command} {exc}")
     if args.command == "certify":
         from . import experiments
 
@@ -55,6 +66,9 @@ def main(argv=None) -> int:
         from .certify import INDEPENDENCE_CONFIGS, run_certify
         from .devices import available_cores
 
+        from .store import clean_tmp
+
+        clean_tmp(args.store_dir)  # temporary files of writers that died (killed certify runs)
         args.workers = args.workers or available_cores()
         args.independence_configs = args.independence_configs or list(INDEPENDENCE_CONFIGS)
         return run_certify(args)
@@ -69,8 +83,18 @@ def main(argv=None) -> int:
 
         return run_compare(args)
     if args.command == "report":
+        from .baseline import SummaryError, check_results
         from .report import render_from_json
 
+        try:  # not a results file, no claims, a claim without a verdict: no page
+            check_results(args.results)
+        except SummaryError as exc:
+            parser.error(f"report {exc}")
+        try:  # index.html and figures/ go beside it
+            options.check_dir("report: the page's folder", args.results.parent, create=False,
+                              fix="copy the results file into a folder you can write to and render it there")
+        except options.BadInput as exc:
+            parser.error(str(exc))
         try:
             index = render_from_json(args.results)
         except (OSError, ValueError) as exc:
@@ -87,6 +111,33 @@ def main(argv=None) -> int:
     from .bench import run_bench
 
     return run_bench(args)
+
+
+def _check(args) -> None:
+    """options.BadInput for an output that cannot be written or a seed count this machine cannot hold."""
+    from .options import CONFIG_BYTES_PER_SEED as PER_SEED, check_dir, check_out_file, check_seed_count
+
+    one = "one configuration's training (all its seeds at once)"
+    if args.command == "bench":
+        check_out_file("--out", args.out)
+        if not args.cold_suite:
+            check_seed_count("--seeds", args.seeds, PER_SEED, one)
+            for n in args.batched_seeds:
+                check_seed_count("--batched-seeds", n, PER_SEED, one)
+    elif args.command == "compare":
+        check_dir("--out-dir", args.out_dir, create=False)
+    elif args.command == "certify":
+        check_dir("--out-dir", args.out_dir, create=False)
+        check_dir("--store-dir", args.store_dir, create=False)
+        check_seed_count("--independence-seeds", args.independence_seeds, PER_SEED, one)
+    elif args.command == "mutants":
+        check_out_file("--out", args.out)
+        if args.certificate_dir.exists() and not args.certificate_dir.is_dir():
+            from .options import BadInput
+
+            raise BadInput(f"--certificate-dir {args.certificate_dir}: is a file, not a directory; give the "
+                           "directory that holds <environment fingerprint>.json (default reports/certificates)")
+        check_seed_count("--seeds", args.seeds, PER_SEED, one)
 
 
 if __name__ == "__main__":

@@ -66,15 +66,81 @@ def load(path: Path) -> dict:
                            "its claims may be defined differently; re-run that environment to compare")
     try:
         summary = summarize(data) if data["schema"] == RESULTS_SCHEMA else data
-        for c in summary["claims"]:
-            if not isinstance(c.get("metric_samples"), dict) or not c.get("id") or not c.get("verdict"):
-                raise KeyError(f"claim {c.get('id')!r} lacks id, verdict or metric_samples")
+        if not isinstance(summary["claims"], list):
+            raise TypeError(f"claims is {type(summary['claims']).__name__}, not a list")
         if not summary["environment"].get("fingerprint"):
             raise KeyError("environment.fingerprint")
     except (KeyError, TypeError, AttributeError) as exc:
-        raise SummaryError(f"{path}: incomplete summary ({exc})") from None
+        what = f"no {exc}" if isinstance(exc, KeyError) else str(exc)
+        raise SummaryError(f"{path}: incomplete summary ({what}); {_FIX}") from None
+    for c in summary["claims"]:
+        _check_claim(path, c, samples=True)
     summary["path"] = str(path)
     return summary
+
+
+_FIX = "use a file a run wrote (<report-dir>/history/*.json, reports/baselines/*.json or a results.json)"
+
+
+def _is_value(v) -> bool:
+    """A per-seed metric value: a number (NaN and inf included: a diverged run), or None."""
+    return v is None or (isinstance(v, (int, float)) and not isinstance(v, bool))
+
+
+def _check_claim(path, c, samples: bool) -> None:
+    """SummaryError naming the file, the claim and the field that cannot be used."""
+    from .claims import Verdict
+
+    if not isinstance(c, dict):
+        raise SummaryError(f"{path}: a claim is {type(c).__name__}, not an object; {_FIX}")
+    cid = c.get("id")
+    if not isinstance(cid, str) or not cid:
+        raise SummaryError(f"{path}: a claim has no id; {_FIX}")
+    verdicts = [v.value for v in Verdict]
+    if c.get("verdict") not in verdicts:
+        raise SummaryError(f"{path}: claim {cid!r}: verdict {c.get('verdict')!r} is not one of "
+                           f"{', '.join(verdicts)}; {_FIX}")
+    if not samples:
+        return
+    ms = c.get("metric_samples")
+    if not isinstance(ms, dict):
+        raise SummaryError(f"{path}: claim {cid!r}: metric_samples is {'missing' if ms is None else type(ms).__name__}, "
+                           f"not an object of per-seed values by experiment; {_FIX}")
+    if not ms:
+        raise SummaryError(f"{path}: claim {cid!r}: metric_samples is empty (no experiment's per-seed values to "
+                           f"compare with); {_FIX}")
+    for exp, values in ms.items():
+        field = f"metric_samples[{exp!r}]"
+        if not isinstance(values, list):
+            raise SummaryError(f"{path}: claim {cid!r}: {field} is {type(values).__name__}, not a list of "
+                               f"per-seed values; {_FIX}")
+        if not values:
+            raise SummaryError(f"{path}: claim {cid!r}: {field} is empty (no seeds to compare with); {_FIX}")
+        bad = [v for v in values if not _is_value(v)]
+        if bad:
+            raise SummaryError(f"{path}: claim {cid!r}: {field} holds {bad[0]!r}, not a number (per-seed values are "
+                               f"numbers; NaN/inf as \"NaN\", \"Infinity\"); {_FIX}")
+
+
+def check_results(path) -> dict:
+    """A results.json that ``python -m harness report`` can render, or SummaryError naming the
+    file and what is missing (not a results file, no claims, a claim without id or verdict)."""
+    path = Path(path)
+    try:
+        data = records.read_schema_file(path)
+    except ValueError as exc:
+        raise SummaryError(str(exc)) from None
+    if data["schema"] != RESULTS_SCHEMA:
+        raise SummaryError(f"{path}: schema {data['schema']!r} is not a results file ({RESULTS_SCHEMA!r}); give the "
+                           "results.json a run wrote into its --report-dir (summaries go to `python -m harness "
+                           "compare`)")
+    claims = data.get("claims")
+    if not isinstance(claims, list) or not claims:
+        raise SummaryError(f"{path}: no claims ('claims' is {claims!r}): nothing to report; give the results.json "
+                           "of a run that decided claims (pytest claims)")
+    for c in claims:
+        _check_claim(path, c, samples=False)
+    return data
 
 
 def label(summary: dict) -> str:

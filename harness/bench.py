@@ -1,6 +1,10 @@
 """``python -m harness bench``: Keras engine vs batched engine, side by side in
 one run, on this machine.  Prints a table and writes ``reports/bench.json``.
 
+``--out`` is checked for writability before anything is timed
+(``harness.__main__``), and written atomically; if it cannot be written at the
+end all the same, the measurements go to a temporary file, never lost.
+
 Per configuration: the Keras engine trains ``--seeds`` seeds one by one (its
 seconds per seed), the batched engine trains the same seeds plus the
 ``--batched-seeds`` counts at once; ratio = Keras seconds per seed / batched
@@ -10,6 +14,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 
 from . import devices
 
@@ -33,7 +38,6 @@ def run_bench(args) -> int:
     devices.configure()
     from . import environment, experiments
     from .engines import batched, keras_engine
-    from .store import atomic_write_text
 
     names = args.configs or list(experiments.EXPERIMENTS)
     for n in names + list(args.scaling_configs or []):
@@ -64,9 +68,34 @@ def run_bench(args) -> int:
                                                                        for n in args.batched_seeds)
               + f"{ratio:>10.0f}x" + f"{timed[sizes[-1]][1]:>11.2f}", flush=True)
     out = {**_previous(args.out), "environment": environment.describe(), "rows": rows}
-    atomic_write_text(args.out, json.dumps(out, indent=1))
-    print(f"wrote {args.out}")
-    return 0
+    return _write(args.out, out)
+
+
+def _write(path, out: dict, status: int = 0) -> int:
+    """Write ``out`` atomically; if ``path`` cannot be written now (checked at start, but a
+    disk can fill up in an hour), keep the measurements in a temporary file and say where."""
+    import sys
+    import tempfile
+
+    from .store import atomic_write_text
+
+    text = json.dumps(out, indent=1)
+    try:
+        atomic_write_text(Path(path), text)
+    except OSError as exc:
+        try:
+            fd, spare = tempfile.mkstemp(prefix="bench-", suffix=".json")
+            with open(fd, "w", encoding="utf-8") as f:
+                f.write(text)
+            where = f"they are in {spare}"
+        except OSError:
+            print(text)
+            where = "they are printed above"
+        print(f"bench: cannot write {path} ({exc.strerror or exc}); nothing is lost: {where}; copy them to "
+              f"{path} once it can be written", file=sys.stderr)
+        return 1
+    print(f"wrote {path}")
+    return status
 
 
 def _previous(path) -> dict:
@@ -81,7 +110,6 @@ def _previous(path) -> dict:
 def _run_cold(args) -> int:
     """Only the cold README line; other keys of an existing bench.json are kept."""
     from .cold import run_cold_suite
-    from .store import atomic_write_text
 
     result = run_cold_suite()
     print(f"cold README first line: {result['cold_suite_seconds']:.0f} s (exit status {result['exit_status']}) on "
@@ -89,6 +117,4 @@ def _run_cold(args) -> int:
     out = _previous(args.out)
     out["cold_suite"] = result
     out["cold_suite_seconds"] = result["cold_suite_seconds"]
-    atomic_write_text(args.out, json.dumps(out, indent=1))
-    print(f"wrote {args.out}")
-    return 0 if result["exit_status"] == 0 else 1
+    return _write(args.out, out, 0 if result["exit_status"] == 0 else 1)

@@ -7,9 +7,11 @@ a cell whose verdict differs from its left neighbour's, or whose deciding
 metric drifted from it (:mod:`harness.drift`), is highlighted; per claim, an
 overlay of the deciding metric's per-seed distribution in every environment.
 
-Bad input never stops the comparison of the rest: a file that is unreadable,
-truncated, from another suite version, or a second file of an environment
-already read is reported on stderr by name and left out.
+``--out-dir`` is checked for writability before anything is read
+(``harness.__main__``).  Bad input never stops the comparison of the rest: a
+file that is unreadable, truncated, from another suite version, or a second
+file of an environment already read is reported on stderr by name and left
+out.
 """
 from __future__ import annotations
 
@@ -80,7 +82,11 @@ def _overlay_png(cid: str, metric: str, summaries: list[dict]) -> bytes | None:
         for exp, values in c["metric_samples"].items():
             name = baseline.label(s).replace(" / ", "\n")
             groups[name if len(c["metric_samples"]) == 1 else f"{name}\n{exp}"] = values
-    return figures.metric_distribution(groups, metric, cid) if groups else None
+    if not groups:
+        return None
+    if hasattr(figures, "metric_figure"):  # figures returns a Figure; png() makes it bytes
+        return figures.png(figures.metric_figure(groups, metric, cid))
+    return figures.metric_distribution(groups, metric, cid)
 
 
 _CSS = """body{font-family:sans-serif;margin:1.5em;max-width:1400px}table{border-collapse:collapse;font-size:13px}

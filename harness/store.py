@@ -9,7 +9,10 @@ is trained once and kept on disk as JSON, reused by every claim and later runs.
   (environment, engine, experiment); the first computes, the others then read.
 * Atomicity: an entry is written to a temporary file in the same directory,
   fsync'ed, then renamed over its final name, so a killed run leaves either
-  the old entry or none, never a torn one.
+  the old entry or none, never a torn one.  The temporary file's name carries
+  its writer's pid and host (``.seed-3.json.~<pid>@<host>~XXXXXXXX.tmp``), so
+  that :func:`clean_tmp` (called when a run starts) removes those of dead
+  writers only.
 * Verification: an entry carries its own key and a SHA-256 of its record; one
   that cannot be read (OSError included), parse or verify is recomputed with a
   warning, never used; one that cannot be written is used for this run only,
@@ -22,7 +25,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
+import time
 import warnings
 from pathlib import Path
 from typing import Callable, Iterable
@@ -30,6 +35,7 @@ from typing import Callable, Iterable
 from filelock import FileLock
 
 from . import provenance, records
+from .options import HOST as _HOST
 from .records import RunRecord
 
 
@@ -44,7 +50,7 @@ def _digest(payload) -> str:
 def atomic_write_text(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` so that readers see the old file or the new one."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.~{os.getpid()}@{_HOST}~", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
@@ -55,6 +61,45 @@ def atomic_write_text(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+# mkstemp's names: ".<name>." + (this module's "~pid@host~") + 8 random characters + ".tmp"
+_TMP = re.compile(r"^\.(?P<name>.+)\.(?:~(?P<pid>\d+)@(?P<host>[^~/]+)~)?[a-z0-9_]{8}\.tmp$")
+
+
+def clean_tmp(root, recursive: bool = True, now: float | None = None) -> list[Path]:
+    """Remove the temporary files of atomic writes that died before their rename, under
+    ``root``; only those whose writer is not alive (see :func:`harness.options.writer_alive`),
+    or, written on another host or by an older version (no pid in the name), older than
+    ``options.FOREIGN_TMP_AGE`` (a write takes milliseconds).  Returns what it removed."""
+    from .options import FOREIGN_TMP_AGE, writer_alive
+
+    now = now or time.time()
+    root = Path(root)
+    if not root.is_dir():
+        return []
+    walk = os.walk(root) if recursive else [(str(root), [], [e.name for e in os.scandir(root) if e.is_file()])]
+    removed = []
+    for folder, _, names in walk:
+        for name in names:
+            m = _TMP.match(name)
+            if not m:
+                continue
+            path = Path(folder) / name
+            try:
+                mtime = path.stat().st_mtime
+            except OSError:
+                continue
+            dead = now - mtime > FOREIGN_TMP_AGE
+            if not dead and m["pid"] and m["host"] == _HOST:
+                dead = not writer_alive(int(m["pid"]), _HOST, mtime)
+            if dead:
+                try:
+                    path.unlink()
+                    removed.append(path)
+                except OSError:
+                    pass
+    return removed
 
 
 class RunStore:

@@ -1,0 +1,305 @@
+"""Start-up checks of every option and command line, and the cleanup of what
+dead runs left behind.
+
+Every check here runs before any training or benchmarking and fails with a
+message that names the option (or file) at fault, says what is wrong and how
+to fix it; :func:`validate` turns it into a ``pytest.UsageError`` (exit status
+4), ``python -m harness`` into an argparse error (exit status 2).
+
+``--baseline`` is read here too (before TensorFlow is imported): a file of
+the right schema whose ``metric_samples`` are empty or not numbers is refused
+by :func:`harness.baseline.load`, naming the claim and the field.
+
+Seed bounds come from a memory estimate per seed (measured, see the
+constants) against this machine's memory, not from a number picked for taste:
+
+* ``--seeds`` (pytest): every seed's per-epoch history of all 15
+  configurations is held by the controller when it merges the parts and
+  writes ``results.json`` and the report.  Measured with TF 2.21 on the
+  30-seed results of the whole suite: 0.5 MB per seed of held results plus a
+  peak of 3.6 MB per seed while ``write_report`` serialises and renders them
+  (``tracemalloc``), so :data:`SUITE_BYTES_PER_SEED` = 4 MiB.
+* seed counts of one configuration (``bench --seeds/--batched-seeds``,
+  ``mutants --seeds``, ``certify --independence-seeds``): the
+  batched engine's peak RSS grew by 0.49 MB per seed training
+  reg_target_standard (100 epochs) at 2000 seeds and by 0.34 MB per seed
+  training circles_relu20 (500 epochs, the largest model) at 300 seeds (TF
+  2.21, CPU); doubled for the copies a caller keeps beside them,
+  :data:`CONFIG_BYTES_PER_SEED` = 1 MiB.
+
+Leftovers of dead runs (:func:`clean_leftovers`): the temporary files of an
+interrupted atomic write (``.<name>.~<pid>@<host>~XXXX.tmp``, see
+:func:`harness.store.atomic_write_text`) and ``<report-dir>/.parts/<session>/``
+folders.  A run's controller writes ``.parts/<session>/.owner`` (its pid,
+host and start time) at start and removes the folder when it ends; a folder or
+temporary file is removed only when its writer is not alive on this host (its
+pid is gone, or now belongs to a process started after it), or, when written
+on another host (a shared disk), once it is older than
+:data:`FOREIGN_PARTS_AGE` / :data:`FOREIGN_TMP_AGE`.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import time
+import uuid
+from pathlib import Path
+
+SUITE_BYTES_PER_SEED = 4 * 2**20
+CONFIG_BYTES_PER_SEED = 2**20
+# when this machine's memory cannot be read: 16 GiB, a laptop
+FALLBACK_MEMORY = 16 * 2**30
+
+# this host, as written into temporary files' names and parts owners
+HOST = socket.gethostname().replace("~", "-").replace("/", "-").replace("@", "-") or "localhost"
+PARTS = ".parts"
+OWNER = ".owner"
+# A temporary file lives for one write (milliseconds); a parts folder for one
+# run (hours at most).  Only for files written on another host, whose pids
+# cannot be checked from here.
+FOREIGN_TMP_AGE = 3600
+FOREIGN_PARTS_AGE = 7 * 24 * 3600
+
+
+class BadInput(ValueError):
+    """An option or file that cannot work; the message names it and says how to fix it."""
+
+
+# -- memory bounds ---------------------------------------------------------------
+def memory_bytes() -> int:
+    """This machine's memory (physical, or the cgroup limit when lower)."""
+    total = None
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        pass
+    for limit_file in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            limit = int(Path(limit_file).read_text().strip())
+        except (OSError, ValueError):  # absent, or "max"
+            continue
+        if 0 < limit < (total or 2**62):
+            total = limit
+    return total or FALLBACK_MEMORY
+
+
+def _gib(n: float) -> str:
+    return f"{n / 2**30:.3g} GiB"
+
+
+def max_seeds(bytes_per_seed: int, memory: int | None = None) -> int:
+    return max(1, (memory or memory_bytes()) // bytes_per_seed)
+
+
+def check_seed_count(option: str, n: int, bytes_per_seed: int = SUITE_BYTES_PER_SEED, what: str = "",
+                     memory: int | None = None, hint: str = "") -> None:
+    """BadInput when ``n`` seeds would need more memory than this machine has."""
+    memory = memory or memory_bytes()
+    limit = max_seeds(bytes_per_seed, memory)
+    if n > limit:
+        raise BadInput(
+            f"{option} {n}: too many seeds for this machine: {what or 'a run'} needs about "
+            f"{bytes_per_seed / 2**20:.3g} MiB per seed, {_gib(n * bytes_per_seed)} for {n}, and this machine has "
+            f"{_gib(memory)}; give at most {limit}{hint}")
+
+
+# -- outputs ---------------------------------------------------------------------
+def _nearest_existing(path: Path) -> Path:
+    p = path
+    while not os.path.lexists(p) and p != p.parent:
+        p = p.parent
+    return p
+
+
+def _probe(directory: Path) -> None:
+    probe = directory / f".write-test-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    probe.write_text("ok")
+    probe.unlink()
+
+
+def check_dir(option: str, path, create: bool = True,
+              fix: str = "give a directory this user can create and write to") -> Path:
+    """``path`` is (or can be made) a directory this process can write to.
+
+    ``create``: make it now (as the run would); otherwise only the nearest existing
+    folder above it is probed and nothing is left behind."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise BadInput(f"{option} {path}: not writable (it is a file, not a directory); {fix}")
+    try:
+        if create:
+            try:
+                path.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise BadInput(f"{option} {path}: not writable (cannot create it: {exc.strerror or exc}); "
+                               f"{fix}") from None
+            _probe(path)
+        else:
+            base = _nearest_existing(path)
+            if not base.is_dir():
+                raise BadInput(f"{option} {path}: not writable ({base} is a file, not a directory); {fix}")
+            try:
+                _probe(base)
+            except OSError as exc:
+                where = "" if base == path else f"cannot create a file in {base}: "
+                raise BadInput(f"{option} {path}: not writable ({where}{exc.strerror or exc}); {fix}") from None
+    except OSError as exc:
+        raise BadInput(f"{option} {path}: not writable ({exc.strerror or exc}); {fix}") from None
+    return path
+
+
+def check_out_file(option: str, path) -> Path:
+    """``path`` can be written (atomically: a temporary file beside it, then a rename)
+    without creating anything now."""
+    path = Path(path)
+    if path.is_dir():
+        raise BadInput(f"{option} {path}: is a directory; give a file name, e.g. {path / 'out.json'}")
+    try:
+        check_dir(option, path.parent, create=False, fix="give a file in a folder this user can write to")
+    except BadInput as exc:
+        raise BadInput(str(exc).replace(f"{option} {path.parent}:", f"{option} {path}:", 1)) from None
+    return path
+
+
+# -- the pytest plugin's options -------------------------------------------------
+def validate(config) -> None:
+    """Every option of the suite, before anything runs (controller); raises pytest.UsageError."""
+    import pytest
+
+    if getattr(config, "workerinput", None) is not None:
+        return  # the controller checked them all before starting this worker
+    try:
+        check_seed_count("--seeds", config.getoption("seeds") or 30, SUITE_BYTES_PER_SEED,
+                         "a run (the controller holds every seed's learning curves of all 15 configurations "
+                         "when it writes results.json)", hint=" (the default is 30, the lesson's n_repeats)")
+        report_dir = check_dir("--report-dir", config.getoption("report_dir"))
+        history = config.getoption("history_dir")
+        check_dir("--history-dir" if history else "--report-dir", history or report_dir / "history")
+        check_dir("--store-dir", config.getoption("store_dir"), create=False)
+        certs = Path(config.getoption("certificate_dir"))
+        if certs.exists() and not certs.is_dir():
+            raise BadInput(f"--certificate-dir {certs}: is a file, not a directory; give the directory that holds "
+                           "<environment fingerprint>.json (default reports/certificates)")
+        baseline = config.getoption("baseline")
+        if baseline and Path(baseline).is_dir():
+            raise BadInput(f"--baseline {baseline}: is a directory; give one summary file "
+                           "(reports/baselines/*.json or a results.json)")
+        if baseline:  # here, before TensorFlow is imported; the plugin reads it again for use
+            from . import baseline as summaries
+
+            try:
+                summaries.load(Path(baseline))
+            except summaries.SummaryError as exc:
+                raise BadInput(f"--baseline: {exc}") from None
+    except BadInput as exc:
+        raise pytest.UsageError(str(exc)) from None
+
+
+# -- leftovers of dead runs --------------------------------------------------------
+def _process_start(pid: int) -> float | None:
+    """When process ``pid`` started (epoch seconds), from /proc; None where unknown."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        ticks = int(stat[stat.rindex(")") + 2:].split()[19])
+        boot = next(float(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines()
+                    if line.startswith("btime "))
+        return boot + ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None
+
+
+def writer_alive(pid: int, host: str, since: float) -> bool:
+    """Is the process that wrote something at ``since`` still running?  Only on this host
+    (another host's pids cannot be checked: True)."""
+    if host != HOST:
+        return True
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # it exists (another user's)
+    except OSError:
+        return True
+    started = _process_start(pid)
+    # a pid reused by a process started after the file was written is not its writer
+    return started is None or started <= since + 2
+
+
+def _newest_mtime(folder: Path) -> float:
+    newest = 0.0
+    for p in [folder, *folder.iterdir()]:
+        try:
+            newest = max(newest, p.stat().st_mtime)
+        except OSError:
+            pass
+    return newest
+
+
+def clean_parts(report_dir, now: float | None = None) -> list[Path]:
+    """Remove ``<report-dir>/.parts/<session>/`` folders no live run holds; return them."""
+    now = now or time.time()
+    root = Path(report_dir) / PARTS
+    removed = []
+    try:
+        sessions = [p for p in root.iterdir() if p.is_dir()]
+    except OSError:
+        return removed
+    for folder in sessions:
+        try:
+            owner = json.loads((folder / OWNER).read_text(encoding="utf-8"))
+            dead = not writer_alive(int(owner["pid"]), str(owner["host"]), float(owner["started"]))
+            if not dead and owner["host"] != HOST:
+                dead = now - _newest_mtime(folder) > FOREIGN_PARTS_AGE
+        except (OSError, ValueError, KeyError, TypeError):
+            # no owner (written before owners were recorded, or being created now): by age
+            dead = now - _newest_mtime(folder) > FOREIGN_PARTS_AGE
+        if dead:
+            shutil.rmtree(folder, ignore_errors=True)
+            if not folder.exists():
+                removed.append(folder)
+    return removed
+
+
+def start_run(config) -> None:
+    """Controller, at start (after :func:`validate`, once ``config._lc_session`` is set): clean dead
+    runs' leftovers, then claim this session's parts folder (removed again when the session ends,
+    whatever its outcome)."""
+    from . import store
+
+    report_dir = Path(config.getoption("report_dir"))
+    removed = clean_parts(report_dir)
+    removed += store.clean_tmp(config.getoption("store_dir"))
+    removed += store.clean_tmp(report_dir)  # results.json, index.html, figures/, history/, parts
+    if config.getoption("history_dir"):
+        removed += store.clean_tmp(config.getoption("history_dir"), recursive=False)
+    config._lc_cleaned = removed
+    folder = report_dir / PARTS / config._lc_session
+    store.atomic_write_text(folder / OWNER, json.dumps({"pid": os.getpid(), "host": HOST,
+                                                        "started": time.time()}))
+    config.pluginmanager.register(_EndOfRun(folder), "lesson-claims-end-of-run")
+
+
+class _EndOfRun:
+    def __init__(self, folder: Path):
+        self.folder = folder
+
+    def pytest_unconfigure(self, config):
+        # The parts are merged at session finish, or never (a run that failed or stopped):
+        # nothing reads them later.
+        shutil.rmtree(self.folder, ignore_errors=True)
+        try:
+            self.folder.parent.rmdir()  # only if no other session is writing parts
+        except OSError:
+            pass
+
+    def pytest_report_header(self, config):
+        removed = getattr(config, "_lc_cleaned", None)
+        if removed:
+            return f"lesson-claims: removed {len(removed)} leftover(s) of dead runs: " + ", ".join(
+                str(p) for p in removed[:5]) + (" ..." if len(removed) > 5 else "")
+        return None

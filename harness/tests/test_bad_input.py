@@ -1,0 +1,408 @@
+"""Every bad input: a clear error before any work.
+
+One table row per bad value of every option of the pytest plugin and of every
+``python -m harness`` command: the command line, the exit status (4: a pytest
+usage error; 2: an argparse error), a fragment of the message that names the
+option or file at fault, and what must not exist afterwards (the run store, a
+report, an output file: nothing was trained, benchmarked or written).  Every
+row also asserts that no traceback was printed and that the command returned
+within seconds.  Below the table: the start-up checks and the cleanup of dead
+runs' leftovers as functions.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from harness import RESULTS_SCHEMA, __version__, baseline, options, records, store as store_module
+from harness.options import BadInput
+
+ROOT = Path(__file__).resolve().parents[2]
+PLUGIN = (ROOT / "harness" / "pytest_plugin.py").read_text()
+# A row fails early or not at all: these are generous bounds for 2 shared cores.  Rows that import
+# TensorFlow (the certificate is looked up for this environment) take ~10 s; the others under 2 s.
+FAST, WITH_TF = 20, 90
+
+
+def _summary(samples, verdict="SUPPORTED", schema=baseline.SUMMARY_SCHEMA) -> dict:
+    claim = {"id": "claim_a", "section": "2.2", "verdict": verdict, "expected_verdict": "SUPPORTED",
+             "metric": "accuracy", "metric_samples": samples}
+    if verdict is None:
+        del claim["verdict"]
+    return {"schema": schema, "suite_version": __version__,
+            "environment": {"fingerprint": "fp-a", "tensorflow": "2.21.0", "keras": "3.15.1"}, "claims": [claim]}
+
+
+# name -> file content; "{tmp}" in an argument is the row's temporary folder
+FILES = {
+    "file": "not a directory",
+    "torn.json": '{"schema": "lesson-claims/summary/1", "cla',
+    "empty_samples.json": records.dumps(_summary({"exp": []})),
+    "oops_samples.json": records.dumps(_summary({"exp": ["oops"]})),
+    "dict_samples.json": records.dumps(_summary({"exp": {"a": 1}})),
+    "no_samples.json": records.dumps(_summary({})),
+    "bool_samples.json": records.dumps(_summary({"exp": [True, 0.5]})),
+    "no_verdict.json": records.dumps(_summary({"exp": [0.5]}, verdict=None)),
+    "bad_verdict.json": records.dumps(_summary({"exp": [0.5]}, verdict="MAYBE")),
+    "summary.json": records.dumps(_summary({"exp": [0.5, 0.6]})),
+    "results_no_claims.json": json.dumps({"schema": RESULTS_SCHEMA, "suite_version": __version__,
+                                          "environment": {"fingerprint": "fp-a"}}),
+    "results_empty_claims.json": json.dumps({"schema": RESULTS_SCHEMA, "claims": []}),
+    "results_no_verdict.json": json.dumps({"schema": RESULTS_SCHEMA, "claims": [{"id": "claim_a"}]}),
+    "results_no_id.json": json.dumps({"schema": RESULTS_SCHEMA, "claims": [{"verdict": "SUPPORTED"}]}),
+    "not_ours.json": json.dumps([1, 2, 3]),
+}
+
+PY = "pytest"  # python -m pytest claims -q -p no:xdist --store-dir={tmp}/store --report-dir={tmp}/r ARGS
+HX = "harness"  # python -m harness ARGS
+
+# (id, kind, args, exit status, message fragment, paths that must not exist afterwards, seconds)
+ROWS = [
+    # -- pytest options -----------------------------------------------------------
+    ("seeds-zero", PY, ["--seeds=0"], 4, "expected a positive integer, got 0", ["store"], FAST),
+    ("seeds-text", PY, ["--seeds=abc"], 4, "expected a positive integer, got 'abc'", ["store"], FAST),
+    ("seeds-huge", PY, ["--seeds=10000000"], 4, "--seeds 10000000: too many seeds for this machine", ["store"],
+     FAST),
+    ("max-seeds-zero", PY, ["--max-seeds=0"], 4, "expected a positive integer, got 0", ["store"], FAST),
+    ("claims-profile-unknown", PY, ["--claims-profile=nope"], 4, "--claims-profile: invalid choice: 'nope'",
+     ["store"], FAST),
+    ("report-dir-under-file", PY, ["--report-dir={tmp}/file/sub"], 4,
+     "--report-dir {tmp}/file/sub: not writable", ["store"], FAST),
+    ("report-dir-proc", PY, ["--report-dir=/proc/zz"], 4, "--report-dir /proc/zz: not writable", ["store"], FAST),
+    ("history-dir-proc", PY, ["--history-dir=/proc/y"], 4, "--history-dir /proc/y: not writable", ["store"], FAST),
+    ("history-dir-file", PY, ["--history-dir={tmp}/file"], 4, "--history-dir {tmp}/file: not writable",
+     ["store"], FAST),
+    ("store-dir-file", PY, ["--store-dir={tmp}/file"], 4, "--store-dir {tmp}/file: not writable (it is a file",
+     ["r/results.json"], FAST),
+    ("store-dir-under-file", PY, ["--store-dir={tmp}/file/store"], 4, "--store-dir {tmp}/file/store: not writable",
+     ["r/results.json"], FAST),
+    ("store-dir-proc", PY, ["--store-dir=/proc/zz/store"], 4, "--store-dir /proc/zz/store: not writable",
+     ["r/results.json"], FAST),
+    ("certificate-dir-file", PY, ["--certificate-dir={tmp}/file"], 4,
+     "--certificate-dir {tmp}/file: is a file, not a directory", ["store"], FAST),
+    ("certificate-dir-empty", PY, ["--certificate-dir={tmp}/certs"], 4,
+     "no engine certificate for this environment", ["store"], WITH_TF),
+    ("baseline-missing", PY, ["--baseline={tmp}/missing.json"], 4, "--baseline: {tmp}/missing.json: cannot read",
+     ["store"], FAST),
+    ("baseline-dir", PY, ["--baseline={tmp}"], 4, "--baseline {tmp}: is a directory", ["store"], FAST),
+    ("baseline-torn", PY, ["--baseline={tmp}/torn.json"], 4, "{tmp}/torn.json: not valid JSON", ["store"], FAST),
+    ("baseline-not-ours", PY, ["--baseline={tmp}/not_ours.json"], 4, "no 'schema'", ["store"], FAST),
+    ("baseline-samples-empty", PY, ["--baseline={tmp}/empty_samples.json"], 4,
+     "{tmp}/empty_samples.json: claim 'claim_a': metric_samples['exp'] is empty", ["store"], FAST),
+    ("baseline-samples-oops", PY, ["--baseline={tmp}/oops_samples.json"], 4,
+     "claim 'claim_a': metric_samples['exp'] holds 'oops', not a number", ["store"], FAST),
+    ("baseline-samples-bool", PY, ["--baseline={tmp}/bool_samples.json"], 4,
+     "claim 'claim_a': metric_samples['exp'] holds True, not a number", ["store"], FAST),
+    ("baseline-samples-dict", PY, ["--baseline={tmp}/dict_samples.json"], 4,
+     "claim 'claim_a': metric_samples['exp'] is dict, not a list", ["store"], FAST),
+    ("baseline-samples-none", PY, ["--baseline={tmp}/no_samples.json"], 4,
+     "claim 'claim_a': metric_samples is empty", ["store"], FAST),
+    ("baseline-no-verdict", PY, ["--baseline={tmp}/no_verdict.json"], 4,
+     "{tmp}/no_verdict.json: claim 'claim_a': verdict None is not one of", ["store"], FAST),
+    ("baseline-bad-verdict", PY, ["--baseline={tmp}/bad_verdict.json"], 4,
+     "claim 'claim_a': verdict 'MAYBE' is not one of SUPPORTED", ["store"], FAST),
+    ("engine-unknown", PY, ["--engine=foo"], 4, "--engine: invalid choice: 'foo'", ["store"], FAST),
+    ("equivalence-seeds-removed", PY, ["--seeds=3", "--equivalence-seeds=50"], 4, "--equivalence-seeds",
+     ["store"], FAST),
+    # -- python -m harness report -------------------------------------------------
+    ("report-missing", HX, ["report", "{tmp}/missing.json"], 2, "report {tmp}/missing.json: cannot read",
+     ["index.html"], FAST),
+    ("report-not-json", HX, ["report", "{tmp}/torn.json"], 2, "{tmp}/torn.json: not valid JSON", ["index.html"],
+     FAST),
+    ("report-not-ours", HX, ["report", "{tmp}/not_ours.json"], 2, "{tmp}/not_ours.json: not a lesson-claims",
+     ["index.html"], FAST),
+    ("report-summary", HX, ["report", "{tmp}/summary.json"], 2, "{tmp}/summary.json: schema "
+     "'lesson-claims/summary/1' is not a results file", ["index.html"], FAST),
+    ("report-no-claims", HX, ["report", "{tmp}/results_no_claims.json"], 2,
+     "{tmp}/results_no_claims.json: no claims", ["index.html", "figures"], FAST),
+    ("report-empty-claims", HX, ["report", "{tmp}/results_empty_claims.json"], 2,
+     "{tmp}/results_empty_claims.json: no claims", ["index.html", "figures"], FAST),
+    ("report-no-verdict", HX, ["report", "{tmp}/results_no_verdict.json"], 2,
+     "{tmp}/results_no_verdict.json: claim 'claim_a': verdict None is not one of", ["index.html"], FAST),
+    ("report-no-id", HX, ["report", "{tmp}/results_no_id.json"], 2, "{tmp}/results_no_id.json: a claim has no id",
+     ["index.html"], FAST),
+    # -- python -m harness bench ----------------------------------------------------
+    ("bench-out-proc", HX, ["bench", "--out=/proc/zz/bench.json"], 2, "--out /proc/zz/bench.json: not writable",
+     [], FAST),
+    ("bench-out-under-file", HX, ["bench", "--out={tmp}/file/bench.json"], 2,
+     "--out {tmp}/file/bench.json: not writable", [], FAST),
+    ("bench-out-dir", HX, ["bench", "--out={tmp}"], 2, "--out {tmp}: is a directory", [], FAST),
+    ("bench-cold-out-proc", HX, ["bench", "--cold-suite", "--out=/proc/zz/bench.json"], 2,
+     "--out /proc/zz/bench.json: not writable", [], FAST),
+    ("bench-seeds-zero", HX, ["bench", "--seeds=0", "--out={tmp}/bench.json"], 2, "--seeds and --batched-seeds",
+     ["bench.json"], FAST),
+    ("bench-batched-seeds-huge", HX, ["bench", "--batched-seeds", "30", "10000000", "--out={tmp}/bench.json"], 2,
+     "--batched-seeds 10000000: too many seeds", ["bench.json"], FAST),
+    ("bench-seeds-text", HX, ["bench", "--seeds=x", "--out={tmp}/bench.json"], 2, "--seeds: invalid int value",
+     ["bench.json"], FAST),
+    ("bench-configs-unknown", HX, ["bench", "--configs", "nope", "--out={tmp}/bench.json"], 2,
+     "unknown configuration(s) nope", ["bench.json"], FAST),
+    # -- python -m harness compare --------------------------------------------------
+    ("compare-out-proc", HX, ["compare", "{tmp}/summary.json", "--out-dir=/proc/zz"], 2,
+     "--out-dir /proc/zz: not writable", [], FAST),
+    ("compare-out-file", HX, ["compare", "{tmp}/summary.json", "--out-dir={tmp}/file"], 2,
+     "--out-dir {tmp}/file: not writable (it is a file", [], FAST),
+    ("compare-out-under-file", HX, ["compare", "{tmp}/summary.json", "--out-dir={tmp}/file/out"], 2,
+     "--out-dir {tmp}/file/out: not writable", [], FAST),
+    ("compare-no-usable-file", HX, ["compare", "{tmp}/missing.json", "{tmp}/oops_samples.json",
+                                    "--out-dir={tmp}/out"], 2, "skipped {tmp}/missing.json: cannot read", ["out"],
+     FAST),
+    ("compare-bad-samples", HX, ["compare", "{tmp}/oops_samples.json", "--out-dir={tmp}/out"], 2,
+     "skipped {tmp}/oops_samples.json: claim 'claim_a': metric_samples['exp'] holds 'oops'", ["out"], FAST),
+    # -- python -m harness certify --------------------------------------------------
+    ("certify-out-proc", HX, ["certify", "--out-dir=/proc/zz", "--store-dir={tmp}/store"], 2,
+     "--out-dir /proc/zz: not writable", ["store"], FAST),
+    ("certify-out-file", HX, ["certify", "--out-dir={tmp}/file", "--store-dir={tmp}/store"], 2,
+     "--out-dir {tmp}/file: not writable", ["store"], FAST),
+    ("certify-store-file", HX, ["certify", "--out-dir={tmp}/certs", "--store-dir={tmp}/file"], 2,
+     "--store-dir {tmp}/file: not writable", ["certs"], FAST),
+    ("certify-workers-zero", HX, ["certify", "--workers=0", "--out-dir={tmp}/certs", "--store-dir={tmp}/store"], 2,
+     "certify --workers: expected a positive integer", ["store", "certs"], FAST),
+    ("certify-independence-few", HX, ["certify", "--independence-seeds=10", "--out-dir={tmp}/certs",
+                                      "--store-dir={tmp}/store"], 2, "--independence-seeds: expected at least 30",
+     ["store", "certs"], FAST),
+    ("certify-independence-huge", HX, ["certify", "--independence-seeds=100000000", "--out-dir={tmp}/certs",
+                                       "--store-dir={tmp}/store"], 2, "--independence-seeds 100000000: too many seeds",
+     ["store", "certs"], FAST),
+    ("certify-configs-unknown", HX, ["certify", "--independence-configs", "nope", "--out-dir={tmp}/certs",
+                                     "--store-dir={tmp}/store"], 2, "unknown configuration(s) nope",
+     ["store", "certs"], FAST),
+    # -- python -m harness mutants --------------------------------------------------
+    ("mutants-out-proc", HX, ["mutants", "--out=/proc/zz/mutants.json"], 2,
+     "--out /proc/zz/mutants.json: not writable", [], FAST),
+    ("mutants-out-dir", HX, ["mutants", "--out={tmp}"], 2, "--out {tmp}: is a directory", [], FAST),
+    ("mutants-seeds-few", HX, ["mutants", "--seeds=5", "--out={tmp}/m.json"], 2, "mutants --seeds: expected at least",
+     ["m.json"], FAST),
+    ("mutants-seeds-huge", HX, ["mutants", "--seeds=100000000", "--out={tmp}/m.json"], 2,
+     "--seeds 100000000: too many seeds", ["m.json"], FAST),
+    ("mutants-certificate-dir-file", HX, ["mutants", "--certificate-dir={tmp}/file", "--out={tmp}/m.json"], 2,
+     "--certificate-dir {tmp}/file: is a file", ["m.json"], FAST),
+    ("mutants-no-certificate", HX, ["mutants", "--certificate-dir={tmp}/certs", "--out={tmp}/m.json"], 2,
+     "no engine certificate for this environment", ["m.json"], WITH_TF),
+    # -- python -m harness ------------------------------------------------------------
+    ("harness-unknown-command", HX, ["nope"], 2, "invalid choice: 'nope'", [], FAST),
+    ("harness-no-command", HX, [], 2, "the following arguments are required: command", [], FAST),
+]
+
+
+def _run(kind, args, tmp: Path, timeout: float):
+    if kind == PY:
+        argv = [sys.executable, "-m", "pytest", "claims", "-q", "-p", "no:xdist", "-p", "no:cacheprovider",
+                f"--store-dir={tmp / 'store'}", f"--report-dir={tmp / 'r'}", *args]
+    else:
+        argv = [sys.executable, "-m", "harness", *args]
+    start = time.perf_counter()
+    res = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+    return res, time.perf_counter() - start
+
+
+@pytest.mark.parametrize("name, kind, args, status, fragment, absent, seconds", ROWS, ids=[r[0] for r in ROWS])
+def test_bad_input_is_a_clear_error_before_any_work(tmp_path, name, kind, args, status, fragment, absent,
+                                                    seconds):
+    option = args[-1].split("=")[0] if args else ""
+    if kind == PY and option.startswith("--") and option not in PLUGIN and option != "--equivalence-seeds":
+        pytest.skip(f"this suite has no {option}")
+    for fname, content in FILES.items():
+        (tmp_path / fname).write_text(content)
+    args = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    res, took = _run(kind, args, tmp_path, timeout=seconds * 3)
+    out = res.stdout + res.stderr
+    assert res.returncode == status, out[-3000:]
+    assert fragment.replace("{tmp}", str(tmp_path)) in out, out[-3000:]
+    assert "Traceback" not in out, out[-3000:]
+    assert took < seconds, f"{name}: {took:.1f} s"
+    for rel in absent:  # nothing trained, benchmarked or written
+        assert not (tmp_path / rel).exists(), f"{name}: {rel} was created"
+    assert not (tmp_path / "r" / ".parts").exists()  # the run left no parts behind
+
+
+def test_every_option_and_command_has_a_row():
+    import re
+
+    options_of_plugin = set(re.findall(r'addoption\("(--[a-z-]+)"', PLUGIN)) - {"--fresh"}  # a flag: no value
+    covered = {a.split("=")[0] for _, kind, args, *_ in ROWS if kind == PY for a in args}
+    assert options_of_plugin <= covered, options_of_plugin - covered
+    commands = {"report", "bench", "compare", "certify", "mutants"}
+    assert commands <= {args[0] for _, kind, args, *_ in ROWS if kind == HX and args}
+
+
+# -- the checks as functions -----------------------------------------------------------
+def test_seed_bound_comes_from_memory():
+    gib = 2**30
+    options.check_seed_count("--seeds", 1000, options.SUITE_BYTES_PER_SEED, memory=16 * gib)
+    with pytest.raises(BadInput, match=r"--seeds 5000: too many seeds .* 4 MiB per seed, .* give at most 4096"):
+        options.check_seed_count("--seeds", 5000, options.SUITE_BYTES_PER_SEED, memory=16 * gib)
+    assert options.max_seeds(options.CONFIG_BYTES_PER_SEED, 16 * gib) == 16384
+    assert options.memory_bytes() > gib
+
+
+def test_store_dir_probe_leaves_nothing_behind(tmp_path):
+    options.check_dir("--store-dir", tmp_path / "a" / "b", create=False)
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(BadInput, match="not writable"):
+        options.check_dir("--store-dir", "/proc/zz/store", create=False)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes anywhere whatever the permissions")
+def test_unwritable_store_dir_is_refused(tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    with pytest.raises(BadInput, match="--store-dir .*: not writable"):
+        options.check_dir("--store-dir", locked / "store", create=False)
+
+
+@pytest.mark.parametrize("samples, message", [
+    ({"exp": []}, r"metric_samples\['exp'\] is empty"),
+    ({"exp": ["oops"]}, r"metric_samples\['exp'\] holds 'oops', not a number"),
+    ({"exp": [0.1, None, "x"]}, r"holds 'x'"),
+    ({"exp": 3}, r"metric_samples\['exp'\] is int, not a list"),
+    (None, r"metric_samples is missing"),
+    ([0.5], r"metric_samples is list, not an object"),
+])
+def test_baseline_with_bad_metric_samples_names_claim_and_field(tmp_path, samples, message):
+    p = tmp_path / "b.json"
+    p.write_text(records.dumps(_summary(samples)))
+    with pytest.raises(baseline.SummaryError, match=message) as err:
+        baseline.load(p)
+    assert str(p) in str(err.value) and "claim 'claim_a'" in str(err.value)
+
+
+def test_baseline_nonfinite_values_are_numbers(tmp_path):
+    p = tmp_path / "b.json"
+    p.write_text(records.dumps(_summary({"exp": [math.nan, math.inf, 0.5, 1]})))
+    assert len(baseline.load(p)["claims"][0]["metric_samples"]["exp"]) == 4
+
+
+def test_check_results_accepts_a_results_file(tmp_path):
+    p = tmp_path / "results.json"
+    p.write_text(json.dumps({"schema": RESULTS_SCHEMA, "claims": [{"id": "claim_a", "verdict": "REFUTED"}]}))
+    assert baseline.check_results(p)["claims"][0]["id"] == "claim_a"
+
+
+def test_bench_keeps_its_measurements_when_out_cannot_be_written(capsys):
+    from harness import bench
+
+    assert bench._write(Path("/proc/zz/bench.json"), {"rows": [{"ratio": 42.0}]}) == 1
+    err = capsys.readouterr().err
+    assert "cannot write /proc/zz/bench.json" in err and "nothing is lost" in err
+    spare = Path(err.split("they are in ")[1].split(";")[0])
+    try:
+        assert json.loads(spare.read_text()) == {"rows": [{"ratio": 42.0}]}
+    finally:
+        spare.unlink()
+
+
+# -- leftovers of dead runs ------------------------------------------------------------
+def _dead_pid() -> int:
+    p = subprocess.Popen([sys.executable, "-c", "pass"])
+    p.wait()
+    return p.pid
+
+
+def _old(path: Path, seconds: float) -> Path:
+    t = time.time() - seconds
+    os.utime(path, (t, t))
+    return path
+
+
+def test_atomic_write_tmp_name_carries_pid_and_host(tmp_path, monkeypatch):
+    seen = []
+    real = os.replace
+
+    def spy(src, dst):
+        seen.append(Path(src).name)
+        return real(src, dst)
+
+    monkeypatch.setattr(store_module.os, "replace", spy)
+    store_module.atomic_write_text(tmp_path / "seed-3.json", "{}")
+    m = store_module._TMP.match(seen[0])
+    assert m and int(m["pid"]) == os.getpid() and m["host"] == options.HOST
+
+
+def test_clean_tmp_removes_only_dead_writers(tmp_path):
+    host = options.HOST
+    entry_dir = tmp_path / "env" / "batched" / "code" / "fp"
+    entry_dir.mkdir(parents=True)
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        dead = entry_dir / f".seed-1.json.~{_dead_pid()}@{host}~abcd1234.tmp"
+        mine = entry_dir / f".seed-2.json.~{os.getpid()}@{host}~abcd1234.tmp"
+        alive = entry_dir / f".seed-3.json.~{live.pid}@{host}~abcd1234.tmp"
+        # a pid now used by a process started after the file was written is not its writer
+        reused = entry_dir / f".seed-4.json.~{live.pid}@{host}~efgh5678.tmp"
+        reused.write_text("{")
+        _old(reused, 600)
+        foreign = entry_dir / f".seed-5.json.~{_dead_pid()}@elsewhere~abcd1234.tmp"
+        foreign_old = entry_dir / f".seed-6.json.~1@elsewhere~abcd1234.tmp"
+        legacy = entry_dir / ".seed-7.json.abcd1234.tmp"
+        legacy_old = entry_dir / ".seed-8.json.efgh5678.tmp"
+        entry = entry_dir / "seed-9.json"
+        for p in (dead, mine, alive, foreign, foreign_old, legacy, legacy_old, entry):
+            if not p.exists():
+                p.write_text("{")
+        _old(foreign_old, options.FOREIGN_TMP_AGE + 60)
+        _old(legacy_old, options.FOREIGN_TMP_AGE + 60)
+        removed = set(store_module.clean_tmp(tmp_path))
+    finally:
+        live.kill()
+        live.wait()
+    assert removed == {dead, reused, foreign_old, legacy_old}
+    assert all(p.exists() for p in (mine, alive, foreign, legacy, entry))
+
+
+def test_clean_parts_removes_only_dead_sessions(tmp_path):
+    parts = tmp_path / options.PARTS
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        def session(name, pid, host=options.HOST, started=None):
+            d = parts / name
+            d.mkdir(parents=True)
+            (d / "claim-x.json").write_text("{}")
+            if pid is not None:
+                (d / options.OWNER).write_text(json.dumps({"pid": pid, "host": host,
+                                                           "started": started or time.time()}))
+            return d
+
+        dead = session("dead", _dead_pid())
+        alive = session("alive", live.pid)
+        reused = session("reused", live.pid, started=time.time() - 600)
+        foreign = session("foreign", 1, host="elsewhere")
+        unowned = session("unowned", None)
+        unowned_old = session("unowned_old", None)
+        for p in [unowned_old, *unowned_old.iterdir()]:
+            _old(p, options.FOREIGN_PARTS_AGE + 60)
+        removed = set(options.clean_parts(tmp_path))
+    finally:
+        live.kill()
+        live.wait()
+    assert removed == {dead, reused, unowned_old}
+    assert alive.is_dir() and foreign.is_dir() and unowned.is_dir()
+
+
+def test_a_run_cleans_dead_leftovers_and_leaves_none(tmp_path):
+    """End to end: a pytest start removes a dead session's parts and a dead writer's tmp file,
+    and a run that ends (here: one quick test) leaves no parts folder of its own."""
+    report, store_dir = tmp_path / "r", tmp_path / "store"
+    dead_session = report / options.PARTS / "0123abcd"
+    dead_session.mkdir(parents=True)
+    (dead_session / "runs-x.json").write_text("{}")
+    (dead_session / options.OWNER).write_text(json.dumps({"pid": _dead_pid(), "host": options.HOST,
+                                                          "started": time.time()}))
+    entry_dir = store_dir / "env" / "batched" / "code" / "fp"
+    entry_dir.mkdir(parents=True)
+    tmp_file = entry_dir / f".seed-0.json.~{_dead_pid()}@{options.HOST}~abcd1234.tmp"
+    tmp_file.write_text("{")
+    res = subprocess.run([sys.executable, "-m", "pytest", __file__, "-q", "-p", "no:xdist", "-p", "no:cacheprovider",
+                          "-k", "test_seed_bound_comes_from_memory", f"--report-dir={report}",
+                          f"--store-dir={store_dir}"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    assert not tmp_file.exists()
+    assert not (report / options.PARTS).exists()
