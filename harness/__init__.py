@@ -2,4 +2,4 @@
 
 __version__ = "0.3.0"
 # Results files carry this; `harness compare` refuses files of another schema.
-RESULTS_SCHEMA = "lesson-claims/results/1"
+RESULTS_SCHEMA = "lesson-claims/results/2"  # harness.results: the typed model and its codec

@@ -1,4 +1,4 @@
-"""Merge what the session's workers wrote into one results dict."""
+"""What the merged results say besides the claims: the multiplicity statement, the mutants table, notes."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,57 +6,11 @@ from pathlib import Path
 from . import records
 
 
-def _load(path: Path):
-    return records.loads(path.read_text(encoding="utf-8"))
-
-
-def merge_parts(parts_dir: Path, config, wall_seconds: float, schema: str, version: str) -> dict:
-    from . import environment
-
-    claims = sorted((_load(p) for p in parts_dir.glob("claim-*.json")), key=lambda c: (c["section"], c["id"]))
-    # No suite-level adjustment: each claim is its own question, decided with its own error
-    # budget (harness/sequential.py); see MULTIPLICITY.
-    runs, experiments = [], {}
-    for p in sorted(parts_dir.glob("runs-*.json")):
-        part = _load(p)
-        runs.extend(part["runs"])
-        experiments[part["experiment"]] = part["info"]
-    equivalence = [_load(p) for p in sorted(parts_dir.glob("eq-trajectory-*.json"))]
-    for p in sorted(parts_dir.glob("eq-distribution-*.json")):
-        equivalence.extend(_load(p))
-    drift = []
-    for p in sorted(parts_dir.glob("drift-*.json")):
-        drift.extend(_load(p))
-    env = environment.describe()
-    env.update({
-        "engine": config.getoption("engine"), "seeds": config.getoption("seeds"),
-        "certificate": (config._lc_certificate or {}).get("path"), "fresh": config.getoption("fresh"),
-        "baseline": config.getoption("baseline"),
-        "wall_seconds": wall_seconds, "workers": getattr(config.option, "numprocesses", None) or 1,
-        "devices": getattr(config, "_lc_devices", None), "suite_version": version,
-    })
-    mutants = load_mutants(Path(config.getoption("report_dir")) / "mutants.json", env["fingerprint"])
-    return {
-        "schema": schema, "suite_version": version, "environment": env, "claims": claims,
-        "certificate": config._lc_certificate, "mutants": mutants,
-        "runs": runs, "experiments": experiments, "equivalence": equivalence, "drift": drift,
-        "notes": _notes(claims, runs),
-        "design": _design(claims),
-    }
-
-
 MULTIPLICITY = ("No adjustment across claims: each claim answers its own question of the lesson and is decided "
                 "with its own error budget (at most 1% chance of a wrong SUPPORTED or REFUTED, over both directions "
                 "and every look). Across the suite's claims the expected number of wrong decisions is at most 0.01 "
                 "per claim decided; a reader who needs a family-wise statement for all claims together must "
                 "divide that budget, which this suite does not do.")
-
-
-def _design(claims: list[dict]) -> dict:
-    from .sequential import DESIGN_AMENDMENT
-
-    sequential = next((c["sequential"] for c in claims if c.get("sequential")), None)
-    return {"sequential": sequential, "multiplicity": MULTIPLICITY, "amendments": [DESIGN_AMENDMENT.to_dict()]}
 
 
 def load_mutants(path: Path, fingerprint: str) -> dict | None:
@@ -68,7 +22,7 @@ def load_mutants(path: Path, fingerprint: str) -> dict | None:
     return data if isinstance(data, dict) and data.get("environment") == fingerprint else None
 
 
-def _notes(claims: list[dict], runs: list[dict]) -> list[str]:
+def notes(claims: list[dict], runs: list[dict]) -> list[str]:
     notes = []
     replay = {r["extra"].get("shuffle_replayed_each_epoch") for r in runs if "shuffle_replayed_each_epoch" in r.get("extra", {})}
     if replay == {True}:

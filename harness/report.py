@@ -852,8 +852,9 @@ def load_results(path: Path) -> dict:
     """Read a results file, or raise ValueError naming it if it is not one."""
     path = Path(path)
     results = records.read_schema_file(path)
-    if results["schema"] != RESULTS_SCHEMA:
-        raise ValueError(f"{path}: results schema {results['schema']!r} is not {RESULTS_SCHEMA!r}")
+    from .results import from_dict
+
+    from_dict(results, str(path))  # the typed model's checks: schema, claims, each claim's id and verdict
     return results
 
 

@@ -1,0 +1,330 @@
+"""Deciding claims without pytest.
+
+``check_claims()`` is to this suite what scikit-learn's ``check_estimator``
+is to ``parametrize_with_checks``: it trains (or reads from the run store)
+what each claim needs, checks the batched engine against its certificate,
+decides every claim over the sequential looks, and returns typed
+:class:`~harness.results.Results`.  The pytest plugin is a thin adapter over
+:class:`ClaimRunner`: one ``decide`` per test, the outcome carried on the
+test report, the same merge at the end.
+
+Nothing here imports TensorFlow until something trains.
+"""
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+from . import claims as claimlib
+from . import results as res
+from .store import RunStore
+
+# A profile bundles settings (as Hypothesis' profiles do); explicit options override it.
+PROFILES: dict[str, dict] = {
+    # 30 seeds (the lesson's n_repeats); undecided claims looked at again up to 1000 seeds.
+    "default": {},
+    # One look at 30 seeds: no sequential looks (a smoke run; claims may stay INCONCLUSIVE).
+    "quick": {"max_seeds": 30},
+    # The first look at 100 seeds, then 300 and 1000.
+    "thorough": {"seeds": 100},
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    seeds: int = 30
+    max_seeds: int | None = None  # None: 1000 with the batched engine, ``seeds`` with keras
+    engine: str = "batched"
+    store_dir: str = ".store"
+    certificate_dir: str = "reports/certificates"
+    fresh: bool = False
+    profile: str = "default"
+
+    @classmethod
+    def from_profile(cls, name: str = "default", **overrides) -> "Settings":
+        if name not in PROFILES:
+            raise ValueError(f"unknown profile {name!r}; known: {', '.join(PROFILES)}")
+        values = {**PROFILES[name], **{k: v for k, v in overrides.items() if v is not None}}
+        return cls(profile=name, **values)
+
+    def design(self):
+        from . import sequential
+
+        last = self.max_seeds or (max(self.seeds, sequential.LOOKS[-1]) if self.engine == "batched" else self.seeds)
+        return sequential.design(self.seeds, max(last, self.seeds))
+
+
+@dataclass
+class ClaimOutcome:
+    """One claim decided: its result, what the report needs beside it, and how the test ends."""
+
+    result: res.ClaimResult
+    runs: dict[str, dict] = field(default_factory=dict)  # experiment -> {"runs": [...], "info": {...}}
+    equivalence: list[dict] = field(default_factory=list)
+    drift: list[dict] = field(default_factory=list)
+    failure: AssertionError | None = None  # None: SUPPORTED and every check passed
+
+    def to_dict(self) -> dict:
+        return {"result": res.to_dict(self.result), "runs": self.runs, "equivalence": self.equivalence,
+                "drift": self.drift}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "ClaimOutcome":
+        return cls(res.claim_from_dict(d["result"], "outcome"), d.get("runs") or {}, d.get("equivalence") or [],
+                   d.get("drift") or [])
+
+
+_PAIRING = ("paired by seed: seed s of each experiment has the same data split and batch order (and the same "
+            "initial weights where the architectures match)")
+
+
+class ClaimRunner:
+    """Runs for the claims, from the store or trained now, and each claim decided on them."""
+
+    def __init__(self, settings: Settings, session: str | None = None, certificate=None, baseline: dict | None = None,
+                 on_train: Callable[[str, int], None] | None = None):
+        from . import environment
+
+        self.settings = settings
+        self.seeds = list(range(settings.seeds))
+        self.engine = settings.engine
+        self.environment = environment.describe()
+        self.store = RunStore(settings.store_dir, self.environment["fingerprint"], session=session or uuid.uuid4().hex,
+                              fresh=settings.fresh)
+        self.design = settings.design()
+        self.baseline = baseline
+        self.on_train = on_train
+        self._checked: set[str] = set()
+        self._sent: set[str] = set()
+        self._plan = None
+        self.certificate = None
+        if self.engine == "batched":
+            from . import certificate as certlib
+
+            self.certificate = certificate or certlib.find(Path(settings.certificate_dir), self.environment)
+            # The certificate's seeds are trained too (they are the first ones): the distribution
+            # checks compare every batched seed of the run with them.
+            self.check_seeds = list(range(max(len(self.seeds), max(self.certificate.seeds) + 1)))
+
+    @property
+    def plan(self) -> dict:
+        """Every distribution-level check of the suite and the alpha each runs at (computed once)."""
+        if self._plan is None:
+            from . import claimset, verification
+
+            self._plan = verification.plan(claimset.all_claims(), self.certificate, len(self.check_seeds))
+        return self._plan
+
+    # -- runs ---------------------------------------------------------------
+    def train(self, exp, seeds):
+        from .engines import train
+
+        def compute(missing):
+            if self.on_train:
+                self.on_train(exp.name, len(missing))
+            return train(self.engine, exp, missing)
+
+        return self.store.get_or_compute(self.engine, exp.fingerprint, seeds, compute)
+
+    def all_runs(self, name: str, trajectories: list | None = None):
+        """The runs of ``name`` for the first look, plus (batched) the certificate's seeds;
+        batched runs are checked against the certificate's trajectories before first use."""
+        from . import experiments, verification
+        from .equivalence import EquivalenceError
+
+        seeds = self.check_seeds if self.engine == "batched" else self.seeds
+        runs = self.train(experiments.get(name), seeds)
+        if self.engine == "batched" and name not in self._checked:
+            result = verification.trajectory(self.certificate, name, runs)
+            if trajectories is not None:
+                trajectories.append(result)
+            if not result["passed"]:
+                raise EquivalenceError(verification.failure_message(result))
+            self._checked.add(name)
+        return runs
+
+    def runs_upto(self, name: str, n: int):
+        """Seeds 0..n-1 of ``name`` (a later look of the sequential design)."""
+        from . import experiments
+
+        return self.train(experiments.get(name), list(range(n)))
+
+    # -- one claim ----------------------------------------------------------
+    def decide(self, claim) -> ClaimOutcome:
+        from . import sequential, verification
+        from .equivalence import EquivalenceError
+
+        out = ClaimOutcome(result=None)  # type: ignore[arg-type]
+        trajectories: list[dict] = []
+        first_runs = {}
+        for e in claim.experiments:
+            start = time.perf_counter()
+            try:
+                full = self.all_runs(e, trajectories)
+            except EquivalenceError:
+                out.equivalence = trajectories
+                raise
+            first_runs[e] = full[:len(self.seeds)]
+            if e not in self._sent:  # each experiment's runs travel once per runner
+                self._sent.add(e)
+                out.runs[e] = self._runs_entry(e, first_runs[e], time.perf_counter() - start)
+        out.equivalence.extend(trajectories)
+        first = claimlib.Evidence(first_runs)
+        looks = sequential.decide(
+            claim.decide, lambda n: first if n == len(self.seeds) else claimlib.Evidence(
+                {e: self.runs_upto(e, n) for e in claim.experiments}), self.design)
+        decision, final = looks[-1].decision, looks[-1].seeds
+        evidence = first if final == len(self.seeds) else claimlib.Evidence(
+            {e: self.runs_upto(e, final) for e in claim.experiments})
+        if self.engine == "batched":
+            batched = claimlib.Evidence({e: self.all_runs(e) for e in claim.experiments})
+            out.equivalence.extend(verification.distribution(self.certificate, claim, batched,
+                                                             self.plan["check_alpha"]))
+        samples = {e: evidence.values(e, claim.metric_fn).tolist() for e in claim.experiments}
+        missed = claim.expect.check(self.environment["fingerprint"], {"effect": decision.effect, "seeds": final})
+        probed = self.probe(claim, first)
+        out.result = claim_result(claim, decision, looks, samples, self.design, missed, probed,
+                                  self.environment["fingerprint"])
+        out.failure = self._failure(claim, decision, out, missed, samples)
+        return out
+
+    def _failure(self, claim, decision, out: ClaimOutcome, missed, samples) -> AssertionError | None:
+        from .equivalence import EquivalenceError
+
+        failed = [c for c in out.equivalence if not c["passed"]]
+        if failed:
+            return EquivalenceError(" | ".join(f"{c['experiment']}: {c['detail']}" for c in failed)
+                                    + f" ({claim.id}, distribution check)")
+        if missed:
+            return claimlib.ExpectationMissed(f"{claim.id}: " + "; ".join(missed)
+                                              + f" (decided {decision.verdict.value}: {decision.detail})")
+        drift_error = self.check_drift(claim, decision, samples, out)
+        if drift_error:
+            return drift_error
+        try:
+            claimlib.assert_supported(claim, decision)
+        except AssertionError as exc:
+            return exc
+        return None
+
+    def probe(self, claim, evidence) -> list[dict]:
+        """The claim's clipping probes on the first look's seeds (batched engine only: the probe is its program)."""
+        if self.engine != "batched" or not claim.probes:
+            return []
+        from . import probes
+
+        return [probes.clipping_engagement(e, list(range(len(self.seeds))), evidence.runs[e]) for e in claim.probes]
+
+    def check_drift(self, claim, decision, samples, out: ClaimOutcome) -> AssertionError | None:
+        """Against the baseline: a changed verdict or a metric moved beyond tolerance fails the claim."""
+        from . import drift
+
+        base = self.baseline
+        if base is None:
+            return None
+        entry = next((c for c in base["claims"] if c["id"] == claim.id), None)
+        if entry is None:
+            out.drift.append({"claim": claim.id, "drifted": False, "experiment": None,
+                              "message": f"{claim.id}: not in baseline {base['path']}"})
+            return None
+        results = [drift.check(claim.id, e, claim.metric, entry["metric_samples"][e], samples[e],
+                               entry["verdict"], decision.verdict.value).to_dict()
+                   for e in claim.experiments if e in entry["metric_samples"]]
+        for r in results:
+            r["baseline"] = base["path"]
+        out.drift.extend(results)
+        moved = [r["message"] for r in results if r["drifted"]]
+        return drift.DriftError(f"regression against baseline {base['path']}: " + " | ".join(moved)) if moved else None
+
+    def _runs_entry(self, name: str, runs, seconds: float) -> dict:
+        from . import experiments
+
+        exp = experiments.get(name)
+        return {"runs": [r.to_dict() for r in runs],
+                "info": {"section": exp.section, "description": exp.description, "fingerprint": exp.fingerprint,
+                         "engine": self.engine, "seeds": len(runs), "wall_seconds": sum(r.wall_seconds for r in runs),
+                         "lookup_seconds": seconds, "device": runs[0].device}}
+
+
+def claim_result(claim, d, looks, samples: dict, design, missed: list[str], probed: list[dict],
+                 fingerprint: str) -> res.ClaimResult:
+    findings = list(d.findings) + [p["sentence"] + ("" if p["identical_to_suite_runs"] else
+                                                     " (the probe's runs differ from the suite's!)") for p in probed]
+    return res.ClaimResult(
+        id=claim.id, section=claim.section, quote=claim.quote, interpretation=claim.interpretation, rule=claim.rule,
+        verdict=d.verdict.value, expected_verdict=claim.expected_verdict.value,
+        expectation=res.ExpectationResult(
+            verdict=claim.expect.verdict.value, why=claim.expect.why,
+            ranges={q: list(r) for q, r in claim.expect.pins_for(fingerprint).items()},
+            passed=not missed, message="; ".join(missed) or None),
+        test=d.test, statistic=d.statistic, p_value=d.p_value, alpha=d.alpha,
+        effect=res.Effect(name=d.effect_name, value=d.effect, ci_low=d.ci_low, ci_high=d.ci_high,
+                          confidence=1 - 2 * d.alpha, threshold=d.threshold, zone=list(d.zone) if d.zone else None),
+        at_threshold=d.at_threshold, seeds=looks[-1].seeds, experiments=list(claim.experiments), metric=claim.metric,
+        metric_threshold=claim.metric_threshold, metric_samples=samples,
+        outcomes={e: list(v) for e, v in d.outcomes.items()} if d.outcomes else None,
+        detail=d.detail, seeds_needed=d.seeds_needed, seeds_needed_for=d.seeds_needed_for, design=d.design,
+        pairing=_PAIRING if d.design == "paired" else None, findings=findings, probes=probed,
+        looks=[res.LookResult(**lk.to_dict()) for lk in looks], sequential=design.to_dict(),
+        amendments=[res.AmendmentRecord(**a.to_dict()) for a in claim.amendments],
+    )
+
+
+# -- many claims ----------------------------------------------------------------
+
+def merge(outcomes: Sequence[ClaimOutcome], settings: Settings, *, certificate: dict | None, wall_seconds: float,
+          workers: int, devices: dict | None, baseline_path: str | None, mutants: dict | None) -> tuple[res.Results, list]:
+    """One :class:`Results` (and the per-epoch runs for the sidecar) from the outcomes of a run."""
+    from . import __version__, environment
+    from .merge import MULTIPLICITY, notes
+    from .sequential import DESIGN_AMENDMENT
+
+    claims = sorted((o.result for o in outcomes), key=lambda c: (c.section, c.id))
+    runs, experiments_info, equivalence, drift = [], {}, [], []
+    for o in outcomes:
+        for name, entry in o.runs.items():
+            if name not in experiments_info:
+                experiments_info[name] = entry["info"]
+                runs.extend(entry["runs"])
+        equivalence.extend(o.equivalence)
+        drift.extend(o.drift)
+    env = environment.describe()
+    env.update({"engine": settings.engine, "seeds": settings.seeds, "max_seeds": settings.design().looks[-1],
+                "profile": settings.profile, "certificate": (certificate or {}).get("path"), "fresh": settings.fresh,
+                "baseline": baseline_path, "wall_seconds": wall_seconds, "workers": workers, "devices": devices,
+                "suite_version": __version__})
+    sequential = next((c.sequential for c in claims if c.sequential), None)
+    results = res.Results(
+        claims=claims, environment=env, suite_version=__version__, certificate=certificate, mutants=mutants,
+        experiments=dict(sorted(experiments_info.items())), equivalence=equivalence, drift=drift,
+        notes=notes([res.to_dict(c) for c in claims], runs),
+        design={"sequential": sequential, "multiplicity": MULTIPLICITY, "amendments": [DESIGN_AMENDMENT.to_dict()]},
+    )
+    return results, sorted(runs, key=lambda r: (r["experiment"], r["seed"]))
+
+
+def check_claims(claims=None, settings: Settings | None = None, progress: Callable[[str], None] | None = None,
+                 baseline: dict | None = None) -> tuple[res.Results, list]:
+    """Decide ``claims`` (default: every claim of the suite) in this process and return the results
+    and the per-epoch runs; nothing is asserted and nothing is written but the run store."""
+    from . import claimset, devices
+
+    settings = settings or Settings()
+    dev = devices.configure()
+    claims = claimset.all_claims() if claims is None else list(claims)
+    start = time.time()
+    runner = ClaimRunner(settings, baseline=baseline,
+                         on_train=(lambda name, n: progress(f"training {name}: {n} seeds")) if progress else None)
+    outcomes = []
+    for i, claim in enumerate(claims, 1):
+        outcome = runner.decide(claim)
+        outcomes.append(outcome)
+        if progress:
+            r = outcome.result
+            progress(f"[{i}/{len(claims)}] {r.verdict:<12} {r.id} ({r.seeds} seeds, {time.time() - start:.0f} s)")
+    cert = runner.certificate.summary() if runner.certificate else None
+    return merge(outcomes, settings, certificate=cert, wall_seconds=time.time() - start, workers=1, devices=dev,
+                 baseline_path=(baseline or {}).get("path"), mutants=None)

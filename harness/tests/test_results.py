@@ -1,0 +1,109 @@
+"""The results model and its codec; the runner without pytest; the plugin carrying outcomes on reports."""
+from __future__ import annotations
+
+import gzip
+import json
+import math
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness import records, results as res
+from harness.runner import PROFILES, ClaimOutcome, Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURE = Path(__file__).parent / "data" / "results-trimmed.json.gz"
+
+
+def _claim(**kw) -> res.ClaimResult:
+    base = dict(id="c", verdict="SUPPORTED", p_value=1e-9, alpha=0.00125,
+                effect=res.Effect(name="rate", value=1.0, ci_low=0.8, ci_high=1.0, threshold=0.5, zone=[0.4, 0.6]),
+                metric_samples={"x": [1.0, math.inf, math.nan]}, outcomes={"x": [True, False, False]},
+                looks=[res.LookResult(seeds=30, verdict="INCONCLUSIVE"), res.LookResult(seeds=100, verdict="SUPPORTED")],
+                amendments=[res.AmendmentRecord("2026-11-28", "old", "new", "why", "INCONCLUSIVE")])
+    base.update(kw)
+    return res.ClaimResult(**base)
+
+
+def test_round_trip_keeps_every_field_and_non_finite_values():
+    r = res.Results(claims=[_claim()], environment={"fingerprint": "fp"})
+    back = res.decode(res.encode(r))
+    c = back.claims[0]
+    assert c.looks[1].seeds == 100 and c.amendments[0].old_verdict == "INCONCLUSIVE"
+    assert c.metric_samples["x"][1] == math.inf and math.isnan(c.metric_samples["x"][2])
+    assert c.outcomes == {"x": [True, False, False]} and c.effect.zone == [0.4, 0.6]
+    assert res.encode(back) == res.encode(r)
+
+
+@pytest.mark.parametrize("data, message", [
+    ({"schema": "someone/1", "claims": [{"id": "a", "verdict": "SUPPORTED"}]}, "schema 'someone/1'"),
+    ({"schema": res.SCHEMA, "claims": []}, "no claims (field 'claims' is empty)"),
+    ({"schema": res.SCHEMA}, "no claims (field 'claims' is missing)"),
+    ({"schema": res.SCHEMA, "claims": [{"id": "a"}], "environment": {}}, "claims[0]: missing 'verdict'"),
+    ({"schema": res.SCHEMA, "claims": [{"id": "a", "verdict": "MAYBE"}], "environment": {}}, "verdict 'MAYBE'"),
+    ({"schema": res.SCHEMA, "claims": [{"id": "a", "verdict": "SUPPORTED", "looks": [{"verdict": "x"}]}],
+      "environment": {}}, "look 0: missing 'seeds'"),
+])
+def test_decode_refuses_bad_results_naming_the_field(data, message):
+    with pytest.raises(res.ResultsError, match=re.escape(message)):
+        res.from_dict(data, "f.json")
+
+
+def test_decode_refuses_truncated_json():
+    with pytest.raises(res.ResultsError, match="not valid JSON"):
+        res.decode('{"schema": "lesson-claims/results/2", "cla', "f.json")
+
+
+def test_schema_1_files_still_decode():
+    data = records.loads(gzip.decompress(FIXTURE.read_bytes()).decode())
+    old = res.from_dict(data, str(FIXTURE))
+    assert old.claims and all(c.verdict in res.VERDICTS for c in old.claims)
+
+
+def test_outcome_travels_as_json():
+    o = ClaimOutcome(_claim(), runs={"x": {"runs": [], "info": {}}}, equivalence=[{"passed": True}])
+    back = ClaimOutcome.from_dict(records.loads(records.dumps(o.to_dict())))
+    assert back.result == o.result and back.runs == o.runs and back.failure is None
+
+
+def test_profiles_bundle_settings_and_options_override():
+    assert Settings.from_profile("quick").design().looks == (30,)
+    assert Settings.from_profile("default").design().looks == (30, 100, 300, 1000)
+    assert Settings.from_profile("thorough").design().looks == (100, 300, 1000)
+    assert Settings.from_profile("quick", max_seeds=100).design().looks == (30, 100)
+    assert Settings.from_profile("default", engine="keras").design().looks == (30,)
+    with pytest.raises(ValueError, match="unknown profile"):
+        Settings.from_profile("fast")
+    assert set(PROFILES) == {"default", "quick", "thorough"}
+
+
+def test_check_claims_runs_without_pytest(tmp_path):
+    from harness import claimset
+    from harness.runner import check_claims
+
+    claim = next(c for c in claimset.all_claims() if c.id == "standardized_target_converges")
+    messages = []
+    results, runs = check_claims([claim], Settings(seeds=10, max_seeds=10, store_dir=str(tmp_path / "store")),
+                                 progress=messages.append)
+    (c,) = results.claims
+    assert c.id == claim.id and c.verdict in res.VERDICTS and c.seeds == 10
+    assert len(c.metric_samples["reg_target_standard"]) == 10 and len(runs) == 10
+    assert any("training reg_target_standard: 10 seeds" in m for m in messages)
+    assert res.decode(res.encode(results)).claims[0] == c
+
+
+def test_plugin_carries_outcomes_on_reports_and_leaves_no_side_directory(tmp_path):
+    report = tmp_path / "r"
+    proc = subprocess.run([sys.executable, "-m", "pytest", "claims/test_data_scaling.py", "-p", "no:xdist",
+                           "-k", "standardized_target_converges", f"--report-dir={report}",
+                           f"--store-dir={tmp_path / 'store'}", "--claims-profile=quick"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    results = res.load(report / "results.json")
+    assert [c.id for c in results.claims] == ["standardized_target_converges"]
+    assert results.environment["profile"] == "quick"
+    assert not (report / ".parts").exists()
+    assert "lesson-claims: profile quick" in proc.stdout and "1 SUPPORTED" in proc.stdout
