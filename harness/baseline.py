@@ -36,6 +36,7 @@ def summarize(results: dict) -> dict:
     return {
         "schema": SUMMARY_SCHEMA,
         "suite_version": results.get("suite_version"),
+        "rules": results.get("rules"),  # harness.claims.RULES: verdicts compare only under the same rules
         "environment": {k: env.get(k) for k in _ENV_KEYS},
         "claims": [{k: c.get(k) for k in _CLAIM_KEYS} for c in results["claims"]],
     }

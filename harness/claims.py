@@ -22,6 +22,10 @@ import numpy as np
 
 from .records import RunRecord
 
+# The date of the decision rules in force: set anew by every amendment.  Summaries carry it,
+# and a baseline decided under other rules has its verdicts shown, never compared.
+RULES = "2026-11-28"
+
 # The family-wise error of one claim: its chance of a wrong SUPPORTED or REFUTED,
 # over both directions and every look of the sequential design, is at most this.
 CLAIM_ALPHA = 0.01

@@ -137,6 +137,32 @@ def xdist_auto_num_workers(env: Mapping[str, str] | None = None, proc_dir: Path 
     return auto_workers(available_cores(), detect_gpu_count(env, proc_dir))
 
 
+def configure_environment(env: MutableMapping[str, str] = os.environ) -> dict:
+    """Everything :func:`configure` decides, set as environment variables only (GPU
+    pinning, thread counts TF and OpenMP read when they start, the log level), with no
+    TensorFlow import: for a process that may never train (the harness's own tests).
+    A later :func:`configure` in the same process finishes the job."""
+    index = worker_index(env)
+    gpu = assign_gpu(env)
+    if gpu is None and index is not None and visible_gpus(env) is None:
+        n = detect_gpu_count(env)
+        if n:
+            gpu = assign_gpu({**env, "CUDA_VISIBLE_DEVICES": ",".join(str(i) for i in range(n))})
+    if gpu is not None:
+        env["CUDA_VISIBLE_DEVICES"] = gpu
+    threads = threads_per_worker(available_cores(), worker_count(env))
+    ours = set(filter(None, env.get(_DEFAULTED, "").split(",")))
+    for name in _THREAD_VARS:
+        if name not in env or name in ours:
+            env[name] = str(threads)
+            ours.add(name)
+    env[_DEFAULTED] = ",".join(sorted(ours))
+    quiet_tensorflow_logs(env)
+    return {"worker": env.get("PYTEST_XDIST_WORKER"), "worker_index": index, "worker_count": worker_count(env),
+            "cuda_visible_devices": env.get("CUDA_VISIBLE_DEVICES"), "threads": threads,
+            "tensorflow_imported": False}
+
+
 def configure(env: MutableMapping[str, str] = os.environ) -> dict:
     """Pin this worker to its GPU and its share of the cores, then set up TF.
 
@@ -146,30 +172,9 @@ def configure(env: MutableMapping[str, str] = os.environ) -> dict:
     default) for it to take effect; another mapping only records the decision.
     Returns what was set, for the report.
     """
-    index = worker_index(env)
-    gpu = assign_gpu(env)
-    if gpu is None and index is not None and visible_gpus(env) is None:
-        # CUDA_VISIBLE_DEVICES unset under xdist: every worker would otherwise
-        # land on GPU:0.  Count the cards the driver lists and pin by index.
-        n = detect_gpu_count(env)
-        if n:
-            gpu = assign_gpu({**env, "CUDA_VISIBLE_DEVICES": ",".join(str(i) for i in range(n))})
-    if gpu is not None:
-        env["CUDA_VISIBLE_DEVICES"] = gpu
-
-    threads = threads_per_worker(available_cores(), worker_count(env))
-    # A value the user exported wins; we only fill in the gaps.  OMP covers
-    # the MKL/oneDNN and NumPy BLAS pools, which ignore TF's own settings.
-    # The xdist controller runs configure() too, before it starts the workers,
-    # and they inherit its environment: without the marker a worker would take
-    # the controller's whole-machine value for the user's and keep it.
-    ours = set(filter(None, env.get(_DEFAULTED, "").split(",")))
-    for name in _THREAD_VARS:
-        if name not in env or name in ours:
-            env[name] = str(threads)
-            ours.add(name)
-    env[_DEFAULTED] = ",".join(sorted(ours))
-    quiet = quiet_tensorflow_logs(env)
+    decided = configure_environment(env)
+    index, threads = decided["worker_index"], decided["threads"]
+    quiet = quiet_tensorflow_logs(env)  # idempotent: says whether the level is ours
     intra = _positive_int(env.get("TF_NUM_INTRAOP_THREADS"), threads)
     inter = _positive_int(env.get("TF_NUM_INTEROP_THREADS"), threads)
 

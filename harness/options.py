@@ -266,37 +266,25 @@ def clean_parts(report_dir, now: float | None = None) -> list[Path]:
 
 
 def start_run(config) -> None:
-    """Controller, at start (after :func:`validate`, once ``config._lc_session`` is set): clean dead
-    runs' leftovers, then claim this session's parts folder (removed again when the session ends,
-    whatever its outcome)."""
+    """Controller, at start (after :func:`validate`): clean dead runs' leftovers (temporary files,
+    and the parts folders that versions before results travelled on test reports left behind)."""
     from . import store
 
     report_dir = Path(config.getoption("report_dir"))
     removed = clean_parts(report_dir)
+    try:
+        (report_dir / PARTS).rmdir()  # nothing writes parts any more; gone once its last folder is
+    except OSError:
+        pass
     removed += store.clean_tmp(config.getoption("store_dir"))
     removed += store.clean_tmp(report_dir)  # results.json, index.html, figures/, history/, parts
     if config.getoption("history_dir"):
         removed += store.clean_tmp(config.getoption("history_dir"), recursive=False)
     config._lc_cleaned = removed
-    folder = report_dir / PARTS / config._lc_session
-    store.atomic_write_text(folder / OWNER, json.dumps({"pid": os.getpid(), "host": HOST,
-                                                        "started": time.time()}))
-    config.pluginmanager.register(_EndOfRun(folder), "lesson-claims-end-of-run")
+    config.pluginmanager.register(_CleanedHeader(), "lesson-claims-cleaned")
 
 
-class _EndOfRun:
-    def __init__(self, folder: Path):
-        self.folder = folder
-
-    def pytest_unconfigure(self, config):
-        # The parts are merged at session finish, or never (a run that failed or stopped):
-        # nothing reads them later.
-        shutil.rmtree(self.folder, ignore_errors=True)
-        try:
-            self.folder.parent.rmdir()  # only if no other session is writing parts
-        except OSError:
-            pass
-
+class _CleanedHeader:
     def pytest_report_header(self, config):
         removed = getattr(config, "_lc_cleaned", None)
         if removed:

@@ -79,6 +79,10 @@ def _settings(config) -> runner.Settings:
     settings = runner.Settings.from_profile(
         o.claims_profile, seeds=o.seeds, max_seeds=o.max_seeds, engine=o.engine, store_dir=o.store_dir,
         certificate_dir=o.certificate_dir, fresh=o.fresh or None)
+    if settings.max_seeds is not None and settings.max_seeds < settings.seeds:
+        raise pytest.UsageError(f"--max-seeds {settings.max_seeds} is below --seeds {settings.seeds}: the last look "
+                                "cannot come before the first; give --max-seeds >= --seeds (equal turns the later "
+                                "looks off)")
     o.seeds = settings.seeds
     o.max_seeds = o.max_seeds or settings.design().looks[-1]  # a given value is kept for validation
     return settings
@@ -93,8 +97,10 @@ def pytest_configure(config):
 
     config.stash[SETTINGS] = _settings(config)
     options.validate(config)  # every option, before any work: a UsageError naming the option
-    # Pin this worker's GPU and size TF's thread pools before TensorFlow is imported.
-    config.stash[DEVICES] = devices.configure()
+    # Pin this worker's GPU and size TF's thread pools before TensorFlow is imported; a session
+    # without claims (the harness's own tests) sets the same as environment variables and imports
+    # nothing: TensorFlow is imported only by what trains.
+    config.stash[DEVICES] = devices.configure() if _collects_claims(config) else devices.configure_environment()
     config.stash[OUTCOMES] = []
     if worker is None:
         config.stash[SESSION] = config._lc_session = uuid.uuid4().hex

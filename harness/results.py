@@ -118,6 +118,7 @@ class Results:
     drift: list[dict] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     design: dict | None = None
+    rules: str | None = None  # harness.claims.RULES of the run
     runs_file: dict | None = None  # the per-epoch histories' sidecar: name and sha256
     runs: list[dict] | None = None  # inline histories (schema 1 files; new files use the sidecar)
 

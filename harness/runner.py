@@ -181,8 +181,14 @@ class ClaimRunner:
             {e: self.runs_upto(e, final) for e in claim.experiments})
         if self.engine == "batched":
             batched = claimlib.Evidence({e: self.all_runs(e) for e in claim.experiments})
-            out.equivalence.extend(verification.distribution(self.certificate, claim, batched,
-                                                             self.plan["check_alpha"]))
+            # The rule runs once per look: the outcomes the checks compare come from the plan
+            # (Keras) and from the first look when it used exactly these seeds (batched).
+            keras_outcomes = {c["experiment"]: c["keras_outcomes"] for c in self.plan["checks"]
+                              if c["claim"] == claim.id and c["keras_outcomes"] is not None}
+            same = len(self.check_seeds) == len(self.seeds)
+            out.equivalence.extend(verification.distribution(
+                self.certificate, claim, batched, self.plan["check_alpha"], keras_outcomes,
+                (looks[0].decision.outcomes or {}) if same else None))
         samples = {e: evidence.values(e, claim.metric_fn).tolist() for e in claim.experiments}
         missed = claim.expect.check(self.environment["fingerprint"], {"effect": decision.effect, "seeds": final})
         probed = self.probe(claim, first)
@@ -230,11 +236,15 @@ class ClaimRunner:
             out.drift.append({"claim": claim.id, "drifted": False, "experiment": None,
                               "message": f"{claim.id}: not in baseline {base['path']}"})
             return None
+        same_rules = base.get("rules") == claimlib.RULES
         results = [drift.check(claim.id, e, claim.metric, entry["metric_samples"][e], samples[e],
-                               entry["verdict"], decision.verdict.value).to_dict()
+                               entry["verdict"] if same_rules else None, decision.verdict.value).to_dict()
                    for e in claim.experiments if e in entry["metric_samples"]]
         for r in results:
             r["baseline"] = base["path"]
+            if not same_rules:
+                r["message"] += (f"; verdicts not compared: the baseline was decided under rules of "
+                                 f"{base.get('rules') or 'before ' + claimlib.RULES} ({entry['verdict']} then)")
         out.drift.extend(results)
         moved = [r["message"] for r in results if r["drifted"]]
         return drift.DriftError(f"regression against baseline {base['path']}: " + " | ".join(moved)) if moved else None
@@ -302,6 +312,7 @@ def merge(outcomes: Sequence[ClaimOutcome], settings: Settings, *, certificate: 
         experiments=dict(sorted(experiments_info.items())), equivalence=equivalence, drift=drift,
         notes=notes([res.to_dict(c) for c in claims], runs),
         design={"sequential": sequential, "multiplicity": MULTIPLICITY, "amendments": [DESIGN_AMENDMENT.to_dict()]},
+        rules=claimlib.RULES,
     )
     return results, sorted(runs, key=lambda r: (r["experiment"], r["seed"]))
 

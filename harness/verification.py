@@ -58,12 +58,15 @@ def trajectory(cert, name: str, batched_runs) -> dict:
                                   samples=accuracy_samples(name))
 
 
-def distribution(cert, claim, batched: Evidence, alpha: float) -> list[dict]:
+def distribution(cert, claim, batched: Evidence, alpha: float, keras_outcomes: dict | None = None,
+                 batched_outcomes: dict | None = None) -> list[dict]:
     """The claim's metric (and per-seed outcomes, where its rule counts them) from the
-    certificate's Keras runs against every batched seed of the run."""
+    certificate's Keras runs against every batched seed of the run.  Outcomes already
+    computed (the plan's Keras ones, the first look's batched ones) are passed in, so
+    the rule is not run again for them."""
     keras_ev = Evidence({e: cert.runs(e) for e in claim.experiments})
-    kd = claim.decide(keras_ev).outcomes or {}
-    bd = claim.decide(batched).outcomes or {}
+    kd = keras_outcomes if keras_outcomes is not None else (claim.decide(keras_ev).outcomes or {})
+    bd = batched_outcomes if batched_outcomes is not None else (claim.decide(batched).outcomes or {})
     return [equivalence.distribution(claim.id, e, claim.metric, keras_ev.values(e, claim.metric_fn),
                                      batched.values(e, claim.metric_fn), kd.get(e), bd.get(e), alpha=alpha)
             for e in claim.experiments]

@@ -71,6 +71,8 @@ ROWS = [
     ("seeds-huge", PY, ["--seeds=10000000"], 4, "--seeds 10000000: too many seeds for this machine", ["store"],
      FAST),
     ("max-seeds-zero", PY, ["--max-seeds=0"], 4, "expected a positive integer, got 0", ["store"], FAST),
+    ("max-seeds-below-seeds", PY, ["--seeds=100", "--max-seeds=50"], 4, "--max-seeds 50 is below --seeds 100",
+     ["store"], FAST),
     ("claims-profile-unknown", PY, ["--claims-profile=nope"], 4, "--claims-profile: invalid choice: 'nope'",
      ["store"], FAST),
     ("report-dir-under-file", PY, ["--report-dir={tmp}/file/sub"], 4,

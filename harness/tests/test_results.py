@@ -107,3 +107,34 @@ def test_plugin_carries_outcomes_on_reports_and_leaves_no_side_directory(tmp_pat
     assert results.environment["profile"] == "quick"
     assert not (report / ".parts").exists()
     assert "lesson-claims: profile quick" in proc.stdout and "1 SUPPORTED" in proc.stdout
+
+
+def test_drift_compares_verdicts_only_under_the_same_rules():
+    from types import SimpleNamespace
+
+    from harness.claims import RULES, Verdict
+    from harness.runner import ClaimOutcome, ClaimRunner
+
+    claim = SimpleNamespace(id="c", metric="m", experiments=("x",))
+    decision = SimpleNamespace(verdict=Verdict.SUPPORTED)
+    samples = {"x": [1.0, 2.0, 3.0, 4.0, 5.0]}
+
+    def run(rules):
+        base = {"path": "b.json", "rules": rules,
+                "claims": [{"id": "c", "verdict": "INCONCLUSIVE", "metric_samples": {"x": [1.0, 2.0, 3.0, 4.0, 5.0]}}]}
+        out = ClaimOutcome(_claim())
+        error = ClaimRunner.check_drift(SimpleNamespace(baseline=base), claim, decision, samples, out)
+        return error, out.drift[0]
+
+    error, row = run(RULES)
+    assert error is not None and "verdict changed INCONCLUSIVE -> SUPPORTED" in str(error)
+    error, row = run(None)  # a baseline from before the current rules
+    assert error is None and not row["drifted"] and "verdicts not compared" in row["message"]
+
+
+def test_a_session_without_claims_imports_no_tensorflow():
+    code = ("import pytest, sys; rc = pytest.main(['harness/tests/test_stats.py', '-q', '-p', 'no:xdist']); "
+            "print('TF_IMPORTED', 'tensorflow' in sys.modules); sys.exit(rc)")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-2000:]
+    assert "TF_IMPORTED False" in proc.stdout
