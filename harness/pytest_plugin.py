@@ -172,8 +172,8 @@ def claim_runner(request):
     tr = config.pluginmanager.get_plugin("terminalreporter")
     local = tr is not None and not hasattr(config, "workerinput")
 
-    def on_train(name, n):  # in-process runs only: an xdist worker's output is not shown
-        tr.write_line(f"lesson-claims: training {name}: {n} seeds ({config.stash[SETTINGS].engine} engine)")
+    def on_train(message):  # in-process runs only: an xdist worker's output is not shown
+        tr.write_line(f"lesson-claims: {message}")
 
     return runner.ClaimRunner(config.stash[SETTINGS], session=config.stash[SESSION],
                               certificate=config.stash.get(CERTIFICATE, None), baseline=config.stash[BASELINE],

@@ -77,6 +77,33 @@ class ClaimOutcome:
                    d.get("drift") or [])
 
 
+def estimate_seconds(engine: str, name: str, seeds: int, bench: Path | None = None) -> float | None:
+    """What training ``seeds`` seeds of ``name`` should take, from the committed benchmark
+    (reports/bench.json): linear between the seed counts it timed; None where it has no row."""
+    import json
+
+    path = bench or Path(__file__).resolve().parents[1] / "reports" / "bench.json"
+    try:
+        rows = {r["configuration"]: r for r in json.loads(path.read_text(encoding="utf-8"))["rows"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    row = rows.get(name)
+    if row is None:
+        return None
+    if engine == "keras":
+        return row.get("keras_seconds_per_seed") and row["keras_seconds_per_seed"] * seeds
+    points = sorted((int(n), float(s)) for n, s in (row.get("batched_seconds_by_seeds") or {}).items())
+    if not points:
+        return None
+    if seeds <= points[0][0]:
+        return points[0][1]
+    for (n0, s0), (n1, s1) in zip(points, points[1:]):
+        if seeds <= n1:
+            return s0 + (s1 - s0) * (seeds - n0) / (n1 - n0)
+    (n0, s0), (n1, s1) = points[-2:] if len(points) > 1 else (points[0], points[0])
+    return s1 * seeds / n1
+
+
 _PAIRING = ("paired by seed: seed s of each experiment has the same data split and batch order (and the same "
             "initial weights where the architectures match)")
 
@@ -85,7 +112,7 @@ class ClaimRunner:
     """Runs for the claims, from the store or trained now, and each claim decided on them."""
 
     def __init__(self, settings: Settings, session: str | None = None, certificate=None, baseline: dict | None = None,
-                 on_train: Callable[[str, int], None] | None = None):
+                 on_train: Callable[[str], None] | None = None):
         from . import environment
 
         self.settings = settings
@@ -123,9 +150,15 @@ class ClaimRunner:
         from .engines import train
 
         def compute(missing):
+            start = time.perf_counter()
             if self.on_train:
-                self.on_train(exp.name, len(missing))
-            return train(self.engine, exp, missing)
+                eta = estimate_seconds(self.engine, exp.name, len(missing))
+                self.on_train(f"training {exp.name}: {len(missing)} seeds ({self.engine} engine"
+                              + (f", about {eta:.0f} s by reports/bench.json)" if eta else ")"))
+            runs = train(self.engine, exp, missing)
+            if self.on_train:
+                self.on_train(f"trained {exp.name}: {len(missing)} seeds in {time.perf_counter() - start:.0f} s")
+            return runs
 
         return self.store.get_or_compute(self.engine, exp.fingerprint, seeds, compute)
 
@@ -327,8 +360,7 @@ def check_claims(claims=None, settings: Settings | None = None, progress: Callab
     dev = devices.configure()
     claims = claimset.all_claims() if claims is None else list(claims)
     start = time.time()
-    runner = ClaimRunner(settings, baseline=baseline,
-                         on_train=(lambda name, n: progress(f"training {name}: {n} seeds")) if progress else None)
+    runner = ClaimRunner(settings, baseline=baseline, on_train=progress)
     outcomes = []
     for i, claim in enumerate(claims, 1):
         outcome = runner.decide(claim)

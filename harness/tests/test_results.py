@@ -92,6 +92,7 @@ def test_check_claims_runs_without_pytest(tmp_path):
     assert c.id == claim.id and c.verdict in res.VERDICTS and c.seeds == 10
     assert len(c.metric_samples["reg_target_standard"]) == 10 and len(runs) == 10
     assert any("training reg_target_standard: 10 seeds" in m for m in messages)
+    assert any("trained reg_target_standard: 10 seeds in" in m for m in messages)
     assert res.decode(res.encode(results)).claims[0] == c
 
 
@@ -138,3 +139,17 @@ def test_a_session_without_claims_imports_no_tensorflow():
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout[-2000:]
     assert "TF_IMPORTED False" in proc.stdout
+
+
+def test_estimate_seconds_interpolates_the_benchmark(tmp_path):
+    from harness.runner import estimate_seconds
+
+    bench = tmp_path / "bench.json"
+    bench.write_text(json.dumps({"rows": [{"configuration": "a", "keras_seconds_per_seed": 10.0,
+                                           "batched_seconds_by_seeds": {"30": 3.0, "1000": 100.0}}]}))
+    assert estimate_seconds("batched", "a", 30, bench) == 3.0
+    assert estimate_seconds("batched", "a", 515, bench) == pytest.approx(51.5)
+    assert estimate_seconds("batched", "a", 2000, bench) == pytest.approx(200.0)
+    assert estimate_seconds("keras", "a", 3, bench) == 30.0
+    assert estimate_seconds("batched", "b", 30, bench) is None
+    assert estimate_seconds("batched", "a", 30, tmp_path / "missing.json") is None
