@@ -1,7 +1,6 @@
 """The results model and its codec; the runner without pytest; the plugin carrying outcomes on reports."""
 from __future__ import annotations
 
-import gzip
 import json
 import math
 import re
@@ -15,7 +14,7 @@ from harness import records, results as res
 from harness.runner import PROFILES, ClaimOutcome, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
-FIXTURE = Path(__file__).parent / "data" / "results-trimmed.json.gz"
+SCHEMA_1 = Path(__file__).parent / "data" / "results-schema1.json"
 
 
 def _claim(**kw) -> res.ClaimResult:
@@ -58,9 +57,10 @@ def test_decode_refuses_truncated_json():
 
 
 def test_schema_1_files_still_decode():
-    data = records.loads(gzip.decompress(FIXTURE.read_bytes()).decode())
-    old = res.from_dict(data, str(FIXTURE))
-    assert old.claims and all(c.verdict in res.VERDICTS for c in old.claims)
+    # Two claims of a real schema-1 results.json (TF 2.21, 2026-11-27), samples cut to 5 seeds.
+    old = res.load(SCHEMA_1)
+    assert old.schema == "lesson-claims/results/1" and len(old.claims) == 2
+    assert all(c.verdict in res.VERDICTS and not c.looks for c in old.claims)
 
 
 def test_outcome_travels_as_json():
