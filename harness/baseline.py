@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import RESULTS_SCHEMA, __version__, records
+from . import __version__, records
 
 SUMMARY_SCHEMA = "lesson-claims/summary/1"
 _ENV_KEYS = ("fingerprint", "python", "platform", "tensorflow", "keras", "keras_major", "legacy_keras", "numpy",
@@ -59,14 +59,21 @@ def load(path: Path) -> dict:
         data = records.read_schema_file(path)
     except ValueError as exc:
         raise SummaryError(str(exc)) from None
-    if data["schema"] not in (SUMMARY_SCHEMA, RESULTS_SCHEMA):
+    from .results import READABLE, ResultsError, from_dict
+
+    if data["schema"] not in (SUMMARY_SCHEMA, *READABLE):
         raise SummaryError(f"{path}: schema {data['schema']!r}; this suite reads {SUMMARY_SCHEMA!r} "
-                           f"and {RESULTS_SCHEMA!r}")
+                           f"and {', '.join(READABLE)}")
+    if data["schema"] in READABLE:
+        try:  # a results file is read through the results model, which names the field at fault
+            from_dict(data, str(path))
+        except ResultsError as exc:
+            raise SummaryError(str(exc)) from None
     if data.get("suite_version") not in SAME_CLAIMS_AS:
         raise SummaryError(f"{path}: written by lesson-claims {data.get('suite_version')}, this is {__version__}: "
                            "its claims may be defined differently; re-run that environment to compare")
     try:
-        summary = summarize(data) if data["schema"] == RESULTS_SCHEMA else data
+        summary = summarize(data) if data["schema"] in READABLE else data
         if not isinstance(summary["claims"], list):
             raise TypeError(f"claims is {type(summary['claims']).__name__}, not a list")
         if not summary["environment"].get("fingerprint"):
@@ -131,8 +138,10 @@ def check_results(path) -> dict:
         data = records.read_schema_file(path)
     except ValueError as exc:
         raise SummaryError(str(exc)) from None
-    if data["schema"] != RESULTS_SCHEMA:
-        raise SummaryError(f"{path}: schema {data['schema']!r} is not a results file ({RESULTS_SCHEMA!r}); give the "
+    from .results import READABLE, ResultsError, from_dict
+
+    if data["schema"] not in READABLE:
+        raise SummaryError(f"{path}: schema {data['schema']!r} is not a results file ({', '.join(READABLE)}); give the "
                            "results.json a run wrote into its --report-dir (summaries go to `python -m harness "
                            "compare`)")
     claims = data.get("claims")
@@ -141,6 +150,10 @@ def check_results(path) -> dict:
                            "of a run that decided claims (pytest claims)")
     for c in claims:
         _check_claim(path, c, samples=False)
+    try:
+        from_dict(data, str(path))  # and everything else the results model checks
+    except ResultsError as exc:
+        raise SummaryError(str(exc)) from None
     return data
 
 

@@ -108,7 +108,7 @@ class ClaimResult:
 @dataclass(frozen=True)
 class Results:
     claims: list[ClaimResult]
-    environment: dict
+    environment: dict = field(default_factory=dict)
     schema: str = SCHEMA
     suite_version: str | None = None
     certificate: dict | None = None

@@ -1,8 +1,13 @@
 """Small functional statistics API for testing lesson claims over many seeds.
 
 In the spirit of rliable: each function does one thing and returns numbers in a
-frozen dataclass; nothing is printed and no decision is taken here.  scipy does
-the statistics wherever it already implements them; this module is the glue.
+frozen dataclass; nothing is printed and no decision is taken here.  scipy and
+statsmodels do the statistics wherever they already implement them (the
+decision rules in :mod:`harness.rules` call them directly); hand-written here
+only what neither offers: the exact power of a one-sided binomial test at
+alpha (statsmodels' binomial power is a normal approximation, and the seed
+counts here are small), and the seeds an equivalence test needs (Chow, Shao &
+Wang's normal approximation; statsmodels has no TOST power).
 
 NaN policy: NaN is never silently dropped.  Every function that takes samples
 raises ValueError on NaN (a diverged run must be mapped to +inf, or counted,
@@ -12,10 +17,8 @@ the t-based TOST tests reject inf because a mean of inf is meaningless.
 """
 from __future__ import annotations
 
-import itertools
 import math
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 from scipy import stats
@@ -35,20 +38,6 @@ class TestResult:
     ci_low: float | None = None
     ci_high: float | None = None
     detail: str = ""
-
-
-@dataclass(frozen=True)
-class PairwiseResult:
-    a: str
-    b: str
-    result: TestResult  # raw two-sided Mann-Whitney; result.p_value is unadjusted
-    p_holm: float
-
-
-@dataclass(frozen=True)
-class KruskalHolmResult:
-    omnibus: TestResult
-    pairwise: dict[tuple[str, str], PairwiseResult]
 
 
 def _sample(x, name: str = "sample", allow_inf: bool = True, min_n: int = 1) -> np.ndarray:
@@ -90,19 +79,17 @@ def binomial_rate(successes: int, n: int, p0: float, alternative: str) -> TestRe
 
 def newcombe_diff_ci(a_success: int, a_n: int, b_success: int, b_n: int,
                      confidence: float = 0.99) -> tuple[float, float]:
-    """Newcombe (1998) hybrid score interval (method 10) for rate_a - rate_b.
+    """Newcombe (1998) hybrid score interval (method 10) for rate_a - rate_b, by statsmodels.
 
     Built from the two Wilson intervals; unlike Wald it behaves at 0/n and n/n,
     which is where seed-count claims usually live.
     """
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
     _check_count(a_success, a_n)
     _check_count(b_success, b_n)
-    p1, p2 = a_success / a_n, b_success / b_n
-    w1 = stats.binomtest(a_success, a_n).proportion_ci(confidence, method="wilson")
-    w2 = stats.binomtest(b_success, b_n).proportion_ci(confidence, method="wilson")
-    d = p1 - p2
-    low = d - math.sqrt((p1 - w1.low) ** 2 + (w2.high - p2) ** 2)
-    high = d + math.sqrt((w1.high - p1) ** 2 + (p2 - w2.low) ** 2)
+    low, high = confint_proportions_2indep(a_success, a_n, b_success, b_n, method="newcomb", compare="diff",
+                                           alpha=1 - confidence)
     return float(low), float(high)
 
 
@@ -126,138 +113,6 @@ def mann_whitney(x, y, alternative: str = "two-sided") -> TestResult:
     return TestResult("Mann-Whitney U", float(res.statistic), float(res.pvalue),
                       float(res.statistic) / (x.size * y.size), "P(X>Y)",
                       detail=f"n1={x.size}, n2={y.size} ({alternative})")
-
-
-def holm(p_values: Sequence[float]) -> list[float]:
-    """Holm-Bonferroni step-down adjusted p-values, in input order."""
-    p = _sample(p_values, "p_values", allow_inf=False, min_n=0)
-    if ((p < 0) | (p > 1)).any():
-        raise ValueError("p-values must lie in [0, 1]")
-    m = p.size
-    order = np.argsort(p, kind="stable")
-    scaled = (m - np.arange(m)) * p[order]
-    # The running max keeps the adjustment monotone in the raw p ordering.
-    adjusted = np.minimum(1.0, np.maximum.accumulate(scaled)) if m else scaled
-    out = np.empty(m)
-    out[order] = adjusted
-    return [float(v) for v in out]
-
-
-def kruskal_holm(groups: dict[str, Sequence[float]]) -> KruskalHolmResult:
-    if len(groups) < 2:
-        raise ValueError("kruskal_holm needs at least two groups")
-    samples = {k: _sample(v, f"group {k!r}") for k, v in groups.items()}
-    pooled = np.concatenate(list(samples.values()))
-    n_total = pooled.size
-    if np.all(pooled == pooled[0]):
-        # H is 0/0 here; all-identical data is no evidence of a difference.
-        omnibus = TestResult("Kruskal-Wallis H", 0.0, 1.0, 0.0, "epsilon^2",
-                             detail="all values identical; H undefined, p set to 1")
-    else:
-        res = stats.kruskal(*samples.values(), nan_policy="raise")
-        omnibus = TestResult("Kruskal-Wallis H", float(res.statistic), float(res.pvalue),
-                             float(res.statistic) / (n_total - 1), "epsilon^2",
-                             detail=f"{len(samples)} groups, N={n_total}")
-    pairs = list(itertools.combinations(samples, 2))
-    raw = [mann_whitney(samples[a], samples[b]) for a, b in pairs]
-    adjusted = holm([r.p_value for r in raw])
-    pairwise = {(a, b): PairwiseResult(a, b, r, p)
-                for (a, b), r, p in zip(pairs, raw, adjusted)}
-    return KruskalHolmResult(omnibus, pairwise)
-
-
-def brown_forsythe(*groups) -> TestResult:
-    samples = [_sample(g, f"group {i}", allow_inf=False, min_n=2) for i, g in enumerate(groups)]
-    if len(samples) < 2:
-        raise ValueError("brown_forsythe needs at least two groups")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        res = stats.levene(*samples, center="median")
-    stat, p, detail = float(res.statistic), float(res.pvalue), f"{len(samples)} groups"
-    if math.isnan(stat):
-        # Every |x - median| is the same everywhere: the spreads cannot differ.
-        stat, p, detail = 0.0, 1.0, "all absolute deviations identical; p set to 1"
-    effect = name = None
-    if len(samples) == 2:
-        iqr = [float(stats.iqr(s)) for s in samples]
-        effect = iqr[0] / iqr[1] if iqr[1] else (math.inf if iqr[0] else 1.0)
-        name = "IQR ratio (first/second)"
-    return TestResult("Brown-Forsythe", stat, p, effect, name, detail=detail)
-
-
-# ---------------------------------------------------------------- equivalence
-
-def tost_one_sample(x, low: float, high: float) -> TestResult:
-    """Equivalence of mean(x) to [low, high]: conclude when p < ALPHA."""
-    if not low < high:
-        raise ValueError("need low < high")
-    x = _sample(x, "x", allow_inf=False, min_n=2)
-    m = float(x.mean())
-    if np.all(x == x[0]):
-        # The t statistic is +-inf or 0/0; with no spread the mean is known exactly.
-        inside = low < m < high
-        return TestResult("TOST one-sample t", math.inf if inside else -math.inf,
-                          0.0 if inside else 1.0, m, "mean", m, m,
-                          "zero variance: decided exactly from the mean")
-    lo = stats.ttest_1samp(x, low, alternative="greater")
-    hi = stats.ttest_1samp(x, high, alternative="less")
-    # Same df for both tests, so the larger p belongs to the smaller inward t.
-    ci = stats.ttest_1samp(x, 0.0).confidence_interval(confidence_level=1 - 2 * ALPHA)
-    return TestResult("TOST one-sample t", float(min(lo.statistic, -hi.statistic)),
-                      float(max(lo.pvalue, hi.pvalue)), m, "mean",
-                      float(ci.low), float(ci.high),
-                      f"p_low={float(lo.pvalue):.3g}, p_high={float(hi.pvalue):.3g}, "
-                      f"bounds=[{low}, {high}]")
-
-
-def tost_two_sample(x, y, margin: float) -> TestResult:
-    """Equivalence of mean(x) - mean(y) to (-margin, margin), Welch t-tests."""
-    if not margin > 0:
-        raise ValueError("margin must be positive")
-    x = _sample(x, "x", allow_inf=False, min_n=2)
-    y = _sample(y, "y", allow_inf=False, min_n=2)
-    d = float(x.mean() - y.mean())
-    if np.all(x == x[0]) and np.all(y == y[0]):
-        inside = abs(d) < margin
-        return TestResult("TOST Welch t", math.inf if inside else -math.inf,
-                          0.0 if inside else 1.0, d, "mean difference", d, d,
-                          "zero variance in both samples: decided exactly")
-    # Shifting x by the margin turns each bound into an ordinary one-sided test.
-    lo = stats.ttest_ind(x + margin, y, equal_var=False, alternative="greater")
-    hi = stats.ttest_ind(x - margin, y, equal_var=False, alternative="less")
-    ci = stats.ttest_ind(x, y, equal_var=False).confidence_interval(confidence_level=1 - 2 * ALPHA)
-    return TestResult("TOST Welch t", float(min(lo.statistic, -hi.statistic)),
-                      float(max(lo.pvalue, hi.pvalue)), d, "mean difference",
-                      float(ci.low), float(ci.high),
-                      f"p_low={float(lo.pvalue):.3g}, p_high={float(hi.pvalue):.3g}, "
-                      f"margin={margin}")
-
-
-# ---------------------------------------------------------------- bootstrap
-
-def bootstrap_median_ci(x, confidence: float = 0.99, n_resamples: int = 9999,
-                        seed: int = 0) -> tuple[float, float, float]:
-    """(median, low, high): percentile bootstrap, deterministic for a seed."""
-    x = _sample(x, "x")
-    m = float(np.median(x))
-    if np.all(x == x[0]):
-        return m, m, m  # every resample has the same median
-    rng = np.random.default_rng(seed)
-    tail = (1 - confidence) / 2
-    if np.isfinite(x).all():
-        # Percentile rather than BCa: BCa breaks down on heavily tied data.
-        res = stats.bootstrap((x,), np.median, confidence_level=confidence,
-                              n_resamples=n_resamples, method="percentile", rng=rng)
-        return m, float(res.confidence_interval.low), float(res.confidence_interval.high)
-    # scipy interpolates between bootstrap values, and inf - inf is NaN; resample
-    # by hand and take order statistics, which are exact with inf (in chunks of
-    # 1000 resamples to bound memory).
-    sizes = [min(1000, n_resamples - i) for i in range(0, n_resamples, 1000)]
-    meds = np.concatenate([np.median(x[rng.integers(0, x.size, (c, x.size))], axis=1)
-                           for c in sizes])
-    if np.isnan(meds).any():
-        raise ValueError("median undefined (both +inf and -inf in a resample median)")
-    return (m, float(np.quantile(meds, tail, method="lower")),
-            float(np.quantile(meds, 1 - tail, method="higher")))
 
 
 # ---------------------------------------------------------------- planning
@@ -317,21 +172,6 @@ def binomial_seeds_needed(p_true: float, p0: float, alternative: str, alpha: flo
         if _two_sided_power(int(n), p_true, p0, alpha) >= power:
             return int(n)
     return None
-
-
-def mann_whitney_seeds_needed(prob_superiority: float, alpha: float = ALPHA, power: float = 0.8,
-                              n_max: int = 10000) -> int | None:
-    """Per-group n from Noether (1987), equal groups, two-sided alpha."""
-    p = prob_superiority
-    if not (0 <= p <= 1 and 0 < alpha < 1 and 0 < power < 1):
-        raise ValueError("need 0 <= prob_superiority <= 1, 0 < alpha < 1, 0 < power < 1")
-    if p == 0.5:
-        return None
-    c = 0.5
-    z = stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power)
-    n_total = z ** 2 / (12 * c * (1 - c) * (p - 0.5) ** 2)
-    n = math.ceil(n_total / 2)
-    return n if n <= n_max else None
 
 
 def tost_seeds_needed(diff: float, margin: float, variance: float, alpha: float = ALPHA, power: float = 0.8,
