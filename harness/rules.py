@@ -219,6 +219,31 @@ class PairedShiftRule:
         )
 
 
+def _paired_differences(ev: Evidence, a: str, b: str, metric_fn, test: str, name: str, alpha: float,
+                        common: dict) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]] | Decision:
+    """(x, y, findings) for a paired mean-difference rule, or the named INCONCLUSIVE when the
+    evidence cannot carry a mean (a diverged run) or is too small."""
+    x, y = ev.values(a, metric_fn), ev.values(b, metric_fn)
+    findings = _pairing_findings(ev, a, b, b)
+    if not (np.isfinite(x).all() and np.isfinite(y).all()):
+        bad = int((~np.isfinite(x)).sum() + (~np.isfinite(y)).sum())
+        return undecidable(test, alpha, name, f"{bad} run(s) diverged: a mean difference needs finite values",
+                           findings=findings, **common)
+    if len(x) < MIN_SEEDS:
+        return undecidable(test, alpha, name, f"{len(x)} seeds; the test needs at least {MIN_SEEDS}",
+                           findings=findings, **common)
+    return x, y, findings
+
+
+def _exactly(verdict_ok: bool, test: str, alpha: float, name: str, mean: float, bound: str, findings, common
+             ) -> Decision:
+    """Every seed's difference is the same: no spread, the mean is known exactly and decides alone."""
+    return Decision(verdict=Verdict.SUPPORTED if verdict_ok else Verdict.REFUTED, test=test + ", exact", p_value=0.0,
+                    alpha=alpha, effect_name=name, effect=mean, ci_low=mean, ci_high=mean,
+                    detail=f"every seed's difference is {mean:.4g}: no spread, decided exactly against {bound}",
+                    findings=findings, **common)
+
+
 @dataclass(frozen=True)
 class PairedEquivalenceRule:
     """The claim: ``a`` and ``b`` differ by less than ``margin`` in the mean of the
@@ -246,26 +271,16 @@ class PairedEquivalenceRule:
 
         test = "paired TOST (t on per-seed differences)"
         name = f"mean {self.what} difference {self.a} - {self.b}"
-        x, y = ev.values(self.a, self.metric_fn), ev.values(self.b, self.metric_fn)
         common = dict(threshold=self.margin, zone=self.zone, design="paired")
-        findings = _pairing_findings(ev, self.a, self.b, self.b)
-        if not (np.isfinite(x).all() and np.isfinite(y).all()):
-            bad = int((~np.isfinite(x)).sum() + (~np.isfinite(y)).sum())
-            return undecidable(test, alpha, name, f"{bad} run(s) diverged: a mean difference needs finite values",
-                               findings=findings, **common)
-        if len(x) < MIN_SEEDS:
-            return undecidable(test, alpha, name, f"{len(x)} seeds; the test needs at least {MIN_SEEDS}",
-                               findings=findings, **common)
+        got = _paired_differences(ev, self.a, self.b, self.metric_fn, test, name, alpha, common)
+        if isinstance(got, Decision):
+            return got
+        x, y, findings = got
         d = x - y
         mean = float(d.mean())
         if np.all(d == d[0]):
-            # No spread in the differences: the mean is known exactly and decides alone.
-            inside_margin = abs(mean) < self.margin
-            return Decision(
-                verdict=Verdict.SUPPORTED if inside_margin else Verdict.REFUTED, test=test + ", exact",
-                p_value=0.0, alpha=alpha, effect_name=name, effect=mean, ci_low=mean, ci_high=mean,
-                detail=f"every seed's difference is {mean:.4g}: no spread, decided exactly against the margin "
-                       f"+-{self.margin}", findings=findings, **common)
+            return _exactly(abs(mean) < self.margin, test, alpha, name, mean, f"the margin +-{self.margin}",
+                            findings, common)
         p, lo, hi = ttost_paired(x, y, -self.margin, self.margin)
         ci = sps.ttest_1samp(d, 0.0).confidence_interval(confidence_level=1 - 2 * alpha)
         low, high = float(ci.low), float(ci.high)
@@ -330,25 +345,15 @@ class PairedNonSuperiorityRule:
     def __call__(self, ev: Evidence, alpha: float = DEFAULT_ALPHA, explain: bool = True) -> Decision:
         test = "paired non-superiority t (one-sided, on per-seed improvement)"
         name = f"mean {self.what} improvement ({self.base} - {self.treated})"
-        x, y = ev.values(self.base, self.metric_fn), ev.values(self.treated, self.metric_fn)
         common = dict(threshold=self.margin, zone=self.zone, design="paired")
-        findings = _pairing_findings(ev, self.base, self.treated, self.treated)
-        if not (np.isfinite(x).all() and np.isfinite(y).all()):
-            bad = int((~np.isfinite(x)).sum() + (~np.isfinite(y)).sum())
-            return undecidable(test, alpha, name, f"{bad} run(s) diverged: a mean improvement needs finite values",
-                               findings=findings, **common)
-        if len(x) < MIN_SEEDS:
-            return undecidable(test, alpha, name, f"{len(x)} seeds; the test needs at least {MIN_SEEDS}",
-                               findings=findings, **common)
+        got = _paired_differences(ev, self.base, self.treated, self.metric_fn, test, name, alpha, common)
+        if isinstance(got, Decision):
+            return got
+        x, y, findings = got
         g = x - y
         mean = float(g.mean())
         if np.all(g == g[0]):
-            ok = mean < self.margin
-            return Decision(
-                verdict=Verdict.SUPPORTED if ok else Verdict.REFUTED, test=test + ", exact", p_value=0.0,
-                alpha=alpha, effect_name=name, effect=mean, ci_low=mean, ci_high=mean,
-                detail=f"every seed's improvement is {mean:.4g}: no spread, decided exactly against the margin "
-                       f"{self.margin}", findings=findings, **common)
+            return _exactly(mean < self.margin, test, alpha, name, mean, f"the margin {self.margin}", findings, common)
         pro = float(sps.ttest_1samp(g, self.margin, alternative="less").pvalue)
         con = float(sps.ttest_1samp(g, self.margin, alternative="greater").pvalue)
         verdict, p = _verdict(pro, con, alpha)
