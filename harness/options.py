@@ -280,13 +280,15 @@ def start_run(config) -> None:
     removed += store.clean_tmp(report_dir)  # results.json, index.html, figures/, history/, parts
     if config.getoption("history_dir"):
         removed += store.clean_tmp(config.getoption("history_dir"), recursive=False)
-    config._lc_cleaned = removed
-    config.pluginmanager.register(_CleanedHeader(), "lesson-claims-cleaned")
+    config.pluginmanager.register(_CleanedHeader(removed), "lesson-claims-cleaned")
 
 
 class _CleanedHeader:
+    def __init__(self, removed: list[Path]):
+        self.removed = removed
+
     def pytest_report_header(self, config):
-        removed = getattr(config, "_lc_cleaned", None)
+        removed = self.removed
         if removed:
             return f"lesson-claims: removed {len(removed)} leftover(s) of dead runs: " + ", ".join(
                 str(p) for p in removed[:5]) + (" ..." if len(removed) > 5 else "")

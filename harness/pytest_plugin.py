@@ -103,7 +103,7 @@ def pytest_configure(config):
     config.stash[DEVICES] = devices.configure() if _collects_claims(config) else devices.configure_environment()
     config.stash[OUTCOMES] = []
     if worker is None:
-        config.stash[SESSION] = config._lc_session = uuid.uuid4().hex
+        config.stash[SESSION] = uuid.uuid4().hex
         options.start_run(config)  # clean dead runs' leftovers
         config.stash[STARTED] = time.time()
         if config.pluginmanager.hasplugin("xdist"):
