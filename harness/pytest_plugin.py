@@ -18,6 +18,7 @@ import pytest
 
 from . import devices, runner
 
+PROGRESS_LOG = "progress.log"  # in the report dir: what each process trains, with estimates, as it goes
 PROPERTY = "lesson_claims_outcome"  # the user property that carries a claim's outcome on its report
 
 SETTINGS = pytest.StashKey["runner.Settings"]()
@@ -104,6 +105,10 @@ def pytest_configure(config):
     config.stash[OUTCOMES] = []
     if worker is None:
         config.stash[SESSION] = uuid.uuid4().hex
+        try:
+            _progress_log(config).write_text("", encoding="utf-8")  # this session's progress only
+        except OSError:
+            pass
         options.start_run(config)  # clean dead runs' leftovers
         config.stash[STARTED] = time.time()
         if config.pluginmanager.hasplugin("xdist"):
@@ -134,7 +139,8 @@ def pytest_report_header(config):
         return None
     s = config.stash[SETTINGS]
     looks = ", ".join(str(n) for n in s.design().looks)
-    line = f"lesson-claims: profile {s.profile}, engine {s.engine}, looks at {looks} seeds"
+    line = (f"lesson-claims: profile {s.profile}, engine {s.engine}, looks at {looks} seeds; training progress "
+            f"in {_progress_log(config)}")
     cert = config.stash.get(CERTIFICATE, None)
     if cert is not None:
         summary = cert.summary()
@@ -170,14 +176,28 @@ def pytest_xdist_auto_num_workers(config):
 def claim_runner(request):
     config = request.config
     tr = config.pluginmanager.get_plugin("terminalreporter")
-    local = tr is not None and not hasattr(config, "workerinput")
+    worker = getattr(config, "workerinput", None)
+    log = _progress_log(config)
 
-    def on_train(message):  # in-process runs only: an xdist worker's output is not shown
-        tr.write_line(f"lesson-claims: {message}")
+    def on_train(message):
+        # An xdist worker's output never reaches the terminal: every process also appends to the
+        # progress log the header names (small appends, whole lines), and an in-process run prints.
+        line = f"{time.strftime('%H:%M:%S')} {(worker or {}).get('workerid', 'main')}: {message}\n"
+        try:
+            with open(log, "a", encoding="utf-8") as f:
+                f.write(line)
+        except OSError:
+            pass  # progress is a courtesy; it never fails a run
+        if worker is None and tr is not None:
+            tr.write_line(f"lesson-claims: {message}")
 
     return runner.ClaimRunner(config.stash[SETTINGS], session=config.stash[SESSION],
                               certificate=config.stash.get(CERTIFICATE, None), baseline=config.stash[BASELINE],
-                              on_train=on_train if local else None)
+                              on_train=on_train)
+
+
+def _progress_log(config) -> Path:
+    return Path(config.getoption("report_dir")) / PROGRESS_LOG
 
 
 @pytest.fixture

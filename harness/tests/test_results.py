@@ -108,6 +108,8 @@ def test_plugin_carries_outcomes_on_reports_and_leaves_no_side_directory(tmp_pat
     assert results.environment["profile"] == "quick"
     assert not (report / ".parts").exists()
     assert "lesson-claims: profile quick" in proc.stdout and "1 SUPPORTED" in proc.stdout
+    progress = (report / "progress.log").read_text()
+    assert "training reg_target_standard: 30 seeds" in progress and "trained reg_target_standard" in progress
 
 
 def test_drift_compares_verdicts_only_under_the_same_rules():
