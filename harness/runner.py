@@ -334,6 +334,14 @@ def merge(outcomes: Sequence[ClaimOutcome], settings: Settings, *, certificate: 
                 runs.extend(entry["runs"])
         equivalence.extend(o.equivalence)
         drift.extend(o.drift)
+    # Under xdist each worker checks the trajectories of the experiments it uses: one row per
+    # experiment (a failed one wins, though two workers read the same stored runs).
+    trajectories: dict[str, dict] = {}
+    for row in (r for r in equivalence if r.get("level") == "trajectory"):
+        if row["experiment"] not in trajectories or not row["passed"]:
+            trajectories[row["experiment"]] = row
+    equivalence = sorted(trajectories.values(), key=lambda r: r["experiment"]) + [
+        r for r in equivalence if r.get("level") != "trajectory"]
     env = environment.describe()
     env.update({"engine": settings.engine, "seeds": settings.seeds, "max_seeds": settings.design().looks[-1],
                 "profile": settings.profile, "certificate": (certificate or {}).get("path"), "fresh": settings.fresh,

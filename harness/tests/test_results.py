@@ -155,3 +155,15 @@ def test_estimate_seconds_interpolates_the_benchmark(tmp_path):
     assert estimate_seconds("keras", "a", 3, bench) == 30.0
     assert estimate_seconds("batched", "b", 30, bench) is None
     assert estimate_seconds("batched", "a", 30, tmp_path / "missing.json") is None
+
+
+def test_merge_keeps_one_trajectory_row_per_experiment():
+    from harness.runner import merge
+
+    row = {"level": "trajectory", "experiment": "x", "passed": True}
+    a = ClaimOutcome(_claim(id="a"), equivalence=[row, {"level": "distribution", "experiment": "x", "passed": True}])
+    b = ClaimOutcome(_claim(id="b"), equivalence=[dict(row)])
+    results, _ = merge([a, b], Settings(), certificate=None, wall_seconds=1.0, workers=2, devices=None,
+                       baseline_path=None, mutants=None)
+    assert [r["level"] for r in results.equivalence] == ["trajectory", "distribution"]
+    assert [c.id for c in results.claims] == ["a", "b"] and results.rules
