@@ -27,7 +27,7 @@ STARTED = pytest.StashKey[float]()
 CERTIFICATE = pytest.StashKey[object]()  # the verified certificate object (controller), or None
 BASELINE = pytest.StashKey[object]()
 DEVICES = pytest.StashKey[object]()
-OUTCOMES = pytest.StashKey[list]()  # encoded outcomes collected by the controller
+FINISHED = pytest.StashKey[tuple]()  # (index path, summary path, Results) once the controller merged them
 
 
 def _positive_int(text: str) -> int:
@@ -102,7 +102,6 @@ def pytest_configure(config):
     # without claims (the harness's own tests) sets the same as environment variables and imports
     # nothing: TensorFlow is imported only by what trains.
     config.stash[DEVICES] = devices.configure() if _collects_claims(config) else devices.configure_environment()
-    config.stash[OUTCOMES] = []
     if worker is None:
         config.stash[SESSION] = uuid.uuid4().hex
         try:
@@ -265,13 +264,13 @@ def pytest_sessionfinish(session, exitstatus):
     data["runs"] = runs  # write_report moves them into the compressed sidecar
     index = write_report(data, report_dir)
     summary = write_summary(data, _history_dir(config))
-    config.stash[OUTCOMES] = [index, summary, results]
+    config.stash[FINISHED] = (index, summary, results)
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
-    if hasattr(config, "workerinput") or OUTCOMES not in config.stash or len(config.stash[OUTCOMES]) != 3:
+    if hasattr(config, "workerinput") or FINISHED not in config.stash:
         return
-    index, summary, results = config.stash[OUTCOMES]
+    index, summary, results = config.stash[FINISHED]
     tr = terminalreporter
     tr.write_sep("-", "lesson-claims")
     for c in results.claims:

@@ -35,7 +35,10 @@ DESIGN_AMENDMENT = Amendment(
     "Each claim decided once, on --seeds seeds (30), every one-sided test at alpha 0.01 (both directions: up to "
     "2% chance of a wrong decision at the threshold).",
     "The sequential design: looks at 30, 100, 300 and 1000 seeds for claims still undecided; each one-sided test "
-    "at 0.01 / (2 x looks) = 0.00125, so a claim's chance of any wrong decision is at most 1%.",
+    "at 0.01 / (2 x looks) = 0.00125, so a claim's chance of any wrong decision is at most 1%. A claim may end "
+    "INCONCLUSIVE only when its interval lies inside its indifference zone: a rate p0 +- min(0.1, p0/2), a "
+    "paired margin rule 0.5-1.5 margins (fixed with the design, after the 30-seed results were seen, before "
+    "any later look ran).",
     "Five of 23 claims were INCONCLUSIVE at 30 seeds while 1000 seeds cost seconds to minutes (issue 9); and the "
     "old level let a claim at its threshold be decided wrongly in either direction, 2% in all.",
     "Under the old rule: 16 SUPPORTED, 2 REFUTED, 5 INCONCLUSIVE (TF 2.21 CPU, 30 seeds, 2026-11-27); every "
