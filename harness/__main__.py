@@ -42,8 +42,6 @@ def main(argv=None) -> int:
     mut = sub.add_parser("mutants", help="run semantic mutants of the batched engine against the certificate; "
                          "exit 1 if any survives")
     mut.add_argument("--certificate-dir", type=Path, default=Path("reports/certificates"))
-    mut.add_argument("--seeds", type=int, default=30, help="batched seeds for the distribution checks (default 30; "
-                     "at most what this machine's memory holds at about 1 MiB per seed)")
     mut.add_argument("--only", nargs="+", default=None, metavar="MUTANT", help="run only these mutants")
     mut.add_argument("--out", type=Path, default=Path("reports/mutants.json"))
     args = parser.parse_args(argv)
@@ -73,8 +71,6 @@ def main(argv=None) -> int:
         args.independence_configs = args.independence_configs or list(INDEPENDENCE_CONFIGS)
         return run_certify(args)
     if args.command == "mutants":
-        if args.seeds < 10:
-            parser.error("mutants --seeds: expected at least 10")
         from .mutants import run_mutants
 
         return run_mutants(args)
@@ -137,7 +133,6 @@ def _check(args) -> None:
 
             raise BadInput(f"--certificate-dir {args.certificate_dir}: is a file, not a directory; give the "
                            "directory that holds <environment fingerprint>.json (default reports/certificates)")
-        check_seed_count("--seeds", args.seeds, PER_SEED, one)
 
 
 if __name__ == "__main__":

@@ -1,18 +1,22 @@
 """Engine certificates: the literal Keras references of one environment, paid once.
 
 ``python -m harness certify`` trains the lesson's code (``Sequential`` +
-``fit``) on :data:`SEEDS` full-length seeds of every configuration and writes
-``reports/certificates/<environment fingerprint>.json``: the environment, the
-digest of the code that trained the references (per file), each
-configuration's fingerprint and data digest, the Keras runs (every History key,
-per epoch, as float32, and the final metrics), the distribution-level checks
-the claims make with their alpha and the smallest difference each detects,
-the results of every check of the batched engine at certification, whether a
-seed's run depends on the other seeds of its batch, and what certifying cost.
+Keras' own ``fit``, the lesson's batch order: a fresh permutation per epoch) on
+the trajectory seeds of every configuration, full length, keeping its training
+state at the start of every window, and restarts ``fit`` for one window from the
+batched engine's states of a sample of the later looks' seeds
+(:mod:`harness.windows`).  It writes ``reports/certificates/<environment
+fingerprint>.json``: the environment, the digest of the code that trained the
+references (per logical module), the batch order and a digest of its draws,
+each configuration's fingerprint and data digest, the Keras runs (every History
+key, per epoch, as float32, and the final metrics), the windows (state and the
+Keras History after it), the results of every check of the batched engine at
+certification, whether a seed's run depends on the other seeds of its batch,
+and what certifying cost.
 
-Every run then loads it, verifies it (checksum, schema, environment, code
-digest, experiment fingerprints, data) and compares the batched runs it is
-about to use with these references (:mod:`harness.equivalence`), without
+Every run then loads it, verifies it (checksum, schema, batch order, digest
+scheme, environment, code digest, experiment fingerprints, data, the shape of
+every checkpoint) and restarts the batched engine from every window, without
 training Keras.  A certificate that fails any verification is never used; the
 error names the file, the check, and the field that differs.
 """
@@ -29,9 +33,10 @@ import numpy as np
 from . import provenance, records
 from .records import RunRecord
 
-SCHEMA = "lesson-claims/certificate/1"
+SCHEMA = "lesson-claims/certificate/2"
+MAKE = "python -m harness certify"
 DEFAULT_DIR = Path("reports/certificates")
-SEEDS = tuple(range(10))  # full-length Keras seeds per configuration
+SEEDS = (0, 1, 2)  # full-length Keras seeds per configuration: the windows' trajectory seeds
 # Environment fields that must match; the fingerprint is their digest.
 ENVIRONMENT_FIELDS = ("python", "platform", "tensorflow", "keras", "legacy_keras", "numpy", "scikit_learn", "device")
 
@@ -88,20 +93,34 @@ def decode_run(name: str, fingerprint: str, d: dict, device: str) -> RunRecord:
                      metrics=dict(d["metrics"]), wall_seconds=float(d["wall_seconds"]), device=device)
 
 
-def build(environment: dict, references: dict[str, list[RunRecord]], *, checks: list[dict], plan: dict,
-          seed_independence: dict, cost: dict, created: str) -> dict:
-    from . import experiments
+def encode_window(seed: int, epoch: int, source: str, state: dict, history: dict, final: dict | None,
+                  init_grad: float | None) -> dict:
+    from . import windows
+
+    return {"seed": int(seed), "epoch": int(epoch), "source": source, "state": windows.encode_state(state),
+            "history": {k: windows.encode_series(v) for k, v in history.items()}, "final": final,
+            "init_grad_max_abs": init_grad}
+
+
+def build(environment: dict, references: dict[str, list[RunRecord]], windows_by_name: dict[str, list[dict]], *,
+          checks: list[dict], plan: dict, seed_independence: dict, cost: dict, created: str) -> dict:
+    from . import experiments, orders, windows
 
     cert = {
         "schema": SCHEMA,
         "suite_version": provenance.__version__,
         "created": created,
         "environment": environment,
-        "code": {"engine": "keras", "digest": provenance.code_digest("keras"), "files": provenance.file_digests("keras")},
+        "code": {"engine": "keras", "digest_scheme": provenance.DIGEST_SCHEME, "digest": provenance.code_digest("keras"),
+                 "modules": provenance.module_digests("keras")},
+        "batch_order": orders.DEFAULT,
+        "orders_digest": orders.digest(),
         "seeds": list(SEEDS),
+        "later_seeds": list(windows.LATER_SEEDS),
         "experiments": {
             name: {"fingerprint": experiments.get(name).fingerprint, "data_digest": data_digest(experiments.get(name)),
-                   "epochs": experiments.get(name).epochs, "runs": [encode_run(r) for r in runs]}
+                   "epochs": experiments.get(name).epochs, "window_epochs": windows.window_epochs(name),
+                   "runs": [encode_run(r) for r in runs], "windows": windows_by_name[name]}
             for name, runs in references.items()
         },
         "plan": plan,
@@ -127,6 +146,7 @@ class Certificate:
     path: Path
     data: dict
     _runs: dict = field(default_factory=dict, repr=False)  # decoded once per configuration
+    _windows: dict = field(default_factory=dict, repr=False)
 
     @property
     def seeds(self) -> list[int]:
@@ -144,21 +164,91 @@ class Certificate:
             self._runs[name] = [decode_run(name, e["fingerprint"], d, device) for d in e["runs"]]
         return list(self._runs[name])
 
+    def window_epochs(self, name: str) -> int:
+        return int(self.data["experiments"][name]["window_epochs"])
+
+    def windows(self, name: str) -> list[dict]:
+        """Each window of ``name``: seed, epoch (its checkpoint), state, and the Keras side
+        ({"history", "final", "init_grad_max_abs"})."""
+        if name not in self._windows:
+            self._windows[name] = decode_windows(self.path, name, self.data["experiments"][name])
+        return list(self._windows[name])
+
     def summary(self) -> dict:
         """What the report and the results file say about it (no per-epoch data)."""
         d = self.data
         return {"path": str(self.path), "fingerprint": d["environment"]["fingerprint"], "created": d["created"],
-                "code_digest": d["code"]["digest"], "seeds": d["seeds"], "plan": d["plan"],
-                "checks": d["checks"], "seed_independence": d["seed_independence"], "cost": d["cost"]}
+                "code_digest": d["code"]["digest"], "digest_scheme": d["code"].get("digest_scheme"),
+                "batch_order": d.get("batch_order"), "seeds": d["seeds"], "later_seeds": d.get("later_seeds"),
+                "window_epochs": {n: e.get("window_epochs") for n, e in d["experiments"].items()},
+                "plan": d["plan"], "checks": d["checks"], "seed_independence": d["seed_independence"],
+                "cost": d["cost"]}
 
 
 def _fail(path: Path, check: str, message: str) -> CertificateError:
     return CertificateError(f"certificate {path}: {check}: {message}")
 
 
+def decode_windows(path, name: str, entry: dict) -> list[dict]:
+    """The windows of one configuration, every field checked; CertificateError naming the field."""
+    import math as _math
+
+    from . import experiments, windows
+
+    exp = experiments.get(name)
+    steps = _math.ceil(500 / exp.batch_size)
+    w = entry.get("window_epochs")
+    where = f"experiments.{name}"
+    if not isinstance(w, int) or w < 1:
+        raise _fail(path, "windows", f"{where}.window_epochs: {w!r}, expected a positive integer")
+    raw = entry.get("windows")
+    if not isinstance(raw, list) or not raw:
+        raise _fail(path, "windows", f"{where}.windows: missing or empty")
+    keys = ["loss", "val_loss"] + (["accuracy", "val_accuracy"] if exp.classification else [])
+    out = []
+    for i, win in enumerate(raw):
+        at = f"{where}.windows[{i}]"
+        if not isinstance(win, dict):
+            raise _fail(path, "windows", f"{at}: not an object")
+        missing = [k for k in ("seed", "epoch", "source", "state", "history", "final", "init_grad_max_abs")
+                   if k not in win]
+        if missing:
+            raise _fail(path, "windows", f"{at}: missing fields {missing}")
+        epoch = win["epoch"]
+        if not isinstance(epoch, int) or not 0 <= epoch <= exp.epochs - w:
+            raise _fail(path, "windows", f"{at}.epoch: {epoch!r}, expected a checkpoint in 0..{exp.epochs - w}")
+        try:
+            state = windows.decode_state(win["state"], exp, epoch, steps)
+        except (ValueError, TypeError) as exc:
+            raise _fail(path, "windows", f"{at}.state: {exc}") from None
+        hist = win["history"]
+        if not isinstance(hist, dict) or sorted(hist) != sorted(keys):
+            raise _fail(path, "windows", f"{at}.history: keys {sorted(hist) if isinstance(hist, dict) else hist!r}, "
+                                         f"expected {sorted(keys)}")
+        history = {}
+        for k in keys:
+            try:
+                history[k] = windows.decode_series(hist[k], w)
+            except (ValueError, TypeError, AttributeError) as exc:
+                raise _fail(path, "windows", f"{at}.history.{k}: {exc}") from None
+        final = win["final"]
+        if (epoch + w == exp.epochs) != isinstance(final, dict):
+            raise _fail(path, "windows", f"{at}.final: "
+                        + ("missing for the window that ends the run" if final is None else "present mid-run"))
+        out.append({"seed": int(win["seed"]), "epoch": epoch, "source": win["source"], "state": state,
+                    "keras": {"history": history, "final": final, "init_grad_max_abs": win["init_grad_max_abs"]}})
+    traj = sorted({(x["seed"], x["epoch"]) for x in out if x["source"] == "keras"})
+    for seed in sorted({s for s, _ in traj}):
+        have = [e for s, e in traj if s == seed]
+        if have != list(range(0, exp.epochs, w)):
+            raise _fail(path, "windows", f"{where}.windows: seed {seed}'s checkpoints {have[:6]}... do not tile "
+                                         f"epochs 0-{exp.epochs} every {w}")
+    return out
+
+
 def load(path: Path, environment: dict, experiment_names=None) -> Certificate:
     """Read and verify; any failure raises :class:`CertificateError` naming the check that failed."""
-    from . import experiments
+    from . import experiments, orders
 
     path = Path(path)
     try:
@@ -169,15 +259,26 @@ def load(path: Path, environment: dict, experiment_names=None) -> Certificate:
         data = records.loads(text)
     except json.JSONDecodeError as exc:
         raise _fail(path, "JSON", f"not valid JSON, truncated? ({exc})") from None
+    if isinstance(data, dict) and data.get("schema") == "lesson-claims/certificate/1":
+        raise _fail(path, "schema", "made under seeded Keras 3's replayed batch order (one permutation every epoch) "
+                                    "and the file-path code digest (schema 1); this suite trains the lesson's order, "
+                                    f"a fresh permutation per epoch: make a new certificate with `{MAKE}`")
     if not isinstance(data, dict) or data.get("schema") != SCHEMA:
         found = data.get("schema") if isinstance(data, dict) else type(data).__name__
-        raise _fail(path, "schema", f"expected {SCHEMA!r}, found {found!r}")
+        raise _fail(path, "schema", f"expected {SCHEMA!r}, found {found!r}; make a new one with `{MAKE}`")
     missing = [k for k in ("sha256", "environment", "code", "seeds", "experiments", "plan", "checks",
-                           "seed_independence", "cost", "created", "suite_version") if k not in data]
+                           "seed_independence", "cost", "created", "suite_version", "batch_order",
+                           "orders_digest") if k not in data]
     if missing:
         raise _fail(path, "schema", f"missing fields {missing}")
     if data["sha256"] != checksum(data):
         raise _fail(path, "checksum", "the content does not match its SHA-256: edited or corrupted")
+    if data["batch_order"] != orders.DEFAULT:
+        raise _fail(path, "batch order", f"certifies the {data['batch_order']!r} batch order, this suite trains "
+                                         f"{orders.DEFAULT!r}: make a new certificate with `{MAKE}`")
+    if data["code"].get("digest_scheme") != provenance.DIGEST_SCHEME:
+        raise _fail(path, "code", f"digest scheme {data['code'].get('digest_scheme')!r}, here "
+                                  f"{provenance.DIGEST_SCHEME!r}: make a new certificate with `{MAKE}`")
     env = data["environment"]
     differ = [f"{k}: certificate {env.get(k)!r}, here {environment.get(k)!r}"
               for k in ENVIRONMENT_FIELDS if env.get(k) != environment.get(k)]
@@ -185,12 +286,16 @@ def load(path: Path, environment: dict, experiment_names=None) -> Certificate:
         raise _fail(path, "environment", "for another environment (" + "; ".join(differ or ["fingerprint"]) + ")")
     if data["suite_version"] != provenance.__version__:
         raise _fail(path, "code", f"suite version {data['suite_version']}, here {provenance.__version__}")
+    if data["orders_digest"] != orders.digest():
+        raise _fail(path, "batch order", "the lesson's orders drawn here differ from the certified ones "
+                                         "(another NumPy Generator stream?)")
     if data["code"].get("digest") != provenance.code_digest("keras"):
-        here = provenance.file_digests("keras")
-        files = [f for f in sorted(set(here) | set(data["code"].get("files", {})))
-                 if data["code"].get("files", {}).get(f) != here.get(f)]
+        here = provenance.module_digests("keras")
+        theirs = data["code"].get("modules", {})
+        changed = [m for m in sorted(set(here) | set(theirs)) if theirs.get(m) != here.get(m)]
         raise _fail(path, "code", "certifies other code: "
-                    + (f"{', '.join('harness/' + f for f in files)} changed since" if files else "digest differs"))
+                    + (f"{', '.join(f'{m} ({provenance.MODULES.get(m, m)})' for m in changed)} changed since"
+                       if changed else "digest differs") + f"; make a new certificate with `{MAKE}`")
     names = list(experiment_names or experiments.EXPERIMENTS)
     for name in names:
         exp = experiments.get(name)
@@ -205,7 +310,10 @@ def load(path: Path, environment: dict, experiment_names=None) -> Certificate:
         if [r["seed"] for r in entry["runs"]] != list(data["seeds"]):
             raise _fail(path, "experiments", f"{name}: references for seeds {[r['seed'] for r in entry['runs']]}, "
                                              f"expected {data['seeds']}")
-    return Certificate(path, data)
+    cert = Certificate(path, data)
+    for name in names:
+        cert.windows(name)  # every checkpoint decoded and shape-checked before any work
+    return cert
 
 
 def find(directory: Path, environment: dict, experiment_names=None) -> Certificate:
@@ -227,6 +335,6 @@ def find(directory: Path, environment: dict, experiment_names=None) -> Certifica
     raise CertificateError(
         f"no engine certificate for this environment ({environment['fingerprint']}: TF {environment['tensorflow']}, "
         f"Keras {environment['keras']}, {environment['device']}) in {directory}/. "
-        f"Certify it once with `python -m harness certify` (trains the Keras references: ~150 core-minutes, "
-        f"about 80 min on 2 CPU cores), or run the literal engine with --engine keras."
+        f"Certify it once with `{MAKE}` (trains the Keras references and windows: about 10 minutes on 2 CPU "
+        f"cores), or run the literal engine with --engine keras."
         + (f" On file: {', '.join(others)}." if others else ""))

@@ -24,13 +24,15 @@ def load_mutants(path: Path, fingerprint: str) -> dict | None:
 
 def notes(claims: list[dict], runs: list[dict]) -> list[str]:
     notes = []
-    replay = {r["extra"].get("shuffle_replayed_each_epoch") for r in runs if "shuffle_replayed_each_epoch" in r.get("extra", {})}
-    if replay == {True}:
-        notes.append("Batch order: with keras.utils.set_random_seed(seed), this Keras' fit(shuffle=True) replays "
-                     "ONE permutation in every epoch (its tf.data shuffle has a fixed op seed and a new iterator "
-                     "per epoch). The batched engine reproduces that, as it is what the lesson's code does here.")
-    elif replay == {False}:
-        notes.append("Batch order: this Keras draws a new permutation every epoch; the batched engine uses them.")
+    order = {r["extra"].get("batch_order") for r in runs if "batch_order" in r.get("extra", {})}
+    if order == {"lesson"}:
+        notes.append("Batch order: the lesson's, a fresh permutation of the training set every epoch, as its unseeded "
+                     "fit(shuffle=True) draws, seeded by the suite (harness.orders) and the same for both engines. "
+                     "Seeded Keras 3 would replay one permutation every epoch instead (--batch-order=replayed).")
+    elif order == {"replayed"}:
+        notes.append("Batch order: REPLAYED, the one permutation seeded Keras 3's fit(shuffle=True) replays every "
+                     "epoch (keras.utils.set_random_seed fixes its tf.data shuffle's op seed and fit makes a new "
+                     "iterator per epoch). Not the lesson's training: its reader gets a fresh order every epoch.")
     for key, what in (("shuffle_source", "batch orders"), ("init_source", "initial weights")):
         sources = sorted({r["extra"][key] for r in runs if key in r.get("extra", {})})
         if sources:

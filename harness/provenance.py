@@ -1,53 +1,95 @@
-"""Which code produced a record: a digest of the source files an engine runs.
+"""Which code produced a record: a digest of the modules an engine runs.
 
 Anything stored (run store entries, engine certificates) carries the digest of
-the code that filled it, and is read only by identical code.  The files are
-listed per engine: a Keras reference depends on the data, the models, the
-experiments, the compatibility layer and the Keras engine; a batched run on
-the same files plus the batched engine.  The suite version is part of it, so a
-release that changes meaning without touching these files still starts over.
+the code that filled it, and is read only by identical code.  The modules are
+listed per engine by their *logical names* (their job, e.g. ``keras engine``),
+each mapped to the module that does it now: the digest hashes each logical name
+with the module's content, so moving a module to another folder (and fixing its
+imports) keeps the digest, and any other changed line does not.  Imports of the
+suite's own modules are digested by the names they import, not by the path
+they import them from: the imported modules are digested themselves where they
+matter.  The suite version is part of it, so a release that changes meaning
+without touching these modules still starts over.
 """
 from __future__ import annotations
 
 import functools
 import hashlib
+import importlib.util
+import re
 from pathlib import Path
 
 from . import __version__
 
-_ROOT = Path(__file__).resolve().parent
+DIGEST_SCHEME = "logical-modules/1"
 
-# What a trained record depends on, besides the installed packages (those are
-# the environment fingerprint's job).
-SHARED_SOURCES = ("data.py", "models.py", "experiments.py", "compat.py", "records.py", "engines/common.py")
-ENGINE_SOURCES = {
-    "keras": SHARED_SOURCES + ("engines/keras_engine.py",),
-    "batched": SHARED_SOURCES + ("engines/batched.py",),
+# Logical name -> the module doing that job today.  What a trained record depends on,
+# besides the installed packages (those are the environment fingerprint's job).
+MODULES = {
+    "data": "harness.data",
+    "models": "harness.models",
+    "experiments": "harness.experiments",
+    "compatibility layer": "harness.compat",
+    "records": "harness.records",
+    "batch orders": "harness.orders",
+    "engine common": "harness.engines.common",
+    "keras engine": "harness.engines.keras_engine",
+    "batched engine": "harness.engines.batched",
 }
+SHARED = ("data", "models", "experiments", "compatibility layer", "records", "batch orders", "engine common")
+ENGINE_MODULES = {
+    "keras": SHARED + ("keras engine",),
+    "batched": SHARED + ("batched engine",),
+}
+# Store labels beside the engines: the certificate's Keras references (with their states)
+# and the named batch-order variant are kept apart from the default runs.
+LABELS = {"keras-reference": "keras"}
+
+# `from .. import compat`, `from ..engines import common`, `from harness.x import y`:
+# the path is where the module lives, not what the code does.
+_OWN_IMPORT = re.compile(r"^(\s*)from\s+(\.+[\w.]*|harness(?:\.[\w.]+)?)\s+import\s+", re.MULTILINE)
 
 
-def digest_files(paths, version: str = __version__) -> str:
-    """SHA-256 over (relative name, bytes) of each file and the suite version."""
-    h = hashlib.sha256(f"lesson-claims {version}\n".encode())
-    for rel in paths:
-        h.update(f"\n--- {rel}\n".encode())
-        h.update((_ROOT / rel).read_bytes())
+def normalized_source(text: str) -> str:
+    """The source with the paths of the suite's own imports dropped (``from X import a`` -> ``import* a``)."""
+    return _OWN_IMPORT.sub(r"\1import* ", text)
+
+
+def module_path(logical: str) -> Path:
+    spec = importlib.util.find_spec(MODULES[logical])
+    if spec is None or spec.origin is None:
+        raise ValueError(f"{logical}: module {MODULES[logical]} not found")
+    return Path(spec.origin)
+
+
+def _module_digest(logical: str) -> str:
+    return hashlib.sha256(normalized_source(module_path(logical).read_text(encoding="utf-8")).encode()).hexdigest()
+
+
+def base_engine(engine: str) -> str:
+    base = LABELS.get(engine, engine.split("+")[0])
+    if base not in ENGINE_MODULES:
+        raise ValueError(f"unknown engine {engine!r}; known: {', '.join(ENGINE_MODULES)}")
+    return base
+
+
+def module_digests(engine: str) -> dict[str, str]:
+    """SHA-256 of each logical module ``engine`` trains with: says *which* one changed."""
+    return {name: _module_digest(name) for name in ENGINE_MODULES[base_engine(engine)]}
+
+
+# The name the certificate and older callers use.
+file_digests = module_digests
+
+
+def digest_modules(digests: dict[str, str], version: str = __version__) -> str:
+    h = hashlib.sha256(f"lesson-claims {version} {DIGEST_SCHEME}\n".encode())
+    for name in sorted(digests):
+        h.update(f"\n--- {name} {digests[name]}".encode())
     return h.hexdigest()
-
-
-def _sources(engine: str) -> tuple[str, ...]:
-    try:
-        return ENGINE_SOURCES[engine]
-    except KeyError:
-        raise ValueError(f"unknown engine {engine!r}; known: {', '.join(ENGINE_SOURCES)}") from None
-
-
-def file_digests(engine: str) -> dict[str, str]:
-    """SHA-256 of each source file ``engine`` trains with: says *which* file changed."""
-    return {rel: hashlib.sha256((_ROOT / rel).read_bytes()).hexdigest() for rel in _sources(engine)}
 
 
 @functools.lru_cache(maxsize=None)
 def code_digest(engine: str) -> str:
     """The digest of the code ``engine`` trains with, in this checkout."""
-    return digest_files(_sources(engine))
+    return digest_modules(module_digests(engine))

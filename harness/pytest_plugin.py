@@ -60,6 +60,10 @@ def pytest_addoption(parser):
                 help="batched: all seeds as one TF program, checked in every run against this environment's "
                      "certificate of Keras references (default); keras: the lesson's literal Sequential + fit, "
                      "one model per seed (no certificate needed)")
+    g.addoption("--batch-order", choices=("lesson", "replayed"), default="lesson",
+                help="lesson: a fresh permutation of the training set every epoch, as the lesson's unseeded fit "
+                     "draws, seeded by the suite (default); replayed: the one permutation seeded Keras 3's "
+                     "fit(shuffle=True) replays every epoch (a named variant, Keras 3 only)")
     g.addoption("--store-dir", default=".store", metavar="DIR", help="the run store (default: .store)")
     g.addoption("--certificate-dir", default="reports/certificates", metavar="DIR",
                 help="where engine certificates are looked up, <environment fingerprint>.json (default: "
@@ -78,7 +82,8 @@ def _settings(config) -> runner.Settings:
     so every later reader sees the resolved values)."""
     o = config.option
     settings = runner.Settings.from_profile(
-        o.claims_profile, seeds=o.seeds, max_seeds=o.max_seeds, engine=o.engine, store_dir=o.store_dir,
+        o.claims_profile, seeds=o.seeds, max_seeds=o.max_seeds, engine=o.engine, batch_order=o.batch_order,
+        store_dir=o.store_dir,
         certificate_dir=o.certificate_dir, fresh=o.fresh or None)
     if settings.max_seeds is not None and settings.max_seeds < settings.seeds:
         raise pytest.UsageError(f"--max-seeds {settings.max_seeds} is below --seeds {settings.seeds}: the last look "
@@ -138,13 +143,13 @@ def pytest_report_header(config):
         return None
     s = config.stash[SETTINGS]
     looks = ", ".join(str(n) for n in s.design().looks)
-    line = (f"lesson-claims: profile {s.profile}, engine {s.engine}, looks at {looks} seeds; training progress "
-            f"in {_progress_log(config)}")
+    line = (f"lesson-claims: profile {s.profile}, engine {s.engine}, batch order {s.batch_order}, looks at {looks} "
+            f"seeds; training progress in {_progress_log(config)}")
     cert = config.stash.get(CERTIFICATE, None)
     if cert is not None:
         summary = cert.summary()
-        line += (f", certificate {summary['path']} ({len(summary['seeds'])} Keras seeds per configuration, "
-                 f"{summary['plan']['tests']} distribution tests at alpha {summary['plan']['check_alpha']:.2g})")
+        line += (f", certificate {summary['path']} (windows over every epoch of Keras seeds {summary['seeds']}, "
+                 f"and at 20-80% of later-look seeds {summary['later_seeds']})")
     return line
 
 

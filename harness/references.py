@@ -19,7 +19,8 @@ from multiprocessing import get_context
 # 2-core CPU machine (TF 2.21 / Keras 3.15.1, the first certification: 18-23 s
 # per 100-epoch regression seed, 91-152 s per 500-epoch circles seed), used only
 # to announce the cost before the first seed has been timed.
-KERAS_SECONDS_PER_EPOCH = {"regression": 0.21, "circles": 0.24}
+# (Remeasured 2026-11-30 with the lesson's order and one validation iterator per fit: ~0.05 s.)
+KERAS_SECONDS_PER_EPOCH = {"regression": 0.06, "circles": 0.06}
 
 
 def estimate_seconds(exp) -> float:
@@ -35,15 +36,40 @@ def _init_worker(threads: int) -> None:
     devices.configure()
 
 
+ENGINE = "keras-reference"  # the store's label: full-length Keras runs with their window states
+
+
 def _train_one(name: str, seed: int, store_root: str, environment: str) -> tuple[str, int, float]:
-    from . import experiments
+    from . import experiments, windows
     from .engines.keras_engine import train_one
     from .store import RunStore
 
     start = time.perf_counter()
-    record = train_one(experiments.get(name), seed)
+    exp = experiments.get(name)
+    record = train_one(exp, seed, snapshots=windows.checkpoints(exp))
+    record.engine = ENGINE
+    record.extra["states"] = {str(e): windows.encode_state(st) for e, st in record.extra["states"].items()}
     RunStore(store_root, environment).write(record)
     return name, seed, time.perf_counter() - start
+
+
+def later_windows(name: str) -> tuple[str, list[dict], float]:
+    """The later looks' sample seeds: the batched engine trained to each of their checkpoints,
+    and Keras' ``fit`` restarted from that state for one window (certificate windows)."""
+    from . import certificate, experiments, windows
+    from .engines import batched, keras_engine
+
+    start = time.perf_counter()
+    exp = experiments.get(name)
+    cps = windows.later_checkpoints(exp)
+    w = windows.window_epochs(name)
+    rows = []
+    for r in batched.train(exp, list(windows.LATER_SEEDS), checkpoints=cps):
+        for epoch in cps:
+            state = r.extra["states"][epoch]
+            history, final = keras_engine.window(exp, r.seed, epoch, state, w)
+            rows.append(certificate.encode_window(r.seed, epoch, "batched", state, history, final, None))
+    return name, rows, time.perf_counter() - start
 
 
 def _fmt(seconds: float) -> str:
@@ -56,7 +82,7 @@ def train(store, names: list[str], seeds: list[int], workers: int, out=sys.stdou
     returns {"trained": n, "seconds": wall, "per_configuration": {name: seconds of one seed}}."""
     from . import experiments
 
-    todo = [(n, s) for n in names for s in seeds if store.read("keras", experiments.get(n).fingerprint, s) is None]
+    todo = [(n, s) for n in names for s in seeds if store.read(ENGINE, experiments.get(n).fingerprint, s) is None]
     # Longest first, so the last minutes are not one long seed on one core.
     todo.sort(key=lambda t: -estimate_seconds(experiments.get(t[0])))
     est = sum(estimate_seconds(experiments.get(n)) for n, _ in todo)
@@ -73,6 +99,7 @@ def train(store, names: list[str], seeds: list[int], workers: int, out=sys.stdou
         with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_init_worker,
                                  initargs=(threads,)) as pool:
             futures = [pool.submit(_train_one, n, s, str(store.root), store.environment) for n, s in todo]
+            later = {pool.submit(later_windows, n): n for n in names}
             for done, fut in enumerate(as_completed(futures), 1):
                 name, seed, secs = fut.result()
                 per_config.setdefault(name, []).append(secs)
@@ -85,5 +112,12 @@ def train(store, names: list[str], seeds: list[int], workers: int, out=sys.stdou
                 print(f"  [{done}/{len(todo)}] {name} seed {seed}: {secs:.0f} s; {name} "
                       f"{len(seeds) - left[name]}/{len(seeds)} done (ETA {_fmt(mine)}); elapsed "
                       f"{_fmt(time.perf_counter() - start)}, ETA all {_fmt(rest / workers)}", file=out, flush=True)
+            later_rows = {}
+            for fut in as_completed(later):
+                name, rows, secs = fut.result()
+                later_rows[name] = rows
+                print(f"  later looks' windows of {name}: {len(rows)} in {secs:.0f} s", file=out, flush=True)
+    else:
+        later_rows = {n: later_windows(n)[1] for n in names}
     return {"trained": len(todo), "seconds": time.perf_counter() - start, "workers": workers,
-            "seconds_per_seed": {n: sum(v) / len(v) for n, v in per_config.items()}}
+            "seconds_per_seed": {n: sum(v) / len(v) for n, v in per_config.items()}, "later_windows": later_rows}

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from . import claims as claimlib
+from . import orders
 from . import results as res
 from .store import RunStore
 
@@ -38,6 +39,7 @@ class Settings:
     seeds: int = 30
     max_seeds: int | None = None  # None: 1000 with the batched engine, ``seeds`` with keras
     engine: str = "batched"
+    batch_order: str = "lesson"  # harness.orders: the lesson's fresh order per epoch, or seeded Keras 3's replayed one
     store_dir: str = ".store"
     certificate_dir: str = "reports/certificates"
     fresh: bool = False
@@ -126,24 +128,14 @@ class ClaimRunner:
         self.on_train = on_train
         self._checked: set[str] = set()
         self._sent: set[str] = set()
-        self._plan = None
         self.certificate = None
+        self.batch_order = orders.check(settings.batch_order)
+        # The store keeps each batch order's runs apart: the default under the engine's name.
+        self.store_engine = self.engine if self.batch_order == orders.DEFAULT else f"{self.engine}+{self.batch_order}"
         if self.engine == "batched":
             from . import certificate as certlib
 
             self.certificate = certificate or certlib.find(Path(settings.certificate_dir), self.environment)
-            # The certificate's seeds are trained too (they are the first ones): the distribution
-            # checks compare every batched seed of the run with them.
-            self.check_seeds = list(range(max(len(self.seeds), max(self.certificate.seeds) + 1)))
-
-    @property
-    def plan(self) -> dict:
-        """Every distribution-level check of the suite and the alpha each runs at (computed once)."""
-        if self._plan is None:
-            from . import claimset, verification
-
-            self._plan = verification.plan(claimset.all_claims(), self.certificate, len(self.check_seeds))
-        return self._plan
 
     # -- runs ---------------------------------------------------------------
     def train(self, exp, seeds):
@@ -155,27 +147,26 @@ class ClaimRunner:
                 eta = estimate_seconds(self.engine, exp.name, len(missing))
                 self.on_train(f"training {exp.name}: {len(missing)} seeds ({self.engine} engine"
                               + (f", about {eta:.0f} s by reports/bench.json)" if eta else ")"))
-            runs = train(self.engine, exp, missing)
+            runs = train(self.engine, exp, missing, batch_order=self.batch_order)
             if self.on_train:
                 self.on_train(f"trained {exp.name}: {len(missing)} seeds in {time.perf_counter() - start:.0f} s")
             return runs
 
-        return self.store.get_or_compute(self.engine, exp.fingerprint, seeds, compute)
+        return self.store.get_or_compute(self.store_engine, exp.fingerprint, seeds, compute)
 
-    def all_runs(self, name: str, trajectories: list | None = None):
-        """The runs of ``name`` for the first look, plus (batched) the certificate's seeds;
-        batched runs are checked against the certificate's trajectories before first use."""
-        from . import experiments, verification
-        from .equivalence import EquivalenceError
+    def all_runs(self, name: str, checks: list | None = None):
+        """The runs of ``name`` for the first look; before the batched engine's runs of a
+        configuration are first used, its program is restarted from every window of the
+        certificate and checked against Keras (:func:`harness.windows.check`)."""
+        from . import experiments, windows
 
-        seeds = self.check_seeds if self.engine == "batched" else self.seeds
-        runs = self.train(experiments.get(name), seeds)
+        runs = self.train(experiments.get(name), self.seeds)
         if self.engine == "batched" and name not in self._checked:
-            result = verification.trajectory(self.certificate, name, runs)
-            if trajectories is not None:
-                trajectories.append(result)
+            result = windows.check(self.certificate, name)
+            if checks is not None:
+                checks.append(result)
             if not result["passed"]:
-                raise EquivalenceError(verification.failure_message(result))
+                raise windows.WindowError(f"batched engine does not reproduce keras: {result['detail']}")
             self._checked.add(name)
         return runs
 
@@ -187,8 +178,8 @@ class ClaimRunner:
 
     # -- one claim ----------------------------------------------------------
     def decide(self, claim) -> ClaimOutcome:
-        from . import sequential, verification
-        from .equivalence import EquivalenceError
+        from . import sequential
+        from .windows import WindowError
 
         out = ClaimOutcome(result=None)  # type: ignore[arg-type]
         trajectories: list[dict] = []
@@ -197,7 +188,7 @@ class ClaimRunner:
             start = time.perf_counter()
             try:
                 full = self.all_runs(e, trajectories)
-            except EquivalenceError:
+            except WindowError:
                 out.equivalence = trajectories
                 raise
             first_runs[e] = full[:len(self.seeds)]
@@ -212,16 +203,6 @@ class ClaimRunner:
         decision, final = looks[-1].decision, looks[-1].seeds
         evidence = first if final == len(self.seeds) else claimlib.Evidence(
             {e: self.runs_upto(e, final) for e in claim.experiments})
-        if self.engine == "batched":
-            batched = claimlib.Evidence({e: self.all_runs(e) for e in claim.experiments})
-            # The rule runs once per look: the outcomes the checks compare come from the plan
-            # (Keras) and from the first look when it used exactly these seeds (batched).
-            keras_outcomes = {c["experiment"]: c["keras_outcomes"] for c in self.plan["checks"]
-                              if c["claim"] == claim.id and c["keras_outcomes"] is not None}
-            same = len(self.check_seeds) == len(self.seeds)
-            out.equivalence.extend(verification.distribution(
-                self.certificate, claim, batched, self.plan["check_alpha"], keras_outcomes,
-                (looks[0].decision.outcomes or {}) if same else None))
         samples = {e: evidence.values(e, claim.metric_fn).tolist() for e in claim.experiments}
         missed = claim.expect.check(self.environment["fingerprint"], {"effect": decision.effect, "seeds": final})
         probed = self.probe(claim, first)
@@ -230,13 +211,12 @@ class ClaimRunner:
         out.failure = self._failure(claim, decision, out, missed, samples)
         return out
 
-    def _failure(self, claim, decision, out: ClaimOutcome, missed, samples) -> AssertionError | None:
-        from .equivalence import EquivalenceError
+    def _failure(self, claim, decision, out: ClaimOutcome, missed, samples) -> AssertionError | Exception | None:
+        from .windows import WindowError
 
         failed = [c for c in out.equivalence if not c["passed"]]
         if failed:
-            return EquivalenceError(" | ".join(f"{c['experiment']}: {c['detail']}" for c in failed)
-                                    + f" ({claim.id}, distribution check)")
+            return WindowError(" | ".join(c["detail"] for c in failed) + f" ({claim.id}, window check)")
         if missed:
             return claimlib.ExpectationMissed(f"{claim.id}: " + "; ".join(missed)
                                               + f" (decided {decision.verdict.value}: {decision.detail})")
@@ -334,16 +314,15 @@ def merge(outcomes: Sequence[ClaimOutcome], settings: Settings, *, certificate: 
                 runs.extend(entry["runs"])
         equivalence.extend(o.equivalence)
         drift.extend(o.drift)
-    # Under xdist each worker checks the trajectories of the experiments it uses: one row per
-    # experiment (a failed one wins, though two workers read the same stored runs).
-    trajectories: dict[str, dict] = {}
-    for row in (r for r in equivalence if r.get("level") == "trajectory"):
-        if row["experiment"] not in trajectories or not row["passed"]:
-            trajectories[row["experiment"]] = row
-    equivalence = sorted(trajectories.values(), key=lambda r: r["experiment"]) + [
-        r for r in equivalence if r.get("level") != "trajectory"]
+    # Under xdist each worker checks the windows of the experiments it uses: one row per
+    # experiment (a failed one wins).
+    checked: dict[str, dict] = {}
+    for row in equivalence:
+        if row["experiment"] not in checked or not row["passed"]:
+            checked[row["experiment"]] = row
+    equivalence = sorted(checked.values(), key=lambda r: r["experiment"])
     env = environment.describe()
-    env.update({"engine": settings.engine, "seeds": settings.seeds, "max_seeds": settings.design().looks[-1],
+    env.update({"engine": settings.engine, "batch_order": settings.batch_order, "seeds": settings.seeds, "max_seeds": settings.design().looks[-1],
                 "profile": settings.profile, "certificate": (certificate or {}).get("path"), "fresh": settings.fresh,
                 "baseline": baseline_path, "wall_seconds": wall_seconds, "workers": workers, "devices": devices,
                 "suite_version": __version__})

@@ -214,7 +214,7 @@ class Program:
         shapes = [s for shape in layer_shapes(exp) for s in (shape, shape[1:])]
         params_spec = [tf.TensorSpec([None, *shape], tf.float32) for shape in shapes]
         self.run = tf.function(self._run, jit_compile=False, input_signature=[
-            params_spec, tf.TensorSpec([None, None, self.n], tf.int32), tf.TensorSpec([None], tf.int32)])
+            params_spec, params_spec, tf.TensorSpec([None, None, self.n], tf.int32), tf.TensorSpec([None], tf.int32)])
 
     # -- model ---------------------------------------------------------------
     def forward(self, params, x):
@@ -269,9 +269,15 @@ class Program:
         return [self.clip(g) for g in grads]
 
     def update(self, w, m, g, epoch):
-        """SGD with momentum, Keras' form: m = momentum * m - lr * g; w = w + m (g already clipped)."""
+        """SGD with momentum, Keras' form: m = momentum * m - lr * g; w = w + m (g already clipped).
+        ``epoch``: (S,) int32, each row's true epoch index (0-based)."""
         m = m * tf.constant(self.momentum, tf.float32) - g * tf.constant(self.learning_rate, tf.float32)
         return w + m, m
+
+    @staticmethod
+    def per_row(values, like):
+        """(S,) values shaped to broadcast against ``like`` (S, ...)."""
+        return tf.reshape(values, tf.concat([tf.shape(values), tf.ones([tf.rank(like) - 1], tf.int32)], 0))
 
     def step(self, params, moms, idx, epoch):
         batch_loss, hits, grads = self.grads(params, idx)
@@ -282,8 +288,9 @@ class Program:
             new_params.append(w)
         return new_params, new_moms, batch_loss, hits
 
-    def reorder(self, orders: np.ndarray) -> np.ndarray:
-        """The batch orders as given (a hook for :mod:`harness.mutants`)."""
+    def reorder(self, orders: np.ndarray, seeds: np.ndarray, epoch0: np.ndarray) -> np.ndarray:
+        """The batch orders (S, K, n) of rows ``seeds`` from their epochs ``epoch0`` on, as
+        given (a hook for :mod:`harness.mutants`)."""
         return orders
 
     def reinit(self, weights: list[np.ndarray]) -> list[np.ndarray]:
@@ -296,25 +303,27 @@ class Program:
         acc = tf.reduce_mean(self.correct(out, y[None]), axis=1) if self.exp.classification else tf.zeros_like(loss)
         return loss, acc, out[..., 0]
 
-    # -- the whole training run ----------------------------------------------
-    def _run(self, params, orders, epoch_to_order):
-        """params: list of (S, ...) tensors; orders: (S, P, n) int32;
-        epoch_to_order: (E,) int32 index into P.  Returns per-epoch histories
-        (E, S) and the final parameters."""
-        params = list(params)
-        moms = [tf.zeros_like(p) for p in params]
-        epochs = tf.shape(epoch_to_order)[0]
+    # -- a stretch of training -----------------------------------------------
+    def _run(self, params, moms, orders, epoch0):
+        """params, moms: lists of (S, ...) tensors (the state at the start of each row's
+        epoch ``epoch0``); orders: (S, K, n) int32, each row's orders of its next K epochs;
+        epoch0: (S,) int32.  Returns per-epoch histories (K, S) and the state after K epochs.
+        A whole run is one call from the initial state at epoch 0 (or a few, when long
+        orders are fed in segments); a certificate window is one call from a checkpoint."""
+        params, moms = list(params), list(moms)
+        epochs = tf.shape(orders)[1]
         n_seeds = tf.shape(params[0])[0]
         bs, nfull = self.bs, self.full_batches
         hist = {k: tf.TensorArray(tf.float32, size=epochs) for k in
                 ("loss", "accuracy", "val_loss", "val_accuracy")}
 
         def epoch_body(e, params, moms, hist):
-            order = tf.gather(orders, epoch_to_order[e], axis=1)  # (S, n)
+            order = orders[:, e, :]  # (S, n)
+            epoch = epoch0 + e  # (S,) the true epoch index of each row
 
             def batch_body(b, params, moms, loss_sum, hit_sum):
                 idx = order[:, b * bs:(b + 1) * bs]
-                params, moms, bl, hits = self.step(params, moms, idx, e)
+                params, moms, bl, hits = self.step(params, moms, idx, epoch)
                 return b + 1, params, moms, loss_sum + bl * bs, hit_sum + hits
 
             zeros = tf.zeros([n_seeds], tf.float32)
@@ -322,7 +331,7 @@ class Program:
                 lambda b, *_: b < nfull, batch_body, (0, params, moms, zeros, zeros))
             if self.partial:
                 idx = order[:, nfull * bs:]
-                params, moms, bl, hits = self.step(params, moms, idx, e)
+                params, moms, bl, hits = self.step(params, moms, idx, epoch)
                 loss_sum, hit_sum = loss_sum + bl * self.partial, hit_sum + hits
             val_loss, val_acc, _ = self.evaluate(params, self.test_x, self.test_y)
             hist = dict(hist)
@@ -333,7 +342,7 @@ class Program:
             return e + 1, params, moms, hist
 
         _, params, moms, hist = tf.while_loop(lambda e, *_: e < epochs, epoch_body, (0, params, moms, hist))
-        return {k: v.stack() for k, v in hist.items()}, params
+        return {k: v.stack() for k, v in hist.items()}, params, moms
 
     def initial_grad_max_abs(self, params, first_idx):
         _, _, grads = self.grads(params, first_idx)
@@ -352,44 +361,129 @@ def _program(exp: Experiment, split: data.Split, program: type) -> Program:
     return _PROGRAMS[key]
 
 
-def train(exp: Experiment, seeds: list[int], program: type = Program) -> list[RunRecord]:
+# Orders are fed to the program in segments of epochs, so that 1000 seeds x 500 epochs of
+# orders (1 GB as int32) are never held at once.
+SEGMENT_BYTES = 64 * 2**20
+
+
+def _segments(epochs: int, n_rows: int, n: int, cuts=()) -> list[tuple[int, int]]:
+    size = max(1, SEGMENT_BYTES // (4 * max(n_rows, 1) * n))
+    bounds = sorted({*range(0, epochs, size), *(c for c in cuts if 0 < c < epochs), epochs})
+    return list(zip(bounds[:-1], bounds[1:]))
+
+
+def _replayed_orders(exp: Experiment, seeds: list[int], n: int) -> tuple[np.ndarray, str]:
+    """(S, n): the permutation seeded Keras 3's fit replays every epoch, per seed."""
+    orders, replayed, source = batch_orders(exp, seeds, n)
+    if not replayed:
+        raise ValueError("--batch-order=replayed is seeded Keras 3's replayed order; this Keras "
+                         f"({compat.keras_version()}) draws a fresh order every epoch")
+    return orders[:, 0, :], source
+
+
+def train(exp: Experiment, seeds: list[int], program: type = Program, batch_order: str = "lesson",
+          checkpoints: tuple[int, ...] = ()) -> list[RunRecord]:
     """Train ``seeds`` of ``exp`` as one program.  ``program``: :class:`Program`
-    or a subclass (the semantic mutants of :mod:`harness.mutants`)."""
+    or a subclass (the semantic mutants of :mod:`harness.mutants`).  ``checkpoints``:
+    epochs at whose start each seed's state is kept in ``record.extra['states']``."""
+    from .. import orders as orderlib
+
+    orderlib.check(batch_order)
     start = time.perf_counter()
     split = common.split_for(exp)
     n = len(split.train_x)
     prog = _program(exp, split, program)
     weights, init_source = batch_initial_weights(exp, seeds)
-    stacked = [tf.constant(w) for w in prog.reinit(weights)]
-    orders, replayed, shuffle_source = batch_orders(exp, seeds, n)
-    epoch_to_order = np.zeros(exp.epochs, np.int32) if replayed else np.arange(exp.epochs, dtype=np.int32)
-    orders = prog.reorder(orders)
-    grad0 = prog.initial_grad_max_abs(stacked, tf.constant(orders[:, 0, : exp.batch_size], tf.int32)).numpy()
+    params = [tf.constant(w) for w in prog.reinit(weights)]
+    moms = [tf.zeros_like(p) for p in params]
+    if batch_order == "lesson":
+        streams = [orderlib.OrderStream(s, n) for s in seeds]
+        replayed, shuffle_source = None, "lesson: a fresh permutation per epoch (harness.orders)"
+    else:
+        replayed, shuffle_source = _replayed_orders(exp, seeds, n)
+    seed_arr = np.asarray(seeds, np.int64)
+    states: dict[int, tuple] = {}
+    hists, grad0 = [], None
     setup = time.perf_counter() - start
-    hist, params = prog.run(stacked, tf.constant(orders, tf.int32), tf.constant(epoch_to_order))
-    hist = {k: v.numpy().T for k, v in hist.items()}  # (S, E)
-    train_loss, train_acc, _ = prog.evaluate(params, prog.train_x, prog.train_y)
-    test_loss, test_acc, test_out = prog.evaluate(params, prog.test_x, prog.test_y)
-    train_eval, test_eval = {"loss": train_loss.numpy()}, {"loss": test_loss.numpy()}
-    keys = ["loss", "val_loss"]
-    if exp.classification:
-        train_eval["accuracy"], test_eval["accuracy"] = train_acc.numpy(), test_acc.numpy()
-        keys += ["accuracy", "val_accuracy"]
-    metrics = common.final_metrics(exp, split, train_eval, test_eval, test_out.numpy())
+    for lo, hi in _segments(exp.epochs, len(seeds), n, checkpoints):
+        if lo in checkpoints:
+            states[lo] = ([p.numpy() for p in params], [m.numpy() for m in moms])
+        seg = (np.stack([st.draw(hi - lo) for st in streams]) if replayed is None
+               else np.broadcast_to(replayed[:, None, :], (len(seeds), hi - lo, n)))
+        seg = prog.reorder(np.ascontiguousarray(seg, np.int32), seed_arr, np.full(len(seeds), lo, np.int32))
+        if grad0 is None:
+            grad0 = prog.initial_grad_max_abs(params, tf.constant(seg[:, 0, : exp.batch_size], tf.int32)).numpy()
+        hist, params, moms = prog.run(params, moms, tf.constant(seg, tf.int32),
+                                      tf.constant(np.full(len(seeds), lo, np.int32)))
+        hists.append({k: v.numpy().T for k, v in hist.items()})  # (S, K)
+    if exp.epochs in checkpoints:
+        states[exp.epochs] = ([p.numpy() for p in params], [m.numpy() for m in moms])
+    hist = {k: np.concatenate([h[k] for h in hists], axis=1) for k in hists[0]}
+    metrics = _final_metrics(prog, exp, split, params)
     wall = time.perf_counter() - start
     device = environment.device_name()
+    keys = ["loss", "val_loss"] + (["accuracy", "val_accuracy"] if exp.classification else [])
     out = []
     for i, seed in enumerate(seeds):
         history = {k: hist[k][i].tolist() for k in keys}
         m = metrics[i]
         m["first_nonfinite_epoch"] = first_nonfinite_epoch(history["loss"])
         m["init_grad_max_abs"] = float(grad0[i])
+        extra = {"batch_seeds": len(seeds), "batch_wall_seconds": wall, "setup_seconds": setup,
+                 "batch_order": batch_order, "shuffle_source": shuffle_source, "init_source": init_source}
+        if checkpoints:
+            extra["states"] = {e: {"weights": [w[i] for w in ps], "momentums": [m_[i] for m_ in ms],
+                                   "iterations": e * -(-n // exp.batch_size)} for e, (ps, ms) in states.items()}
         out.append(RunRecord(
             experiment=exp.name, fingerprint=exp.fingerprint, seed=int(seed), engine="batched",
             epochs=exp.epochs, history=history, metrics=m,
-            wall_seconds=wall / len(seeds), device=device,
-            extra={"batch_seeds": len(seeds),
-                   "batch_wall_seconds": wall, "setup_seconds": setup, "shuffle_replayed_each_epoch": replayed,
-                   "shuffle_source": shuffle_source, "init_source": init_source},
-        ))
+            wall_seconds=wall / len(seeds), device=device, extra=extra))
     return out
+
+
+def _final_metrics(prog: Program, exp: Experiment, split: data.Split, params) -> list[dict]:
+    """``evaluate`` on both halves and the test predictions, as the lesson ends its runs."""
+    train_loss, train_acc, _ = prog.evaluate(params, prog.train_x, prog.train_y)
+    test_loss, test_acc, test_out = prog.evaluate(params, prog.test_x, prog.test_y)
+    train_eval, test_eval = {"loss": train_loss.numpy()}, {"loss": test_loss.numpy()}
+    if exp.classification:
+        train_eval["accuracy"], test_eval["accuracy"] = train_acc.numpy(), test_acc.numpy()
+    return common.final_metrics(exp, split, train_eval, test_eval, test_out.numpy())
+
+
+def restart(exp: Experiment, rows: list[tuple[int, int, dict]], epochs: int,
+            program: type = Program) -> list[tuple[dict, dict | None, float | None]]:
+    """Each row (seed, epoch, state) restarted from ``state`` (``None`` at epoch 0: the engine's
+    own initial weights, as a run starts) at the start of its true epoch
+    and trained ``epochs`` epochs on the lesson's orders of those epochs, all rows as one
+    program: per row (History, final metrics where the window ends the run, the initial
+    gradient where it starts it)."""
+    from .. import orders as orderlib
+
+    split = common.split_for(exp)
+    n = len(split.train_x)
+    prog = _program(exp, split, program)
+    own = [i for i, r in enumerate(rows) if r[2] is None]
+    if own:  # rows without a state start where a run starts: the engine's own initial weights
+        if any(rows[i][1] != 0 for i in own):
+            raise ValueError("only a window at epoch 0 starts from the engine's own initial state")
+        weights, _ = batch_initial_weights(exp, [rows[i][0] for i in own])
+        weights = prog.reinit(weights)
+        rows = list(rows)
+        for j, i in enumerate(own):
+            rows[i] = (rows[i][0], 0, {"weights": [w[j] for w in weights],
+                                       "momentums": [np.zeros_like(w[j]) for w in weights]})
+    params = [tf.constant(np.stack([r[2]["weights"][i] for r in rows]).astype(np.float32))
+              for i in range(len(rows[0][2]["weights"]))]
+    moms = [tf.constant(np.stack([r[2]["momentums"][i] for r in rows]).astype(np.float32))
+            for i in range(len(rows[0][2]["momentums"]))]
+    epoch0 = np.asarray([r[1] for r in rows], np.int32)
+    seg = np.stack([orderlib.lesson_orders(seed, n, epoch, epoch + epochs) for seed, epoch, _ in rows])
+    seg = prog.reorder(np.ascontiguousarray(seg, np.int32), np.asarray([r[0] for r in rows], np.int64), epoch0)
+    grad0 = prog.initial_grad_max_abs(params, tf.constant(seg[:, 0, : exp.batch_size], tf.int32)).numpy()
+    hist, params, _ = prog.run(params, moms, tf.constant(seg, tf.int32), tf.constant(epoch0))
+    hist = {k: v.numpy().T for k, v in hist.items()}
+    metrics = _final_metrics(prog, exp, split, params)
+    keys = ["loss", "val_loss"] + (["accuracy", "val_accuracy"] if exp.classification else [])
+    return [({k: hist[k][i].tolist() for k in keys}, metrics[i] if rows[i][1] + epochs == exp.epochs else None,
+             float(grad0[i]) if rows[i][1] == 0 else None) for i in range(len(rows))]

@@ -1,0 +1,233 @@
+"""The engine proof over the whole run: windows restarted from checkpoints (multiple shooting).
+
+The certificate holds, per configuration:
+
+* for the trajectory seeds (:data:`TRAJECTORY_SEEDS`), the literal Keras run from
+  epoch 0 under the lesson's batch order, with its training state (weights,
+  momentum slots; the iteration count is epoch x steps) at the start of every
+  ``window_epochs``-th epoch, and the Keras History of the window that follows
+  each: the windows tile the run, so every epoch of these seeds is covered;
+* for a sample of the later looks' seeds (:data:`LATER_SEEDS`), the batched
+  engine's state at 20/40/60/80% of the run and Keras' ``fit`` restarted from it
+  for one window: those seeds' own orders and epochs, checked at every stage.
+
+Every run (and ``python -m harness mutants``) restarts the batched engine from
+each stored state at its true epoch index, all windows of a configuration as
+one program, and compares each window's History on every key, epoch by epoch,
+with the Keras window: loss-like keys to ``RTOL`` relative, accuracy within one
+sample, NaN in the same epochs; the last window also compares the final
+``evaluate`` metrics and the test RMSE, the first the initial gradient.  A
+mismatch names configuration, seed, checkpoint, key, epoch and both values.
+
+Why windows of ``window_epochs``: two correct engines differ by float32 ulps,
+and chaotic training amplifies them (up to 10-50x per epoch on the unscaled
+clipvalue model), so only a short stretch from one shared state can be held to
+1e-4; a semantic error shows within the window in which it acts.
+"""
+from __future__ import annotations
+
+import base64
+import math
+
+import numpy as np
+
+from .equivalence import EquivalenceError
+
+RTOL = 1e-4  # relative, per epoch, on loss-like keys and final losses
+ACCURACY_KEYS = ("accuracy", "val_accuracy")
+TRAJECTORY_SEEDS = (0, 1, 2)
+# One seed from each later look's new seeds (30-99, 100-299, 300-999).
+LATER_SEEDS = (64, 199, 649)
+LATER_FRACTIONS = (0.2, 0.4, 0.6, 0.8)
+WINDOW_EPOCHS = 10
+# reg_unscaled_clipvalue bounces between losses of 100 and 800: ulps grow 10-50x per
+# epoch from the first (measured 8e-8, 1e-7, 2e-6, 8e-6 at epochs 1-4, TF 2.21 and
+# TF 2.15), so its windows are 2 epochs long.
+WINDOW_EPOCHS_BY_EXPERIMENT = {"reg_unscaled_clipvalue": 2}
+
+
+class WindowError(EquivalenceError):
+    """The batched engine did not reproduce a Keras window."""
+
+
+def window_epochs(experiment: str) -> int:
+    return WINDOW_EPOCHS_BY_EXPERIMENT.get(experiment, WINDOW_EPOCHS)
+
+
+def checkpoints(exp) -> tuple[int, ...]:
+    """The trajectory seeds' checkpoint epochs: every window's first epoch, tiling the run."""
+    return tuple(range(0, exp.epochs, window_epochs(exp.name)))
+
+
+def later_checkpoints(exp) -> tuple[int, ...]:
+    w = window_epochs(exp.name)
+    return tuple(sorted({int(round(exp.epochs * f / w)) * w for f in LATER_FRACTIONS}))
+
+
+def param_shapes(exp) -> list[tuple[int, ...]]:
+    """Kernel and bias of each Dense layer, in ``get_weights()`` order."""
+    from .models import N_INPUTS
+
+    widths = [N_INPUTS[exp.dataset]] + [exp.units] * exp.hidden_layers + [1]
+    shapes: list[tuple[int, ...]] = []
+    for i, o in zip(widths[:-1], widths[1:]):
+        shapes += [(i, o), (o,)]
+    return shapes
+
+
+def encode_state(state: dict) -> str:
+    """Weights then momentum slots, float32, concatenated, base64 (the shapes follow from the configuration)."""
+    flat = np.concatenate([np.asarray(a, "<f4").ravel() for a in [*state["weights"], *state["momentums"]]])
+    return base64.b64encode(flat.tobytes()).decode("ascii")
+
+
+def decode_state(text: str, exp, epoch: int, steps: int) -> dict:
+    """The state stored as ``text``; ValueError naming what is wrong with it."""
+    shapes = param_shapes(exp)
+    size = sum(math.prod(s) for s in shapes)
+    try:
+        raw = base64.b64decode(text.encode("ascii"), validate=True)
+    except (ValueError, AttributeError) as exc:
+        raise ValueError(f"not base64 ({exc})") from None
+    if len(raw) != 8 * size:
+        raise ValueError(f"{len(raw)} bytes, expected {8 * size} (weights and momentum slots of "
+                         f"{len(shapes) // 2} layers, float32): truncated or of another architecture")
+    flat = np.frombuffer(raw, "<f4")
+    out, at = [], 0
+    for s in shapes * 2:
+        k = math.prod(s)
+        out.append(flat[at:at + k].reshape(s).astype(np.float32))
+        at += k
+    return {"weights": out[:len(shapes)], "momentums": out[len(shapes):], "iterations": epoch * steps}
+
+
+def encode_series(values) -> str:
+    return base64.b64encode(np.asarray(values, "<f4").tobytes()).decode("ascii")
+
+
+def decode_series(text: str, length: int) -> list[float]:
+    raw = base64.b64decode(text.encode("ascii"), validate=True)
+    if len(raw) != 4 * length:
+        raise ValueError(f"{len(raw) // 4} epochs, expected {length}")
+    return np.frombuffer(raw, "<f4").astype(float).tolist()
+
+
+def _rel(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.abs(a - b) / np.maximum(np.maximum(np.abs(a), np.abs(b)), 1e-12)
+
+
+def compare_series(key: str, keras, batched, samples: int | None) -> tuple[int | None, float]:
+    """(index of the first disagreeing epoch or None, worst relative difference of a loss-like key)."""
+    x, y = np.asarray(keras, float), np.asarray(batched, float)
+    if x.shape != y.shape:
+        return 0, math.inf
+    fin_x, fin_y = np.isfinite(x), np.isfinite(y)
+    nan_at = np.flatnonzero((fin_x != fin_y) | (~fin_x & ~fin_y & (np.isnan(x) != np.isnan(y))))
+    if key in ACCURACY_KEYS or (key.endswith("_accuracy") and samples):
+        # One sample is 1/n; half a sample more absorbs float32 rounding of the stored means.
+        diff = np.where(fin_x & fin_y, np.abs(x - y), 0.0)
+        bad = np.flatnonzero(diff > 1.5 / (samples or 10 ** 9))
+        worst = 0.0
+    else:
+        diff = np.where(fin_x & fin_y, _rel(x, y), 0.0)
+        bad = np.flatnonzero(diff > RTOL)
+        worst = float(diff.max()) if diff.size else 0.0
+    first = min([*nan_at[:1], *bad[:1]], default=None)
+    return (None if first is None else int(first)), worst
+
+
+def compare_window(experiment: str, seed: int, epoch: int, keras: dict, batched: dict,
+                   samples: dict[str, int]) -> tuple[list[dict], float]:
+    """One window: every History key, and (where present) the final metrics and the initial
+    gradient.  ``keras``/``batched``: {"history": {key: [...]}, "final": {...} | None,
+    "init_grad_max_abs": float | None}.  Returns (failures, worst relative difference)."""
+    failures, worst = [], 0.0
+    kh, bh = keras["history"], batched["history"]
+    for key in sorted(set(kh) | set(bh)):
+        if key not in kh or key not in bh:
+            failures.append({"seed": seed, "checkpoint": epoch, "key": key, "epoch": epoch + 1,
+                             "keras": "absent" if key not in kh else "present",
+                             "batched": "absent" if key not in bh else "present"})
+            continue
+        first, w = compare_series(key, kh[key], bh[key], samples.get(key))
+        worst = max(worst, w)
+        if first is not None:
+            kv = kh[key][first] if first < len(kh[key]) else None
+            bv = bh[key][first] if first < len(bh[key]) else None
+            failures.append({"seed": seed, "checkpoint": epoch, "key": key, "epoch": epoch + first + 1,
+                             "keras": kv, "batched": bv})
+    final_k, final_b = keras.get("final"), batched.get("final")
+    if final_k is not None:
+        for key in sorted(final_k):
+            if key in ("first_nonfinite_epoch",):
+                continue
+            bv = (final_b or {}).get(key)
+            n = samples.get("accuracy" if key == "train_accuracy" else "val_accuracy") if "accuracy" in key else None
+            first, w = compare_series("final_accuracy" if n else key, [final_k[key]],
+                                      [math.nan if bv is None else bv], n)
+            worst = max(worst, w)
+            if first is not None:
+                failures.append({"seed": seed, "checkpoint": epoch, "key": f"final {key}", "epoch": None,
+                                 "keras": final_k[key], "batched": bv})
+    gk, gb = keras.get("init_grad_max_abs"), batched.get("init_grad_max_abs")
+    if gk is not None:
+        first, w = compare_series("init_grad_max_abs", [gk], [math.nan if gb is None else gb], None)
+        worst = max(worst, w)
+        if first is not None:
+            failures.append({"seed": seed, "checkpoint": epoch, "key": "init_grad_max_abs", "epoch": None,
+                             "keras": gk, "batched": gb})
+    return failures, worst
+
+
+def describe(f: dict) -> str:
+    at = f"epoch {f['epoch']}" if f["epoch"] is not None else "end of run" if f["key"].startswith("final") else "start"
+    return (f"seed {f['seed']}, checkpoint epoch {f['checkpoint']}, {f['key']}, {at}: "
+            f"keras {f['keras']!r} vs batched {f['batched']!r}")
+
+
+def accuracy_samples(exp) -> dict[str, int]:
+    from .engines.common import split_for
+
+    split = split_for(exp)
+    return {"accuracy": len(split.train_x), "val_accuracy": len(split.test_x)}
+
+
+def check(cert, name: str, program=None) -> dict:
+    """Restart the batched engine (``program``: a :class:`~harness.engines.batched.Program`
+    subclass, the real one by default) from every window of ``name`` in the certificate
+    and compare each with Keras.  Returns the check's result (``passed``, ``failures``, ...)."""
+    from . import experiments
+    from .engines import batched
+
+    exp = experiments.get(name)
+    windows = cert.windows(name)
+    w = cert.window_epochs(name)
+    program = program or batched.Program
+    # The first window of each trajectory seed starts from the engine's own initial weights
+    # (so the initializers are checked too), every other from the stored state.
+    restarted = batched.restart(exp, [(win["seed"], win["epoch"], None if win["epoch"] == 0 else win["state"])
+                                      for win in windows], w, program=program)
+    samples = accuracy_samples(exp)
+    failures, worst = [], 0.0
+    for win, (hist, final, grad0) in zip(windows, restarted):
+        f, wr = compare_window(name, win["seed"], win["epoch"], win["keras"],
+                               {"history": hist, "final": final, "init_grad_max_abs": grad0}, samples)
+        failures.extend(f)
+        worst = max(worst, wr)
+    seeds = sorted({win["seed"] for win in windows})
+    traj = [s for s in seeds if s in TRAJECTORY_SEEDS]
+    later = [s for s in seeds if s not in TRAJECTORY_SEEDS]
+    covered = (f"seeds {traj}: every epoch 1-{exp.epochs} ({len(checkpoints(exp))} windows each, from Keras' own "
+               f"states); seeds {later}: epochs after {list(later_checkpoints(exp))} (from the batched engine's states)")
+    if failures:
+        detail = (f"{name}: window check failed at {describe(failures[0])}"
+                  + (f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""))
+    else:
+        detail = (f"{name}: {len(windows)} windows of {w} epochs agree on every History key ({covered}); max relative "
+                  f"difference {worst:.2e} (tolerance {RTOL:.0e}), accuracy within one sample, NaN epochs identical")
+    first = failures[0] if failures else {}
+    return {"experiment": name, "level": "window", "passed": not failures, "seeds": seeds, "window_epochs": w,
+            "windows": len(windows), "epochs": exp.epochs, "max_rel_diff": worst, "tolerance": RTOL,
+            "checkpoint": first.get("checkpoint"), "epoch": first.get("epoch"),
+            "failures": failures[:10], "failed_windows": len({(f["seed"], f["checkpoint"]) for f in failures}),
+            "covered": covered, "detail": detail}
