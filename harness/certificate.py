@@ -94,12 +94,18 @@ def decode_run(name: str, fingerprint: str, d: dict, device: str) -> RunRecord:
 
 
 def encode_window(seed: int, epoch: int, source: str, state: dict, history: dict, final: dict | None,
-                  init_grad: float | None) -> dict:
+                  init_grad: float | None, envelope: dict | None = None) -> dict:
+    """One window: its start state, Keras' History after it (and final metrics / initial gradient
+    where it ends / starts the run), and the chaos envelope (:func:`harness.windows.envelopes`)."""
     from . import windows
 
-    return {"seed": int(seed), "epoch": int(epoch), "source": source, "state": windows.encode_state(state),
-            "history": {k: windows.encode_series(v) for k, v in history.items()}, "final": final,
-            "init_grad_max_abs": init_grad}
+    out = {"seed": int(seed), "epoch": int(epoch), "source": source, "state": windows.encode_state(state),
+           "history": {k: windows.encode_series(v) for k, v in history.items()}, "final": final,
+           "init_grad_max_abs": init_grad}
+    if envelope is not None:
+        out["envelope"] = {"history": {k: windows.encode_series(v) for k, v in envelope["history"].items()},
+                           "final": envelope["final"]}
+    return out
 
 
 def build(environment: dict, references: dict[str, list[RunRecord]], windows_by_name: dict[str, list[dict]], *,
@@ -210,8 +216,8 @@ def decode_windows(path, name: str, entry: dict) -> list[dict]:
         at = f"{where}.windows[{i}]"
         if not isinstance(win, dict):
             raise _fail(path, "windows", f"{at}: not an object")
-        missing = [k for k in ("seed", "epoch", "source", "state", "history", "final", "init_grad_max_abs")
-                   if k not in win]
+        missing = [k for k in ("seed", "epoch", "source", "state", "history", "final", "init_grad_max_abs",
+                               "envelope") if k not in win]
         if missing:
             raise _fail(path, "windows", f"{at}: missing fields {missing}")
         epoch = win["epoch"]
@@ -235,8 +241,22 @@ def decode_windows(path, name: str, entry: dict) -> list[dict]:
         if (epoch + w == exp.epochs) != isinstance(final, dict):
             raise _fail(path, "windows", f"{at}.final: "
                         + ("missing for the window that ends the run" if final is None else "present mid-run"))
+        env = win["envelope"]
+        if not isinstance(env, dict) or not isinstance(env.get("history"), dict) \
+                or sorted(env["history"]) != sorted(keys):
+            raise _fail(path, "windows", f"{at}.envelope: expected the keys {sorted(keys)} under 'history'")
+        envelope = {"history": {}, "final": env.get("final")}
+        for k in keys:
+            try:
+                envelope["history"][k] = windows.decode_series(env["history"][k], w)
+            except (ValueError, TypeError, AttributeError) as exc:
+                raise _fail(path, "windows", f"{at}.envelope.history.{k}: {exc}") from None
+        if (final is None) != (envelope["final"] is None):
+            raise _fail(path, "windows", f"{at}.envelope.final: present where the window has no final metrics, "
+                                         "or missing where it has")
         out.append({"seed": int(win["seed"]), "epoch": epoch, "source": win["source"], "state": state,
-                    "keras": {"history": history, "final": final, "init_grad_max_abs": win["init_grad_max_abs"]}})
+                    "keras": {"history": history, "final": final, "init_grad_max_abs": win["init_grad_max_abs"]},
+                    "envelope": envelope})
     traj = sorted({(x["seed"], x["epoch"]) for x in out if x["source"] == "keras"})
     for seed in sorted({s for s, _ in traj}):
         have = [e for s, e in traj if s == seed]

@@ -114,10 +114,22 @@ def run_certify(args) -> int:
     if lost:
         raise RuntimeError(f"references missing from the store after training: {lost}")
     win = {n: reference_windows(experiments.get(n), refs[n]) + trained["later_windows"][n] for n in names}
+    print("chaos envelopes: each window restarted from its state nudged by 1-2 ulps, "
+          f"{windows.PERTURBATIONS} times", flush=True)
+    for n in names:
+        exp = experiments.get(n)
+        w = windows.window_epochs(n)
+        steps = -(-500 // exp.batch_size)
+        rows = [(x["seed"], x["epoch"], windows.decode_state(x["state"], exp, x["epoch"], steps)) for x in win[n]]
+        for x, spread in zip(win[n], windows.envelopes(exp, rows, w)):
+            x["envelope"] = {"history": {k: windows.encode_series(v) for k, v in spread["history"].items()},
+                             "final": spread["final"]}
     plan = {"windows": {"trajectory_seeds": seeds, "later_seeds": list(windows.LATER_SEEDS),
                         "later_fractions": list(windows.LATER_FRACTIONS),
                         "window_epochs": {n: windows.window_epochs(n) for n in names},
-                        "rtol": windows.RTOL, "accuracy_tolerance": "one sample"},
+                        "rtol": windows.RTOL, "accuracy_tolerance": "one sample",
+                        "envelope": {"perturbations": windows.PERTURBATIONS, "relative_nudge": windows.PERTURBATION,
+                                     "factor": windows.ENVELOPE_FACTOR}},
             "distribution": ("none: the windows compare every epoch of the trajectory seeds with Keras; the "
                              "10-seed distribution checks they replace could detect only P(superiority) >= 0.98")}
     draft = certificate.Certificate(certificate.path_for(args.out_dir, env["fingerprint"]), {

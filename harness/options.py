@@ -164,6 +164,23 @@ def check_out_file(option: str, path) -> Path:
 
 
 # -- the pytest plugin's options -------------------------------------------------
+def installed_keras_major() -> int:
+    """The Keras major version the lesson's ``tensorflow.keras`` resolves to, from package metadata
+    (no TensorFlow import): Keras 2 where TF <= 2.15 or TF_USE_LEGACY_KERAS=1, else Keras 3."""
+    import os
+    from importlib import metadata
+
+    if os.environ.get("TF_USE_LEGACY_KERAS") == "1":
+        return 2
+    for dist in ("tensorflow", "tensorflow-cpu", "tensorflow-gpu"):
+        try:
+            minor = int(metadata.version(dist).split(".")[1])
+        except (metadata.PackageNotFoundError, ValueError, IndexError):
+            continue
+        return 2 if minor <= 15 else 3
+    return 3
+
+
 def validate(config) -> None:
     """Every option of the suite, before anything runs (controller); raises pytest.UsageError."""
     import pytest
@@ -182,6 +199,10 @@ def validate(config) -> None:
         if certs.exists() and not certs.is_dir():
             raise BadInput(f"--certificate-dir {certs}: is a file, not a directory; give the directory that holds "
                            "<environment fingerprint>.json (default reports/certificates)")
+        if config.getoption("batch_order") == "replayed" and installed_keras_major() < 3:
+            raise BadInput("--batch-order=replayed: the replayed order is seeded Keras 3's (one permutation every "
+                           "epoch); this environment trains with Keras 2, whose fit draws a fresh order per epoch: "
+                           "use the default --batch-order=lesson")
         baseline = config.getoption("baseline")
         if baseline and Path(baseline).is_dir():
             raise BadInput(f"--baseline {baseline}: is a directory; give one summary file "

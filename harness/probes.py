@@ -42,7 +42,7 @@ def _probe_program():
     return ClipProbe
 
 
-def clipping_engagement(name: str, seeds: list[int], suite_runs=None) -> dict:
+def clipping_engagement(name: str, seeds: list[int], suite_runs=None, batch_order: str = "lesson") -> dict:
     """How often clipping changed a gradient in ``name`` over ``seeds``; with
     ``suite_runs`` (the suite's records of the same seeds), whether the probe's
     runs are bit-identical to them."""
@@ -57,7 +57,7 @@ def clipping_engagement(name: str, seeds: list[int], suite_runs=None) -> dict:
     program = _probe_program()
     prog = batched._program(exp, split_for(exp), program)
     prog.reset()
-    runs = batched.train(exp, seeds, program=program)
+    runs = batched.train(exp, seeds, program=program, batch_order=batch_order)
     steps, changed = int(prog.seed_steps.numpy()), int(prog.changed_steps.numpy())
     grads, changed_grads = int(prog.grads_seen.numpy()), int(prog.changed_grads.numpy())
     clip = f"clipnorm={exp.clipnorm}" if exp.clipnorm else f"clipvalue={exp.clipvalue}"

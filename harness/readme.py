@@ -38,6 +38,16 @@ def costs_table(bench_path: Path = ROOT / "reports" / "bench.json") -> str:
         by = r.get("batched_seconds_by_seeds") or {}
         lines.append(f"| {r['configuration']} | {r['epochs']} | {_num(r.get('keras_seconds_per_seed'))} | "
                      f"{_num(r.get('batched_seconds'))} | {_num(by.get('1000'))} | {_num(r.get('ratio'))}x |")
+    for cert_path in sorted((ROOT / "reports" / "certificates").glob("*.json")):
+        try:
+            cert = json.loads(cert_path.read_text(encoding="utf-8"))
+            cost, env_c = cert["cost"], cert["environment"]
+            lines += ["", f"Certifying TF {env_c['tensorflow']} / Keras {env_c['keras']} / {env_c['device']} "
+                          f"(`python -m harness certify`, recorded in its certificate): "
+                          f"{cost['certify_wall_seconds'] / 60:.1f} min wall on {cost['workers']} workers, of which "
+                          f"{cost['keras_core_seconds'] / 60:.1f} core-minutes of Keras `fit`."]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
     if data.get("cold_suite_seconds") is not None:
         lines += ["", f"The README's first line, cold (fresh clone, fresh venv, empty run store, install included): "
                       f"{data['cold_suite_seconds']:.0f} s (`python -m harness bench --cold-suite`, commit "
@@ -53,7 +63,8 @@ def matrix_table(baselines: Path = ROOT / "reports" / "baselines") -> str:
         env = s["environment"]
         name = f"TF {env.get('tensorflow')} / Keras {env.get('keras')}"
         rules = s.get("rules") or "before 2026-11-28"
-        envs.append((name, f"{s.get('suite_version')}, rules {rules}"))
+        order = env.get("batch_order") or "Keras' own, seeded"
+        envs.append((name, f"{s.get('suite_version')}, rules {rules}, order: {order}"))
         for c in s["claims"]:
             if c["id"] not in ids:
                 ids.append(c["id"])

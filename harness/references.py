@@ -36,6 +36,7 @@ def _init_worker(threads: int) -> None:
     devices.configure()
 
 
+LATER_SECONDS = 30  # one configuration's later-look windows (3 seeds x 4 windows of Keras fit), measured 5-61 s
 ENGINE = "keras-reference"  # the store's label: full-length Keras runs with their window states
 
 
@@ -80,7 +81,7 @@ def _fmt(seconds: float) -> str:
 def train(store, names: list[str], seeds: list[int], workers: int, out=sys.stdout) -> dict:
     """Train the Keras references missing from ``store`` for ``names`` x ``seeds``;
     returns {"trained": n, "seconds": wall, "per_configuration": {name: seconds of one seed}}."""
-    from . import experiments
+    from . import experiments, windows
 
     todo = [(n, s) for n in names for s in seeds if store.read(ENGINE, experiments.get(n).fingerprint, s) is None]
     # Longest first, so the last minutes are not one long seed on one core.
@@ -89,35 +90,35 @@ def train(store, names: list[str], seeds: list[int], workers: int, out=sys.stdou
     print(f"certify: {len(todo)} Keras reference runs to train ({len(names) * len(seeds) - len(todo)} already "
           f"stored), about {_fmt(est)} of one core, ~{_fmt(est / max(workers, 1) * 1.1)} on {workers} workers",
           file=out, flush=True)
+    print(f"  then the later looks' windows: {len(names)} configurations x {len(windows.LATER_SEEDS)} seeds, "
+          f"about {_fmt(LATER_SECONDS * len(names) / max(workers, 1))} on {workers} workers", file=out, flush=True)
     per_config: dict[str, list[float]] = {}
     left = {n: sum(1 for m, _ in todo if m == n) for n in names}
     start = time.perf_counter()
-    if todo:
-        from .devices import available_cores, threads_per_worker
+    from .devices import available_cores, threads_per_worker
 
-        threads = threads_per_worker(available_cores(), workers)
-        with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_init_worker,
-                                 initargs=(threads,)) as pool:
-            futures = [pool.submit(_train_one, n, s, str(store.root), store.environment) for n, s in todo]
-            later = {pool.submit(later_windows, n): n for n in names}
-            for done, fut in enumerate(as_completed(futures), 1):
-                name, seed, secs = fut.result()
-                per_config.setdefault(name, []).append(secs)
-                left[name] -= 1
-                # ETA: what is left, at each configuration's own measured seconds per seed (the
-                # estimate where none has finished yet), spread over the workers.
-                rest = sum(left[n] * (sum(per_config[n]) / len(per_config[n]) if n in per_config
-                                      else estimate_seconds(experiments.get(n))) for n in names)
-                mine = left[name] * sum(per_config[name]) / len(per_config[name]) / workers
-                print(f"  [{done}/{len(todo)}] {name} seed {seed}: {secs:.0f} s; {name} "
-                      f"{len(seeds) - left[name]}/{len(seeds)} done (ETA {_fmt(mine)}); elapsed "
-                      f"{_fmt(time.perf_counter() - start)}, ETA all {_fmt(rest / workers)}", file=out, flush=True)
-            later_rows = {}
-            for fut in as_completed(later):
-                name, rows, secs = fut.result()
-                later_rows[name] = rows
-                print(f"  later looks' windows of {name}: {len(rows)} in {secs:.0f} s", file=out, flush=True)
-    else:
-        later_rows = {n: later_windows(n)[1] for n in names}
+    threads = threads_per_worker(available_cores(), workers)
+    with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_init_worker,
+                             initargs=(threads,)) as pool:
+        futures = [pool.submit(_train_one, n, s, str(store.root), store.environment) for n, s in todo]
+        later = {pool.submit(later_windows, n): n for n in names}
+        for done, fut in enumerate(as_completed(futures), 1):
+            name, seed, secs = fut.result()
+            per_config.setdefault(name, []).append(secs)
+            left[name] -= 1
+            # ETA: what is left, at each configuration's own measured seconds per seed (the
+            # estimate where none has finished yet), spread over the workers.
+            rest = sum(left[n] * (sum(per_config[n]) / len(per_config[n]) if n in per_config
+                                  else estimate_seconds(experiments.get(n))) for n in names)
+            mine = left[name] * sum(per_config[name]) / len(per_config[name]) / workers
+            print(f"  [{done}/{len(todo)}] {name} seed {seed}: {secs:.0f} s; {name} "
+                  f"{len(seeds) - left[name]}/{len(seeds)} done (ETA {_fmt(mine)}); elapsed "
+                  f"{_fmt(time.perf_counter() - start)}, ETA all {_fmt(rest / workers)}", file=out, flush=True)
+        later_rows = {}
+        for done, fut in enumerate(as_completed(later), 1):
+            name, rows, secs = fut.result()
+            later_rows[name] = rows
+            print(f"  [{done}/{len(names)}] later looks' windows of {name}: {len(rows)} in {secs:.0f} s; elapsed "
+                  f"{_fmt(time.perf_counter() - start)}", file=out, flush=True)
     return {"trained": len(todo), "seconds": time.perf_counter() - start, "workers": workers,
             "seconds_per_seed": {n: sum(v) / len(v) for n, v in per_config.items()}, "later_windows": later_rows}

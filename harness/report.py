@@ -422,6 +422,40 @@ class _Renderer:
         cols = "<colgroup>" + "".join(f'<col style="width:{w}%">' for w in widths) + "</colgroup>"
         return _table(header, rows, "summary").replace("<thead>", cols + "<thead>", 1)
 
+    def variant(self, cid: str) -> Mapping | None:
+        v = ((self.results.get("variants") or {}).get("replayed") or {})
+        return (v.get("claims") or {}).get(cid) if isinstance(v, Mapping) else None
+
+    def replayed_order(self, claims) -> str:
+        """Per claim: the verdict under seeded Keras 3's replayed order beside this run's."""
+        v = (self.results.get("variants") or {}).get("replayed")
+        if not isinstance(v, Mapping):
+            return ""
+        parts = ['<h2 id="replayed-order">Under seeded Keras 3\'s replayed batch order</h2>']
+        if v.get("error"):
+            parts.append(f'<p class="muted">The replayed-order summary cannot be used: {_esc(v["error"])}</p>')
+            return "\n".join(parts)
+        rows, moved = [], 0
+        for _, c in claims:
+            r = self.variant(str(c.get("id")))
+            if not isinstance(r, Mapping):
+                continue
+            differs = str(r.get("verdict")) != str(c.get("verdict"))
+            moved += differs
+            eff = r.get("effect") if isinstance(r.get("effect"), Mapping) else {}
+            rows.append([f'<a href="#{_esc(c.get("id"))}">{_esc(c.get("id"))}</a>', _badge(c.get("verdict")),
+                         _esc(_fmt_effect(c.get("effect"))), _seeds_cell(c), _badge(r.get("verdict")),
+                         _esc(_fmt_effect(eff)), _esc(r.get("seeds")),
+                         "<strong>differs</strong>" if differs else "same"])
+        parts.append(f"<p>A finding about seeded Keras 3: with <code>keras.utils.set_random_seed</code>, "
+                     "<code>fit(shuffle=True)</code> replays one permutation in every epoch, where the lesson's "
+                     "unseeded code draws a fresh one. The same claims decided under that replayed order "
+                     f"(<code>{_esc(v.get('path'))}</code>, rules {_esc(v.get('rules'))}): "
+                     f"{moved} of {len(rows)} verdicts differ.</p>")
+        parts.append(_table(["claim", "lesson's order", "effect", "seeds", "replayed order", "effect", "seeds",
+                             ""], rows))
+        return "\n".join(parts)
+
     def all_findings(self, claims) -> str:
         items = [f'<li><a href="#{_esc(anchor)}">{_esc(c.get("id", anchor))}</a>: {_esc(f)}</li>'
                  for anchor, c in claims for f in _findings(c)]
@@ -466,6 +500,14 @@ class _Renderer:
         if c.get("at_threshold"):
             verdict += (' <span class="muted">(on the line: the interval lies inside the indifference zone, '
                         "more seeds would not decide it)</span>")
+        replayed = self.variant(cid)
+        if isinstance(replayed, Mapping):
+            same = str(replayed.get("verdict")) == str(c.get("verdict"))
+            verdict += (f'<div class="muted">Under seeded Keras 3\'s replayed batch order: '
+                        f'{_badge(replayed.get("verdict"))} ({_esc(_fmt_effect(replayed.get("effect")))}; '
+                        f'{_esc(replayed.get("seeds"))} seeds): '
+                        + ("the same verdict" if same else "<strong>a different verdict</strong>")
+                        + ' (<a href="#replayed-order">all claims</a>)</div>')
         for a in amendments:
             verdict += (f'<div class="amendment" id="{_esc(anchor)}-amendments"><b>amended {_esc(a.get("date", ""))}'
                         f"</b>: {_esc(a.get('reason', ''))}<br>old rule: {_esc(a.get('old_rule', '—'))}"
@@ -772,6 +814,7 @@ class _Renderer:
             self.forest(claims),
             self.summary_table(claims),
             self.all_findings(claims),
+            self.replayed_order(claims),
             "<h2 id=\"how-to-read\">How to read this</h2>",
             f"<p>{_esc(_HOW_TO_READ)}</p>",
             self.design(),

@@ -119,6 +119,9 @@ class Results:
     notes: list[str] = field(default_factory=list)
     design: dict | None = None
     rules: str | None = None  # harness.claims.RULES of the run
+    # Other batch orders' verdicts of the same claims in this environment (committed summaries of a
+    # --batch-order=replayed run): {"replayed": {"path": ..., "claims": {id: {...}}}}
+    variants: dict | None = None
     runs_file: dict | None = None  # the per-epoch histories' sidecar: name and sha256
     runs: list[dict] | None = None  # inline histories (schema 1 files; new files use the sidecar)
 

@@ -235,7 +235,8 @@ class ClaimRunner:
             return []
         from . import probes
 
-        return [probes.clipping_engagement(e, list(range(len(self.seeds))), evidence.runs[e]) for e in claim.probes]
+        return [probes.clipping_engagement(e, list(range(len(self.seeds))), evidence.runs[e], self.batch_order)
+                for e in claim.probes]
 
     def check_drift(self, claim, decision, samples, out: ClaimOutcome) -> AssertionError | None:
         """Against the baseline: a changed verdict or a metric moved beyond tolerance fails the claim."""
@@ -332,9 +333,33 @@ def merge(outcomes: Sequence[ClaimOutcome], settings: Settings, *, certificate: 
         experiments=dict(sorted(experiments_info.items())), equivalence=equivalence, drift=drift,
         notes=notes([res.to_dict(c) for c in claims], runs),
         design={"sequential": sequential, "multiplicity": MULTIPLICITY, "amendments": [DESIGN_AMENDMENT.to_dict()]},
-        rules=claimlib.RULES,
+        rules=claimlib.RULES, variants=variant_verdicts(env["fingerprint"], settings.batch_order),
     )
     return results, sorted(runs, key=lambda r: (r["experiment"], r["seed"]))
+
+
+VARIANTS_DIR = Path(__file__).resolve().parents[1] / "reports" / "variants"
+
+
+def variant_verdicts(fingerprint: str, batch_order: str, directory: Path = VARIANTS_DIR) -> dict | None:
+    """The committed verdicts of the same claims under the other batch order, in this environment
+    (``reports/variants/replayed/<fingerprint>.json``, the summary of a ``--batch-order=replayed``
+    run), for the report's per-claim comparison; None where there is none."""
+    from . import baseline
+
+    if batch_order != orders.DEFAULT:
+        return None
+    path = Path(directory) / "replayed" / f"{fingerprint}.json"
+    if not path.exists():
+        return None
+    try:
+        summary = baseline.load(path)
+    except baseline.SummaryError as exc:
+        return {"replayed": {"path": str(path), "error": str(exc), "claims": {}}}
+    return {"replayed": {"path": str(path), "rules": summary.get("rules"),
+                         "batch_order": summary["environment"].get("batch_order"),
+                         "claims": {c["id"]: {"verdict": c["verdict"], "effect": c.get("effect"), "seeds": c.get("seeds")}
+                                    for c in summary["claims"]}}}
 
 
 def check_claims(claims=None, settings: Settings | None = None, progress: Callable[[str], None] | None = None,

@@ -44,7 +44,27 @@ def test_quick_start_refuses_a_readme_without_it(tmp_path):
         cold.quick_start(bad)
 
 
-def test_references_already_stored_are_not_trained_again(tmp_path, capsys):
+class _InProcess:
+    """ProcessPoolExecutor's interface, each task run at once in this process."""
+
+    def __init__(self, workers, mp_context=None, initializer=None, initargs=()):
+        self.workers = workers
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def submit(self, fn, *args):
+        from concurrent.futures import Future
+
+        fut = Future()
+        fut.set_result(fn(*args))
+        return fut
+
+
+def test_references_already_stored_are_not_trained_again(tmp_path, monkeypatch):
     """Certifying resumes: what the store holds for this code is reused, and the cost announced is what is left."""
     import io
 
@@ -54,11 +74,62 @@ def test_references_already_stored_are_not_trained_again(tmp_path, capsys):
     store = RunStore(tmp_path / "store", "env")
     exp = experiments.get("reg_unscaled")
     for s in range(3):
-        store.write(RunRecord(exp.name, exp.fingerprint, s, "keras", 1, {"loss": [1.0]}, {}))
+        store.write(RunRecord(exp.name, exp.fingerprint, s, references.ENGINE, 1, {"loss": [1.0]}, {}))
+    # the later looks' windows are not stored: they are made again (here: a stand-in, no training,
+    # in this process instead of the spawned workers)
+    later = []
+    monkeypatch.setattr(references, "later_windows", lambda name: (later.append(name), (name, ["w"], 0.0))[1])
+    monkeypatch.setattr(references, "ProcessPoolExecutor", _InProcess)
     out = io.StringIO()
     result = references.train(store, ["reg_unscaled"], [0, 1, 2], workers=2, out=out)
-    assert result["trained"] == 0
+    assert result["trained"] == 0 and later == ["reg_unscaled"]
+    assert result["later_windows"] == {"reg_unscaled": ["w"]}
     assert "0 Keras reference runs to train (3 already stored)" in out.getvalue()
+
+
+def test_runs_of_another_label_are_not_references(tmp_path, monkeypatch):
+    """The store keeps the certificate's references (with their states) apart from plain keras runs."""
+    import io
+
+    from harness import experiments, references
+    from harness.store import RunStore
+
+    assert references.ENGINE == "keras-reference"
+    store = RunStore(tmp_path / "store", "env")
+    exp = experiments.get("reg_unscaled")
+    store.write(RunRecord(exp.name, exp.fingerprint, 0, "keras", 1, {"loss": [1.0]}, {}))
+    assert store.read(references.ENGINE, exp.fingerprint, 0) is None
+
+
+def test_reference_windows_tile_the_keras_run():
+    """Each checkpoint's stored state and the History slice after it; the last window carries the
+    final metrics, the first the initial gradient."""
+    import numpy as np
+
+    from harness import certificate, experiments, windows
+
+    exp = experiments.get("reg_unscaled_clipvalue")  # windows of 2 epochs
+    shapes = windows.param_shapes(exp)
+    states = {str(c): windows.encode_state({"weights": [np.full(s, c, np.float32) for s in shapes],
+                                            "momentums": [np.full(s, -c, np.float32) for s in shapes]})
+              for c in windows.checkpoints(exp)}
+    history = {k: [float(np.float32(i / 7)) for i in range(exp.epochs)] for k in ("loss", "val_loss")}
+    metrics = {"train_loss": 0.5, "test_loss": 0.25, "test_rmse_original_units": 3.0, "first_nonfinite_epoch": None,
+               "init_grad_max_abs": 250.0}
+    ref = RunRecord(exp.name, exp.fingerprint, 1, "keras-reference", exp.epochs, history, metrics,
+                    extra={"states": states})
+    wins = certify.reference_windows(exp, [ref])
+    assert [w["epoch"] for w in wins] == list(range(0, 100, 2)) and {w["source"] for w in wins} == {"keras"}
+    for w in wins:  # certify adds each window's chaos envelope afterwards
+        assert "envelope" not in w
+        w["envelope"] = {"history": {k: windows.encode_series([0.0, 0.0]) for k in history},
+                         "final": None if w["final"] is None else {k: 0.0 for k in w["final"]}}
+    decoded = certificate.decode_windows("c.json", exp.name, {"window_epochs": 2, "windows": wins})
+    w = decoded[10]
+    assert w["epoch"] == 20 and w["state"]["weights"][0][0, 0] == 20 and w["state"]["momentums"][0][0, 0] == -20
+    assert w["keras"]["history"]["loss"] == history["loss"][20:22] and w["keras"]["final"] is None
+    assert decoded[0]["keras"]["init_grad_max_abs"] == 250.0 and decoded[1]["keras"]["init_grad_max_abs"] is None
+    assert decoded[-1]["keras"]["final"] == {"train_loss": 0.5, "test_loss": 0.25, "test_rmse_original_units": 3.0}
 
 
 def test_cost_estimate_grows_with_epochs():

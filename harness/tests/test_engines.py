@@ -31,6 +31,8 @@ RTOL = 1e-5
 def _train(engine: str, name: str, epochs: int, seeds: tuple = SEEDS):
     """Trains once per (engine, experiment, epochs, seeds); records are shared: don't mutate."""
     exp = experiments.get(name).with_epochs(epochs)
+    if engine == "keras-replayed":
+        return tuple(keras_engine.train(exp, list(seeds), batch_order="replayed"))
     fn = keras_engine.train if engine == "keras" else batched.train
     return tuple(fn(exp, list(seeds)))
 
@@ -238,11 +240,64 @@ def test_batch_orders_fall_back_to_the_adapter_on_a_wrong_derivation(monkeypatch
     assert source.startswith("adapter") and "[6]" in source
 
 
-def test_fit_uses_the_shuffle_order(monkeypatch):
+def _patch_lesson_orders(monkeypatch, change):
+    """The batched engine's lesson orders, changed by ``change(orders, first_epoch)`` as drawn."""
+    from harness import orders
+
+    original = orders.OrderStream.draw
+
+    def draw(self, epochs):
+        start = self.epoch
+        return change(original(self, epochs), start)
+
+    monkeypatch.setattr(orders.OrderStream, "draw", draw)
+
+
+def test_fit_uses_the_lesson_order(monkeypatch):
     """The epoch loss averages over batches seen at changing weights, so it
     depends on the sample order: agreement with real ``fit`` pins the order."""
     ref = _train("keras", "reg_target_standard", 1)
+    assert all(r.extra["batch_order"] == "lesson" for r in ref)
     _assert_histories_agree(ref, _train("batched", "reg_target_standard", 1), ["loss", "val_loss"])
+
+    _patch_lesson_orders(monkeypatch, lambda orders, start: np.roll(orders, 1, axis=-1))
+    wrong = batched.train(experiments.get("reg_target_standard").with_epochs(1), list(SEEDS))
+    assert _max_history_rel_diff(ref, wrong, "loss") > 100 * RTOL
+    assert _max_history_rel_diff(ref, wrong, "val_loss") > 100 * RTOL
+
+
+def test_epoch_two_order_matters(monkeypatch):
+    """Replay epoch 1's order in epoch 2 (what seeded Keras 3's fit does) instead of the
+    lesson's fresh one: epoch 1 still agrees with real fit, epoch 2 breaks."""
+    ref = _train("keras", "circles_relu5", 2)
+
+    def replay_first(orders, start):
+        orders = orders.copy()
+        if start == 0 and len(orders) > 1:
+            orders[1] = orders[0]
+        return orders
+
+    _patch_lesson_orders(monkeypatch, replay_first)
+    wrong = batched.train(experiments.get("circles_relu5").with_epochs(2), list(SEEDS))
+    for rk, rb in zip(ref, wrong):
+        np.testing.assert_allclose(rb.history["loss"][0], rk.history["loss"][0], rtol=RTOL)
+    # the right order agrees to ~1e-7 (test_momentum_two_epochs_agree_with_keras); near
+    # chance level the circles loss is flat, so a wrong order moves it by only ~5e-4
+    for key in ("loss", "val_loss"):
+        assert max(_rel_diff(rk.history[key][1], rb.history[key][1]) for rk, rb in zip(ref, wrong)) > 10 * RTOL
+
+
+@pytest.mark.skipif(compat.keras_major() < 3, reason="the replayed order is seeded Keras 3's")
+def test_fit_uses_the_replayed_order_when_asked(monkeypatch):
+    """--batch-order=replayed: both engines train seeded Keras 3's ``fit(shuffle=True)`` as it is,
+    one permutation every epoch, read from Keras' adapter; a rolled order breaks the agreement."""
+    exp = experiments.get("reg_target_standard").with_epochs(2)
+    ref = _train("keras-replayed", "reg_target_standard", 2)
+    got = batched.train(exp, list(SEEDS), batch_order="replayed")
+    assert all(r.extra["batch_order"] == "replayed" for r in (*ref, *got))
+    _assert_histories_agree(ref, got, ["loss", "val_loss"])
+    lesson = _train("keras", "reg_target_standard", 2)
+    assert _max_history_rel_diff(lesson, ref, "loss") > 100 * RTOL  # the two orders train differently
 
     original = batched.shuffle_schedule
 
@@ -251,33 +306,20 @@ def test_fit_uses_the_shuffle_order(monkeypatch):
         return np.roll(orders, 1, axis=-1), replayed
 
     monkeypatch.setattr(batched, "shuffle_schedule", rolled)
-    wrong = batched.train(experiments.get("reg_target_standard").with_epochs(1), list(SEEDS))
+    monkeypatch.setattr(compat, "derived_shuffle_order", lambda seed, n: None)  # read the (rolled) adapter
+    wrong = batched.train(exp, list(SEEDS), batch_order="replayed")
     assert _max_history_rel_diff(ref, wrong, "loss") > 100 * RTOL
-    assert _max_history_rel_diff(ref, wrong, "val_loss") > 100 * RTOL
 
 
-def test_epoch_two_order_matters(monkeypatch):
-    """Swap epoch 2's order for the other Keras major's behaviour (Keras 3: a fresh
-    permutation instead of the replayed one; Keras 2: epoch 1's replayed instead of
-    its fresh one): epoch 1 still agrees with real fit, epoch 2 breaks."""
-    ref = _train("keras", "circles_relu5", 2)
-    original = batched.shuffle_schedule
+@pytest.mark.skipif(compat.keras_major() >= 3, reason="Keras 3 has a replayed order")
+def test_keras_2_has_no_replayed_order():
+    with pytest.raises(ValueError, match="--batch-order=replayed is seeded Keras 3's replayed order"):
+        batched.train(experiments.get("reg_target_standard").with_epochs(1), list(SEEDS), batch_order="replayed")
 
-    def swapped_second_epoch(exp, seed, n, replayed=None):  # ignores the caller's hint: always probes
-        orders, replayed = original(exp, seed, n)
-        if replayed:  # Keras 3
-            other = compat.shuffle_orders(seed + 1000, n, exp.batch_size, epochs=1)[0]
-            return np.stack([orders[0], other]), False
-        return orders[:1], True  # Keras 2
 
-    monkeypatch.setattr(batched, "shuffle_schedule", swapped_second_epoch)
-    wrong = batched.train(experiments.get("circles_relu5").with_epochs(2), list(SEEDS))
-    for rk, rb in zip(ref, wrong):
-        np.testing.assert_allclose(rb.history["loss"][0], rk.history["loss"][0], rtol=RTOL)
-    # the right order agrees to ~1e-7 (test_momentum_two_epochs_agree_with_keras); near
-    # chance level the circles loss is flat, so a wrong order moves it by only ~5e-4
-    for key in ("loss", "val_loss"):
-        assert max(_rel_diff(rk.history[key][1], rb.history[key][1]) for rk, rb in zip(ref, wrong)) > 10 * RTOL
+def test_unknown_batch_order_is_refused():
+    with pytest.raises(ValueError, match="unknown batch order 'nope'"):
+        batched.train(experiments.get("reg_target_standard").with_epochs(1), list(SEEDS), batch_order="nope")
 
 
 # --------------------------------------------------- 4. last partial batch
@@ -432,3 +474,71 @@ def test_schedule_hint_reads_the_same_orders():
         probed, replayed = batched.shuffle_schedule(exp, seed, N_TRAIN)
         hinted, again = batched.shuffle_schedule(exp, seed, N_TRAIN, replayed)
         assert again == replayed and np.array_equal(probed, hinted)
+
+
+# ------------------------------------------- 9. states, checkpoints and windows
+
+def test_keras_window_restarts_where_the_run_left_off():
+    """A Keras state snapshot at epoch 2 and ``fit`` restarted from it for the last 2 epochs give
+    the run's own last 2 epochs; the batched engine restarted from the same state agrees."""
+    exp = experiments.get("reg_target_standard").with_epochs(4)
+    rec = keras_engine.train_one(exp, 1, snapshots=(0, 2))
+    states = rec.extra["states"]
+    assert sorted(states) == [0, 2] and states[2]["iterations"] == 2 * 16 and states[0]["iterations"] == 0
+    for a, b in zip(states[0]["weights"], batched.initial_weights(exp, 1)):
+        assert np.array_equal(a, b)
+    assert all(not m.any() for m in states[0]["momentums"])
+    assert any(m.any() for m in states[2]["momentums"])  # momentum slots are part of the state
+
+    history, final = keras_engine.window(exp, 1, 2, states[2], 2)
+    for key in ("loss", "val_loss"):
+        np.testing.assert_allclose(history[key], rec.history[key][2:], rtol=1e-6, err_msg=key)
+    assert final["test_loss"] == pytest.approx(rec.metrics["test_loss"], rel=1e-6)
+    mid, none = keras_engine.window(exp, 1, 0, states[0], 2)
+    assert none is None
+    np.testing.assert_allclose(mid["loss"], rec.history["loss"][:2], rtol=1e-6)
+
+    (hist, bfinal, grad), (hist0, _, grad0) = batched.restart(exp, [(1, 2, states[2]), (1, 0, None)], 2)
+    assert grad is None and grad0 == pytest.approx(rec.metrics["init_grad_max_abs"], rel=RTOL)
+    for key in ("loss", "val_loss"):
+        np.testing.assert_allclose(hist[key], history[key], rtol=RTOL, err_msg=key)
+        np.testing.assert_allclose(hist0[key], rec.history[key][:2], rtol=RTOL, err_msg=key)
+    assert bfinal["test_loss"] == pytest.approx(final["test_loss"], rel=RTOL)
+
+    # a wrong state (momentum slots dropped) does not reproduce the window
+    no_momentum = {**states[2], "momentums": [np.zeros_like(m) for m in states[2]["momentums"]]}
+    (wrong, _, _), = batched.restart(exp, [(1, 2, no_momentum)], 2)
+    assert _rel_diff(wrong["loss"], history["loss"]) > 100 * RTOL
+
+
+def test_batched_checkpoints_continue_like_the_whole_run():
+    """States kept at checkpoints, restarted for the rest of the run at their true epochs, give
+    the run's own History (the engine's half of every certificate window)."""
+    exp = experiments.get("circles_relu5").with_epochs(6)
+    runs = batched.train(exp, [0, 1, 2], checkpoints=(0, 2, 4))
+    assert all(sorted(r.extra["states"]) == [0, 2, 4] for r in runs)
+    assert runs[0].extra["states"][4]["iterations"] == 4 * 16
+    rows = [(r.seed, c, r.extra["states"][c]) for r in runs for c in (2, 4)]
+    out = batched.restart(exp, rows, 2)
+    for (seed, c, _), (hist, final, grad) in zip(rows, out):
+        r = runs[seed]
+        assert grad is None and (final is None) == (c == 2)
+        for key in ("loss", "val_loss", "accuracy", "val_accuracy"):
+            np.testing.assert_allclose(hist[key], r.history[key][c:c + 2], rtol=RTOL, err_msg=(seed, c, key))
+    # restarting at the wrong epoch index trains on other epochs' orders
+    (shifted, _, _), = batched.restart(exp, [(0, 3, runs[0].extra["states"][2])], 2)
+    assert _rel_diff(shifted["loss"], runs[0].history["loss"][2:4]) > 10 * RTOL
+
+
+def test_keras_state_round_trips():
+    exp = experiments.get("reg_target_standard")
+    compat.seed_everything(0)
+    model = models.build(exp)
+    state = keras_engine.get_state(model)
+    changed = {"weights": [w + 1 for w in state["weights"]], "momentums": [m + 0.5 for m in state["momentums"]],
+               "iterations": 48}
+    keras_engine.set_state(model, changed)
+    back = keras_engine.get_state(model)
+    assert back["iterations"] == 48
+    for key in ("weights", "momentums"):
+        assert all(np.array_equal(a, b) for a, b in zip(back[key], changed[key]))

@@ -1,68 +1,88 @@
-"""The certificate checks against semantic mutants, end to end on one cheap
-configuration.  The references here are the batched engine's own runs (a real
-certificate holds Keras', see test_certificate.py): the unmutated engine must
-pass every check against them, and each mutant must be killed by the check
-meant for it, at the epoch and with the values it names."""
+"""The window check against semantic mutants, end to end on one cheap
+configuration.  The certificate here is the batched engine against itself
+(:mod:`harness.tests.selfcert`; a real one holds Keras', see test_certificate.py):
+the unmutated engine must pass every window, and each mutant must be killed by
+the window in which it starts to act, naming seed, checkpoint, key and epoch."""
 from __future__ import annotations
 
 import pytest
 
-from harness import certificate, claimset, mutants, verification
+from harness import mutants, windows
+from harness.tests import selfcert
 
-NAME = "reg_target_standard"  # 100 epochs, one hidden layer: seconds to train
+NAME = selfcert.CHEAP  # reg_target_standard: 100 epochs, one hidden layer: seconds to train
 
 
 @pytest.fixture(scope="module")
-def setting():
+def cert():
     from harness import devices
 
     devices.configure()
-    from harness import experiments
-    from harness.engines import batched
-
-    refs = batched.train(experiments.get(NAME), list(certificate.SEEDS))
-    cert = certificate.Certificate(None, {
-        "seeds": list(certificate.SEEDS), "environment": {"device": "cpu"},
-        "experiments": {NAME: {"fingerprint": experiments.get(NAME).fingerprint,
-                               "runs": [certificate.encode_run(r) for r in refs]}}})
-    claims = [c for c in claimset.all_claims() if set(c.experiments) == {NAME}]
-    assert claims, "claims on the standardized-target configuration"
-    return cert, claims, verification.plan(claims, cert, 20)
+    return selfcert.certificate_for((NAME,))
 
 
 def _by_name():
     return {m.name: m for m in mutants._mutants()}
 
 
-def test_the_unmutated_engine_passes_every_check(setting):
+def test_the_unmutated_engine_passes_every_window(cert):
     from harness.engines.batched import Program
 
-    cert, claims, plan = setting
-    row = mutants.run_mutant(mutants.Mutant("none", "the engine as it is", Program), cert, claims, plan, 20)
-    assert not row["killed"], row["detail"]
+    result = windows.check(cert, NAME)
+    assert result["passed"] and result["level"] == "window", result["detail"]
+    assert result["windows"] == 3 * 10 + 3 * 4 and result["max_rel_diff"] < windows.RTOL
+    row = mutants.run_mutant(mutants.Mutant("none", "the engine as it is", Program), cert)
+    assert not row["killed"] and row["check"] is None, row["detail"]
 
 
-@pytest.mark.parametrize("name, check", [("learning_rate_x1.01", "trajectory"),
-                                         ("last_partial_batch_dropped", "trajectory"),
-                                         ("momentum_dropped_after_20", "distribution")])
-def test_mutants_are_killed_by_their_check(setting, name, check):
-    cert, claims, plan = setting
-    row = mutants.run_mutant(_by_name()[name], cert, claims, plan, 20)
-    assert row["killed"] and row["check"] == check and row["configuration"] == NAME, row
-    if check == "trajectory":
-        assert row["epoch"] is not None and "keras" in row["detail"] and "batched" in row["detail"]
+# (mutant, the checkpoint of the first window it breaks: where it starts to act)
+KILLS = [("learning_rate_x1.01", 0), ("other_seeds_initial_weights", 0),
+         ("late_learning_rate_x1.01", 20), ("late_momentum_0.89", 40), ("late_stale_batch_order", 30)]
+
+
+@pytest.mark.parametrize("name, checkpoint", KILLS, ids=[k[0] for k in KILLS])
+def test_mutants_are_killed_where_they_act(cert, name, checkpoint):
+    mutant = _by_name()[name]
+    row = mutants.run_mutant(mutant, cert)
+    assert row["killed"] and row["check"] == "window" and row["configuration"] == NAME, row
+    assert set(row) >= {"mutant", "description", "late", "killed", "check", "configuration", "seed", "checkpoint",
+                        "epoch", "key", "detail", "seconds"}
+    # the windows before it acts restart from the right states and pass: the first failure is
+    # in the window where it starts, on the first trajectory seed
+    assert row["seed"] == 0 and row["checkpoint"] == checkpoint, row
+    assert row["late"] == name.startswith("late_")
+    if row["epoch"] is not None:
+        assert checkpoint < row["epoch"] <= checkpoint + windows.window_epochs(NAME)
+    if mutant.late:
+        assert row["checkpoint"] >= 20 and row["epoch"] is not None and row["epoch"] > 20
+    assert "keras" in row["detail"] and "batched" in row["detail"] and f"checkpoint epoch {checkpoint}" in row["detail"]
+
+
+def test_an_early_mutant_fails_every_trajectory_seeds_first_window(cert):
+    result = windows.check(cert, NAME, program=_by_name()["learning_rate_x1.01"].program)
+    assert not result["passed"] and result["checkpoint"] == 0 and result["epoch"] == 1, result["detail"]
+    # one failed window per (seed, checkpoint): a 1% learning rate breaks every window
+    assert result["failed_windows"] == result["windows"] == 42
 
 
 def test_the_mutant_list_covers_the_required_semantics():
-    names = set(_by_name())
-    assert len(names) >= 8
+    by_name = _by_name()
+    assert len(by_name) == 14
     assert {"momentum_dropped", "momentum_dropped_after_20", "clipnorm_global", "clipvalue_ignored",
-            "last_partial_batch_dropped", "other_seeds_batch_order", "learning_rate_x1.01",
-            "accuracy_threshold_0.51"} <= names
+            "last_partial_batch_dropped", "other_seeds_batch_order", "other_seeds_initial_weights",
+            "learning_rate_x1.01", "accuracy_threshold_0.51"} <= set(by_name)
+    late = {n for n, m in by_name.items() if m.late}
+    assert late == {n for n in by_name if n.startswith("late_")} and len(late) == 5
 
 
-def test_table_ends_with_the_counts():
-    rows = [{"mutant": "a", "killed": True, "check": "trajectory", "configuration": "c", "epoch": 1, "detail": "d"},
-            {"mutant": "b", "killed": False, "check": None, "configuration": None, "epoch": None, "detail": "x"}]
+def test_table_ends_with_the_counts_and_names_seed_and_checkpoint():
+    rows = [{"mutant": "a", "killed": True, "check": "window", "configuration": "c", "seed": 0, "checkpoint": 20,
+             "epoch": 21, "key": "loss", "detail": "d"},
+            {"mutant": "b", "killed": False, "check": None, "configuration": None, "seed": None, "checkpoint": None,
+             "epoch": None, "key": None, "detail": "x"}]
     table = mutants.format_table(rows)
+    header, first = table.splitlines()[:2]
+    assert "seed" in header and "checkpoint" in header
+    assert first.split() == ["a", "killed", "window", "c", "0", "20", "21", "loss"]
     assert table.splitlines()[-1] == "killed: 1, survived: 1" and "SURVIVED" in table
+

@@ -554,27 +554,49 @@ def _certificate_section(results) -> str:
 def test_certificate_and_mutants_sections_say_what_they_measured():
     results = {"schema": RESULTS_SCHEMA, "claims": []}
     results["certificate"] = {
-        "path": "reports/certificates/x.json", "created": "2026-11-27", "code_digest": "ab" * 32, "seeds": list(range(10)),
-        "plan": {"tests": 47, "check_alpha": 0.000213, "family_alpha": 0.01, "keras_seeds": 10, "batched_seeds": 30,
-                 "detectable_superiority": 0.979, "detectable_rate_difference": 1.0, "smallest_mann_whitney_p": 2.4e-9,
-                 "trajectory": {"seeds": [0, 1, 2], "epochs": 20, "epochs_by_experiment": {}, "rtol": 1e-4}},
+        "path": "reports/certificates/x.json", "created": "2026-11-30", "code_digest": "ab" * 32,
+        "digest_scheme": "logical-modules/1", "batch_order": "lesson", "seeds": [0, 1, 2], "later_seeds": [64, 199, 649],
+        "window_epochs": {"a": 10, "reg_unscaled_clipvalue": 2},
+        "plan": {"windows": {"trajectory_seeds": [0, 1, 2], "later_seeds": [64, 199, 649],
+                             "later_fractions": [0.2, 0.4, 0.6, 0.8], "rtol": 1e-4,
+                             "window_epochs": {"a": 10, "reg_unscaled_clipvalue": 2}}},
         "checks": [{"passed": True}, {"passed": False}],
         "seed_independence": {"batch_sizes": [10, 1000], "bit_identical_everywhere": False,
                               "by_experiment": {"a": {"10": {"bit_identical": True, "max_rel_diff": 0.0}},
                                                 "b": {"1000": {"bit_identical": False, "max_rel_diff": 3e-7}}},
                               "verdicts_on_seeds_0_29": {"c1": {"same": True}, "c2": {"same": False}}},
-        "cost": {"keras_core_seconds": 9060, "certify_wall_seconds": 380}}
+        "cost": {"keras_core_seconds": 9060, "certify_wall_seconds": 380, "workers": 2}}
     results["mutants"] = {"mutants": [
-        {"mutant": "m1", "description": "d1", "killed": True, "check": "trajectory", "configuration": "a",
-         "epoch": 1, "detail": "x"},
-        {"mutant": "m2", "description": "d2", "killed": False, "check": None, "configuration": None,
-         "epoch": None, "detail": "passed every check"}]}
+        {"mutant": "late_m1", "description": "d1", "late": True, "killed": True, "check": "window",
+         "configuration": "a", "seed": 1, "checkpoint": 20, "epoch": 21, "key": "loss", "detail": "x"},
+        {"mutant": "m2", "description": "d2", "late": False, "killed": False, "check": None, "configuration": None,
+         "seed": None, "checkpoint": None, "epoch": None, "key": None, "detail": "passed every window"}]}
     page = _certificate_section(results)
     assert "1/2 checks of the batched engine passed" in page
-    assert "47 tests at alpha" in page and "151 core-minutes" in page
+    assert "<code>abababababababab</code> (logical-modules/1)" in page
+    assert "<dt>batch order</dt><dd>lesson</dd>" in page
+    assert "10 epochs each (other: reg_unscaled_clipvalue 2), tiling every epoch of seeds [0, 1, 2]" in page
+    assert "[0.2, 0.4, 0.6, 0.8] of the run for the later looks&#x27; seeds [64, 199, 649]" in page
+    assert "relative tolerance 0.0001" in page
+    assert "151 core-minutes" in page and "6.3 min on 2 workers" in page
     assert "bit-identical among 30 and among 10 or 1000 seeds on 1 of 2 configurations" in page
     assert "3e-07 (b)" in page and "DIFFERENT for c2" in page
     assert "killed: 1, survived: 1" in page and "<strong>SURVIVED</strong>" in page
+    assert "<th>seed</th><th>checkpoint</th>" in page
+    assert "<td>window</td><td>a</td><td>1</td><td>20</td><td>21</td>" in page
+
+
+def test_equivalence_section_shows_the_windows():
+    from harness.report import _Renderer
+
+    row = {"experiment": "reg_target_standard", "level": "window", "passed": True, "windows": 42, "window_epochs": 10,
+           "detail": "reg_target_standard: 42 windows of 10 epochs agree"}
+    page = _Renderer({"schema": RESULTS_SCHEMA, "claims": [], "equivalence": [row]}).equivalence()
+    assert "<th>windows</th><th>epochs each</th>" in page
+    assert "<td>reg_target_standard</td><td>window</td><td>42</td><td>10</td>" in page
+    assert "42 windows of 10 epochs agree" in page
+    empty = _Renderer({"schema": RESULTS_SCHEMA, "claims": []}).equivalence()
+    assert "No engine equivalence checks" in empty
 
 
 def test_report_without_certificate_says_so():

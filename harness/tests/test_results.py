@@ -80,16 +80,32 @@ def test_profiles_bundle_settings_and_options_override():
     assert set(PROFILES) == {"default", "quick", "thorough"}
 
 
-def test_check_claims_runs_without_pytest(tmp_path):
+def _self_certified(monkeypatch):
+    """This environment's certificate lookup answers with the batched engine's certificate of
+    itself on reg_target_standard (harness.tests.selfcert): no Keras training, any environment."""
+    from harness import certificate
+    from harness.tests import selfcert
+
+    cert = selfcert.certificate_for((selfcert.CHEAP,))
+    monkeypatch.setattr(certificate, "find", lambda directory, environment, experiment_names=None: cert)
+    return cert
+
+
+def test_check_claims_runs_without_pytest(tmp_path, monkeypatch):
     from harness import claimset
     from harness.runner import check_claims
 
+    _self_certified(monkeypatch)
     claim = next(c for c in claimset.all_claims() if c.id == "standardized_target_converges")
     messages = []
     results, runs = check_claims([claim], Settings(seeds=10, max_seeds=10, store_dir=str(tmp_path / "store")),
                                  progress=messages.append)
     (c,) = results.claims
     assert c.id == claim.id and c.verdict in res.VERDICTS and c.seeds == 10
+    (check,) = results.equivalence
+    assert check["level"] == "window" and check["passed"] and check["experiment"] == "reg_target_standard"
+    assert results.environment["batch_order"] == "lesson"
+    assert {r["extra"]["batch_order"] for r in runs} == {"lesson"}
     assert len(c.metric_samples["reg_target_standard"]) == 10 and len(runs) == 10
     assert any("training reg_target_standard: 10 seeds" in m for m in messages)
     assert any("trained reg_target_standard: 10 seeds in" in m for m in messages)
@@ -97,17 +113,24 @@ def test_check_claims_runs_without_pytest(tmp_path):
 
 
 def test_plugin_carries_outcomes_on_reports_and_leaves_no_side_directory(tmp_path):
+    import os
+
     report = tmp_path / "r"
+    # the certificate: the batched engine's of itself (harness.tests.selfcert), not this environment's
     proc = subprocess.run([sys.executable, "-m", "pytest", "claims/test_data_scaling.py", "-p", "no:xdist",
-                           "-k", "standardized_target_converges", f"--report-dir={report}",
-                           f"--store-dir={tmp_path / 'store'}", "--claims-profile=quick"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+                           "-p", "harness.tests.selfcert", "-k", "standardized_target_converges",
+                           f"--report-dir={report}", f"--store-dir={tmp_path / 'store'}", "--claims-profile=quick"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "LESSON_CLAIMS_SELF_CERT": "reg_target_standard"})
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     results = res.load(report / "results.json")
     assert [c.id for c in results.claims] == ["standardized_target_converges"]
     assert results.environment["profile"] == "quick"
     assert not (report / ".parts").exists()
     assert "lesson-claims: profile quick" in proc.stdout and "1 SUPPORTED" in proc.stdout
+    assert "batch order lesson" in proc.stdout and "self-certificate.json" in proc.stdout
+    assert [(e["experiment"], e["level"], e["passed"]) for e in results.equivalence] == [
+        ("reg_target_standard", "window", True)]
     progress = (report / "progress.log").read_text()
     assert "training reg_target_standard: 30 seeds" in progress and "trained reg_target_standard" in progress
 
@@ -157,13 +180,16 @@ def test_estimate_seconds_interpolates_the_benchmark(tmp_path):
     assert estimate_seconds("batched", "a", 30, tmp_path / "missing.json") is None
 
 
-def test_merge_keeps_one_trajectory_row_per_experiment():
+def test_merge_keeps_one_window_row_per_experiment_a_failed_one_first():
     from harness.runner import merge
 
-    row = {"level": "trajectory", "experiment": "x", "passed": True}
-    a = ClaimOutcome(_claim(id="a"), equivalence=[row, {"level": "distribution", "experiment": "x", "passed": True}])
-    b = ClaimOutcome(_claim(id="b"), equivalence=[dict(row)])
-    results, _ = merge([a, b], Settings(), certificate=None, wall_seconds=1.0, workers=2, devices=None,
+    row = {"level": "window", "experiment": "x", "passed": True, "detail": "ok"}
+    failed = {"level": "window", "experiment": "x", "passed": False, "detail": "seed 0, checkpoint epoch 20"}
+    a = ClaimOutcome(_claim(id="a"), equivalence=[row, {"level": "window", "experiment": "w", "passed": True}])
+    b = ClaimOutcome(_claim(id="b"), equivalence=[failed])  # another worker checked x too, and it failed
+    c = ClaimOutcome(_claim(id="c"), equivalence=[dict(row)])
+    results, _ = merge([a, b, c], Settings(), certificate=None, wall_seconds=1.0, workers=2, devices=None,
                        baseline_path=None, mutants=None)
-    assert [r["level"] for r in results.equivalence] == ["trajectory", "distribution"]
-    assert [c.id for c in results.claims] == ["a", "b"] and results.rules
+    assert [(r["experiment"], r["passed"]) for r in results.equivalence] == [("w", True), ("x", False)]
+    assert [c.id for c in results.claims] == ["a", "b", "c"] and results.rules
+    assert results.environment["batch_order"] == "lesson"
