@@ -38,12 +38,28 @@ def rate_zone(p0: float) -> tuple[float, float]:
 
 
 AMENDED = "2026-11-28"
+# 2026-11-30 (issue 15): every claim decided on the lesson's batch order, a fresh permutation per
+# epoch, instead of seeded Keras 3's one permutation replayed every epoch.  No rule changed; where a
+# verdict moved, the claim records it with this amendment.
+BATCH_ORDER_AMENDED = "2026-11-30"
 # Numbers pinned per environment (harness.claims.Expectation) use this key for the
 # environment the suite's certificate covers.
 TF221_CPU = "tf2.21.0-keras3.15.1-cpu"
 PAIRED_REASON = ("The experiments share seeds and with them their random streams (one seed gives both the same "
                  "data split and batch order, and the same initial weights where the architectures match): an "
                  "unpaired test discards that pairing (issue 9).")
+
+
+def batch_order_amendment(rule: str, old_verdict: str) -> Amendment:
+    """The training changed under an unchanged rule: the verdict it gave on seeded Keras 3's order."""
+    return Amendment(
+        BATCH_ORDER_AMENDED, f"{rule} Decided on seeded Keras 3's batch order: keras.utils.set_random_seed fixes "
+                             "fit's shuffle, which then replays ONE permutation in every epoch.",
+        f"{rule} Decided on the lesson's batch order: a fresh permutation every epoch, as the lesson's unseeded "
+        "fit draws, seeded by the suite (harness.orders).",
+        "The suite trained another procedure than the lesson's (issue 15): its reader gets a fresh order every "
+        "epoch. The rule and its thresholds are unchanged; the verdict moved with the training.",
+        old_verdict)
 
 
 def paired_amendment(old_rule: str, new_rule: str, old_verdict: str, reason: str = PAIRED_REASON) -> Amendment:

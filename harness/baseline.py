@@ -87,6 +87,19 @@ def load(path: Path) -> dict:
     return summary
 
 
+def check_batch_order(summary: dict, batch_order: str) -> None:
+    """SummaryError unless ``summary`` was decided on ``batch_order`` (drift across batch orders is
+    the change of training, not a regression).  Summaries from before 2026-11-30 name none: they
+    were trained on Keras' own seeded order (replayed on Keras 3)."""
+    theirs = summary["environment"].get("batch_order")
+    if theirs != batch_order:
+        raise SummaryError(f"{summary.get('path')}: decided on the "
+                           + (f"{theirs!r} batch order" if theirs else "seeded Keras order of before 2026-11-30 "
+                              "(one permutation replayed every epoch on Keras 3)")
+                           + f", this run trains {batch_order!r}: compare runs of the same batch order "
+                             f"(--batch-order={theirs or 'replayed'}, or a summary of a {batch_order!r} run)")
+
+
 _FIX = "use a file a run wrote (<report-dir>/history/*.json, reports/baselines/*.json or a results.json)"
 
 

@@ -125,6 +125,7 @@ def pytest_configure(config):
 
         try:  # a bad baseline stops the run here, before any training
             config.stash[BASELINE] = baseline.load(Path(config.getoption("baseline")))
+            baseline.check_batch_order(config.stash[BASELINE], config.stash[SETTINGS].batch_order)
         except baseline.SummaryError as exc:
             raise pytest.UsageError(f"--baseline: {exc}") from None
     config.stash[CERTIFICATE] = None
