@@ -43,6 +43,8 @@ def main(argv=None) -> int:
                          "exit 1 if any survives")
     mut.add_argument("--certificate-dir", type=Path, default=Path("reports/certificates"))
     mut.add_argument("--only", nargs="+", default=None, metavar="MUTANT", help="run only these mutants")
+    mut.add_argument("--every-configuration", action="store_true",
+                     help="check every configuration, not only until the first kill (how many catch each mutant)")
     mut.add_argument("--out", type=Path, default=Path("reports/mutants.json"))
     args = parser.parse_args(argv)
     from . import options

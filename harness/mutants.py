@@ -166,23 +166,36 @@ def _order(names):
     return sorted(names, key=lambda n: (experiments.get(n).epochs * (experiments.get(n).hidden_layers + 1), n))
 
 
-def run_mutant(mutant: Mutant, cert, out=sys.stdout) -> dict:
+def run_mutant(mutant: Mutant, cert, out=sys.stdout, every: bool = False) -> dict:
     """The window check of every configuration against ``mutant``, cheapest first; the first
-    failure kills it."""
+    failure kills it.  ``every``: go on through all configurations and list where it was killed
+    (how many configurations would catch it alone)."""
     from . import windows
 
     start = time.perf_counter()
+    row = None
+    killed_on = []
     for n in _order(list(cert.data["experiments"])):
         result = windows.check(cert, n, program=mutant.program)
         if not result["passed"]:
-            f = result["failures"][0]
-            return {"mutant": mutant.name, "description": mutant.description, "late": mutant.late, "killed": True,
-                    "check": "window", "configuration": n, "seed": f["seed"], "checkpoint": f["checkpoint"],
-                    "epoch": f["epoch"], "key": f["key"], "detail": result["detail"],
-                    "seconds": time.perf_counter() - start}
-    return {"mutant": mutant.name, "description": mutant.description, "late": mutant.late, "killed": False,
-            "check": None, "configuration": None, "seed": None, "checkpoint": None, "epoch": None, "key": None,
-            "detail": "passed every window of every configuration", "seconds": time.perf_counter() - start}
+            killed_on.append(n)
+            if row is None:
+                f = result["failures"][0]
+                row = {"mutant": mutant.name, "description": mutant.description, "late": mutant.late,
+                       "killed": True, "check": "window", "configuration": n, "seed": f["seed"],
+                       "checkpoint": f["checkpoint"], "epoch": f["epoch"], "key": f["key"],
+                       "detail": result["detail"]}
+            if not every:
+                break
+    if row is None:
+        row = {"mutant": mutant.name, "description": mutant.description, "late": mutant.late, "killed": False,
+               "check": None, "configuration": None, "seed": None, "checkpoint": None, "epoch": None, "key": None,
+               "detail": "passed every window of every configuration"}
+    if every:
+        row["killed_on"] = killed_on
+        row["configurations_checked"] = len(cert.data["experiments"])
+    row["seconds"] = time.perf_counter() - start
+    return row
 
 
 def format_table(rows: list[dict]) -> str:
@@ -195,6 +208,12 @@ def format_table(rows: list[dict]) -> str:
         lines.append(f"{r['mutant']:<28}{'killed' if r['killed'] else 'SURVIVED':<10}{cell(r['check']):<8}"
                      f"{cell(r['configuration']):<24}{cell(r.get('seed')):>5}{cell(r.get('checkpoint')):>11}"
                      f"{cell(r['epoch']):>6}  {cell(r.get('key'))}")
+    if any("killed_on" in r for r in rows):
+        lines.append("")
+        for r in rows:
+            if "killed_on" in r:
+                lines.append(f"{r['mutant']:<28} killed on {len(r['killed_on'])}/{r['configurations_checked']} "
+                             f"configurations: {', '.join(r['killed_on']) or '-'}")
     killed = sum(r["killed"] for r in rows)
     lines.append(f"killed: {killed}, survived: {len(rows) - killed}")
     return "\n".join(lines)
@@ -223,7 +242,7 @@ def run_mutants(args) -> int:
         mutants = [m for m in mutants if m.name in args.only]
     rows = []
     for m in mutants:
-        row = run_mutant(m, cert)
+        row = run_mutant(m, cert, every=args.every_configuration)
         rows.append(row)
         print(f"  {m.name}: {'killed by the window check on ' + row['configuration'] + ' at epoch ' + str(row['epoch']) if row['killed'] else 'SURVIVED'}"
               f" ({row['seconds']:.0f} s)", flush=True)

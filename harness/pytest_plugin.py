@@ -209,7 +209,7 @@ def _progress_log(config) -> Path:
 def decide_claim(claim_runner, request):
     """Decide a claim, carry its outcome on the test report, and fail the test unless it is SUPPORTED."""
     from . import records
-    from .equivalence import EquivalenceError
+    from .windows import EquivalenceError
 
     def run(claim):
         try:

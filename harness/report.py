@@ -453,7 +453,7 @@ class _Renderer:
                      f"(<code>{_esc(v.get('path'))}</code>, rules {_esc(v.get('rules'))}): "
                      f"{moved} of {len(rows)} verdicts differ.</p>")
         parts.append(_table(["claim", "lesson's order", "effect", "seeds", "replayed order", "effect", "seeds",
-                             ""], rows))
+                             "verdict"], rows))
         return "\n".join(parts)
 
     def all_findings(self, claims) -> str:
@@ -684,7 +684,10 @@ class _Renderer:
             ("windows", _esc(f"10 epochs each (other: {shorter}), tiling every epoch of seeds {cert.get('seeds')}; "
                              f"one window at each of {plan.get('later_fractions')} of the run for the later looks' "
                              f"seeds {cert.get('later_seeds')} (Keras restarted from the batched engine's state); "
-                             f"every History key, relative tolerance {plan.get('rtol')} (accuracy: one sample)")),
+                             f"every History key, within relative tolerance {plan.get('rtol')} (accuracy: one "
+                             f"sample) or {(plan.get('envelope') or {}).get('factor')}x the window's chaos "
+                             f"envelope (how far {(plan.get('envelope') or {}).get('perturbations')} nudges of "
+                             "1-2 ulps of its start state carry)")),
             ("at certification", _esc(f"{sum(bool(c.get('passed')) for c in checks)}/{len(checks)} checks "
                                       "of the batched engine passed")),
             ("seed independence", _esc(_independence_text(indep))),
@@ -705,16 +708,20 @@ class _Renderer:
         def cell(v):
             return _esc("—" if v is None else v)
 
+        every = any("killed_on" in m for m in rows_in)
         rows = [[_esc(m.get("mutant")), _esc(m.get("description")),
                  "killed" if m.get("killed") else '<strong>SURVIVED</strong>',
                  cell(m.get("check")), cell(m.get("configuration")), cell(m.get("seed")), cell(m.get("checkpoint")),
-                 cell(m.get("epoch")), _esc(m.get("detail"))]
+                 cell(m.get("epoch"))]
+                + ([_esc(f"{len(m.get('killed_on') or [])}/{m.get('configurations_checked')}")] if every else [])
+                + [_esc(m.get("detail"))]
                 for m in rows_in]
         return ("\n".join(['\n<h3 id="mutants">Mutants</h3>',
                            "<p>Each mutant gets one thing of Keras' semantics wrong; the checks above must kill "
                            f"it. killed: {killed}, survived: {len(rows_in) - killed}.</p>",
                            _table(["mutant", "what it gets wrong", "killed", "check", "configuration", "seed",
-                                   "checkpoint", "epoch", "detail"], rows)]))
+                                   "checkpoint", "epoch"] + (["configurations that kill it"] if every else [])
+                                  + ["detail"], rows)]))
 
     def drift(self) -> str:
         rows_in = [d for d in self.results.get("drift") or [] if isinstance(d, Mapping)]

@@ -356,7 +356,11 @@ def variant_verdicts(fingerprint: str, batch_order: str, directory: Path = VARIA
         summary = baseline.load(path)
     except baseline.SummaryError as exc:
         return {"replayed": {"path": str(path), "error": str(exc), "claims": {}}}
-    return {"replayed": {"path": str(path), "rules": summary.get("rules"),
+    try:
+        shown = str(path.resolve().relative_to(VARIANTS_DIR.parents[1]))
+    except ValueError:
+        shown = str(path)
+    return {"replayed": {"path": shown, "rules": summary.get("rules"),
                          "batch_order": summary["environment"].get("batch_order"),
                          "claims": {c["id"]: {"verdict": c["verdict"], "effect": c.get("effect"), "seeds": c.get("seeds")}
                                     for c in summary["claims"]}}}

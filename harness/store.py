@@ -153,15 +153,17 @@ class RunStore:
             return None
         return record
 
-    def write(self, record: RunRecord) -> None:
+    def write(self, record: RunRecord, engine: str | None = None) -> None:
+        """Store ``record`` under ``engine`` (a store label such as ``batched+replayed``; default: its engine)."""
+        engine = engine or record.engine
         payload = record.to_dict()
         entry = {
-            "key": self._key(record.engine, record.fingerprint, record.seed),
+            "key": self._key(engine, record.fingerprint, record.seed),
             "session": self.session,
             "sha256": _digest(payload),
             "record": payload,
         }
-        atomic_write_text(self.entry_path(record.engine, record.fingerprint, record.seed), records.dumps(entry))
+        atomic_write_text(self.entry_path(engine, record.fingerprint, record.seed), records.dumps(entry))
 
     def get_or_compute(
         self,
@@ -179,11 +181,11 @@ class RunStore:
             missing = [s for s, r in found.items() if r is None]
             if missing:
                 for record in compute(missing):
-                    if record.fingerprint != fingerprint or record.engine != engine:
+                    if record.fingerprint != fingerprint or record.engine != provenance.base_engine(engine):
                         raise RuntimeError(f"engine returned a record for {record.engine}/{record.fingerprint}, "
                                            f"expected {engine}/{fingerprint}")
                     try:
-                        self.write(record)
+                        self.write(record, engine)
                     except OSError as exc:  # e.g. a directory where the entry goes: keep the result
                         warnings.warn(f"run store entry {self.entry_path(engine, fingerprint, record.seed)} cannot "
                                       f"be written ({exc}); using the record for this run only", StoreWarning,

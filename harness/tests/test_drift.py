@@ -133,3 +133,18 @@ def test_compare_goes_on_past_bad_files_and_highlights_changes(tmp_path, capsys)
     html = (tmp_path / "out" / "matrix.html").read_text()
     assert 'class="changed drift"' in html and "data:image/png;base64," in html
     assert "verdict changes across environments: claim_a: SUPPORTED | REFUTED" in err.out
+
+
+def test_a_baseline_of_another_batch_order_is_refused():
+    """Drift across batch orders is the change of training, not a regression: refused, naming both."""
+    import pytest
+
+    from harness import baseline
+
+    lesson = {"path": "b.json", "environment": {"fingerprint": "f", "batch_order": "lesson"}}
+    baseline.check_batch_order(lesson, "lesson")  # the same order: accepted
+    with pytest.raises(baseline.SummaryError, match="'lesson' batch order, this run trains 'replayed'"):
+        baseline.check_batch_order(lesson, "replayed")
+    old = {"path": "old.json", "environment": {"fingerprint": "f"}}  # before 2026-11-30: no batch order named
+    with pytest.raises(baseline.SummaryError, match="before 2026-11-30.*--batch-order=replayed"):
+        baseline.check_batch_order(old, "lesson")

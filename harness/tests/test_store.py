@@ -480,3 +480,15 @@ def test_batch_order_variants_and_references_are_stored_apart(tmp_path):
     assert store.read("batched", FP, 0) is None and store.read("keras", FP, 0) is None
     assert store.read("batched+replayed", FP, 0).seed == 0 and store.read("keras-reference", FP, 0).seed == 0
     assert store.entry_path("batched+replayed", FP, 0) != store.entry_path("batched", FP, 0)
+
+
+def test_a_variant_label_stores_the_engines_own_records(tmp_path):
+    """get_or_compute under a store label (``batched+replayed``): the engine returns records of its
+    own engine ("batched"), stored and read back under the label, never under the default."""
+    store = RunStore(tmp_path / "store", ENV)
+    got = store.get_or_compute("batched+replayed", FP, [0, 1], lambda missing: [make_record(s, engine="batched")
+                                                                                for s in missing])
+    assert [r.engine for r in got] == ["batched", "batched"]
+    assert store.read("batched+replayed", FP, 1).seed == 1 and store.read("batched", FP, 1) is None
+    with pytest.raises(RuntimeError, match="expected batched\\+replayed"):
+        store.get_or_compute("batched+replayed", FP, [2], lambda missing: [make_record(2, engine="keras")])
