@@ -180,11 +180,6 @@ def configure(env: MutableMapping[str, str] = os.environ) -> dict:
 
     # only here: the settings above must precede it
     tf = import_tensorflow(quiet=quiet and env is os.environ)
-    # The Keras engine feeds fit the lesson's per-epoch orders as a tf.data pipeline; fit's default
-    # shuffle=True is then ignored, which is the intent (harness.engines.keras_engine), not news.
-    import warnings
-
-    warnings.filterwarnings("ignore", message=r"`shuffle=True` was passed, but will be ignored")
 
     threading_applied = True
     try:

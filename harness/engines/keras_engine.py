@@ -45,7 +45,8 @@ def steps_per_epoch(exp: Experiment, n: int) -> int:
 
 def ordered_dataset(exp: Experiment, split: data.Split, epoch_orders: np.ndarray):
     """A tf.data pipeline of the batches of each epoch in ``epoch_orders`` (E, n), in that
-    order: 15 batches of 32 then the last 20 samples, per epoch (what ``fit`` batches)."""
+    order: 15 batches of 32 then the last 20 samples, per epoch (what ``fit`` batches).  ``fit`` is
+    called with ``shuffle=False``: the order is this pipeline's."""
     import tensorflow as tf
 
     x, y = tf.constant(split.train_x), tf.constant(split.train_y)
@@ -123,7 +124,7 @@ def train_one(exp: Experiment, seed: int, batch_order: str = orders.DEFAULT,
             states[0] = get_state(model)
         callbacks.append(_snapshotter(model, set(snapshots), states))
     if batch_order == "lesson":
-        fit = model.fit(ordered_dataset(exp, split, epoch_orders), **validation(exp, split),
+        fit = model.fit(ordered_dataset(exp, split, epoch_orders), **validation(exp, split), shuffle=False,
                         epochs=exp.epochs, steps_per_epoch=steps_per_epoch(exp, n), verbose=0, callbacks=callbacks)
     else:
         fit = model.fit(split.train_x, split.train_y, validation_data=(split.test_x, split.test_y),
@@ -163,7 +164,7 @@ def window(exp: Experiment, seed: int, epoch: int, state: dict, epochs: int) -> 
         model = _MODELS[exp.fingerprint] = models.build(exp)
     set_state(model, state)
     fit = model.fit(ordered_dataset(exp, split, orders.lesson_orders(seed, n, epoch, epoch + epochs)),
-                    **validation(exp, split), initial_epoch=epoch, epochs=epoch + epochs,
+                    **validation(exp, split), shuffle=False, initial_epoch=epoch, epochs=epoch + epochs,
                     steps_per_epoch=steps_per_epoch(exp, n), verbose=0)
     history = compat.normalize_history(fit.history)
     return history, (final_metrics(model, exp, split) if epoch + epochs == exp.epochs else None)

@@ -27,11 +27,13 @@ def test_expectation_checks_pins_for_its_environment_only():
 
 def test_strict_xfail_marks_follow_the_expected_verdict():
     by_id = {c.id: c for c in CLAIMS}
-    mark = parametrize_with_claims([by_id["relu20_no_longer_learns"], by_id["unscaled_target_nan"]])
+    mark = parametrize_with_claims([by_id["deep_relu_converges_about_200"], by_id["relu20_no_longer_learns"],
+                                    by_id["unscaled_target_nan"]])
     params = mark.args[1]
-    xfail = params[0].marks[0]
-    assert xfail.kwargs["strict"] is True and xfail.kwargs["raises"] is ClaimRefuted
-    assert params[1].marks == ()
+    refuted, inconclusive = params[0].marks[0], params[1].marks[0]
+    assert refuted.kwargs["strict"] is True and refuted.kwargs["raises"] is ClaimRefuted
+    assert inconclusive.kwargs["strict"] is True and inconclusive.kwargs["raises"] is ClaimInconclusive
+    assert params[2].marks == ()
 
 
 def _decision(verdict, **kw):
