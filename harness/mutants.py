@@ -128,6 +128,17 @@ def _mutants():
                 new_moms.append(m)
             return new_params, new_moms, batch_loss, hits
 
+    class LearningRate101LateByCallEpoch(Program):
+        # the epoch counted from the start of each program call (the start epoch forgotten): a whole
+        # run is one call, so it acts from 20% of the run; a window restarts the count
+        def epoch_index(self, epoch0, e):
+            return tf.fill(tf.shape(epoch0), e)
+
+        def update(self, w, m, g, epoch):
+            lr = tf.where(epoch >= _late(self.exp), self.learning_rate * 1.01, self.learning_rate)
+            m = m * tf.constant(self.momentum, tf.float32) - g * self.per_row(tf.cast(lr, tf.float32), g)
+            return w + m, m
+
     return [
         Mutant("momentum_dropped", "SGD without momentum", MomentumDropped),
         Mutant("momentum_dropped_after_20", "momentum 0 from epoch 21 on", MomentumDroppedAfter20),
@@ -148,6 +159,8 @@ def _mutants():
                OrderStaleLate, late=True),
         Mutant("late_clipnorm_global", "clipnorm on the global norm from 20% of the epochs on", ClipnormGlobalLate,
                late=True),
+        Mutant("late_learning_rate_by_call_epoch", "learning rate x1.01 from 20% of the epochs on, the epochs "
+               "counted from the start of each program call", LearningRate101LateByCallEpoch, late=True),
     ]
 
 
@@ -177,12 +190,14 @@ def run_mutant(mutant: Mutant, cert, out=sys.stdout, every: bool = False) -> dic
     killed_on = []
     for n in _order(list(cert.data["experiments"])):
         result = windows.check(cert, n, program=mutant.program)
+        if result["passed"]:
+            result = windows.continuity(cert, n, program=mutant.program)
         if not result["passed"]:
             killed_on.append(n)
             if row is None:
                 f = result["failures"][0]
                 row = {"mutant": mutant.name, "description": mutant.description, "late": mutant.late,
-                       "killed": True, "check": "window", "configuration": n, "seed": f["seed"],
+                       "killed": True, "check": result["level"], "configuration": n, "seed": f["seed"],
                        "checkpoint": f["checkpoint"], "epoch": f["epoch"], "key": f["key"],
                        "detail": result["detail"]}
             if not every:
@@ -202,17 +217,17 @@ def format_table(rows: list[dict]) -> str:
     def cell(v):
         return "-" if v is None else str(v)
 
-    lines = [f"{'mutant':<28}{'result':<10}{'check':<8}{'configuration':<24}{'seed':>5}{'checkpoint':>11}"
+    lines = [f"{'mutant':<34}{'result':<10}{'check':<12}{'configuration':<24}{'seed':>5}{'checkpoint':>11}"
              f"{'epoch':>6}  key"]
     for r in rows:
-        lines.append(f"{r['mutant']:<28}{'killed' if r['killed'] else 'SURVIVED':<10}{cell(r['check']):<8}"
+        lines.append(f"{r['mutant']:<34}{'killed' if r['killed'] else 'SURVIVED':<10}{cell(r['check']):<12}"
                      f"{cell(r['configuration']):<24}{cell(r.get('seed')):>5}{cell(r.get('checkpoint')):>11}"
                      f"{cell(r['epoch']):>6}  {cell(r.get('key'))}")
     if any("killed_on" in r for r in rows):
         lines.append("")
         for r in rows:
             if "killed_on" in r:
-                lines.append(f"{r['mutant']:<28} killed on {len(r['killed_on'])}/{r['configurations_checked']} "
+                lines.append(f"{r['mutant']:<34} killed on {len(r['killed_on'])}/{r['configurations_checked']} "
                              f"configurations: {', '.join(r['killed_on']) or '-'}")
     killed = sum(r["killed"] for r in rows)
     lines.append(f"killed: {killed}, survived: {len(rows) - killed}")

@@ -649,7 +649,10 @@ class _Renderer:
         parts.append("<p>Before its runs are used, the batched engine of this run is restarted from every window "
                      "of the certificate (Keras' own training state at a checkpoint, at its true epoch) and each "
                      "window's History is compared with Keras', epoch by epoch, on every key; the last window also "
-                     "compares the final metrics, the first starts from the engine's own initial weights.</p>")
+                     "compares the final metrics, the first starts from the engine's own initial weights. "
+                     "Where training is calm, the continuity check also trains seeds 0-2 in one long program "
+                     "call and restarts it from its own states: a window sees only the first epochs of a call, "
+                     "this sees the rest.</p>")
         rows = [[_esc(e.get("experiment", "—")), _esc(e.get("level", "—")), _esc(e.get("windows", "—")),
                  _esc(e.get("window_epochs", "—")), _pass_badge(e.get("passed")), _esc(e.get("detail", ""))]
                 for e in rows_in]

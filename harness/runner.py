@@ -162,11 +162,12 @@ class ClaimRunner:
 
         runs = self.train(experiments.get(name), self.seeds)
         if self.engine == "batched" and name not in self._checked:
-            result = windows.check(self.certificate, name)
-            if checks is not None:
-                checks.append(result)
-            if not result["passed"]:
-                raise windows.WindowError(f"batched engine does not reproduce keras: {result['detail']}")
+            for check in (windows.check, windows.continuity):
+                result = check(self.certificate, name)
+                if checks is not None:
+                    checks.append(result)
+                if not result["passed"]:
+                    raise windows.WindowError(f"batched engine does not reproduce keras: {result['detail']}")
             self._checked.add(name)
         return runs
 
@@ -317,11 +318,12 @@ def merge(outcomes: Sequence[ClaimOutcome], settings: Settings, *, certificate: 
         drift.extend(o.drift)
     # Under xdist each worker checks the windows of the experiments it uses: one row per
     # experiment (a failed one wins).
-    checked: dict[str, dict] = {}
+    checked: dict[tuple, dict] = {}
     for row in equivalence:
-        if row["experiment"] not in checked or not row["passed"]:
-            checked[row["experiment"]] = row
-    equivalence = sorted(checked.values(), key=lambda r: r["experiment"])
+        key = (row["experiment"], row.get("level"))
+        if key not in checked or not row["passed"]:
+            checked[key] = row
+    equivalence = [checked[k] for k in sorted(checked, key=lambda k: (k[0], str(k[1])))]
     env = environment.describe()
     env.update({"engine": settings.engine, "batch_order": settings.batch_order, "seeds": settings.seeds, "max_seeds": settings.design().looks[-1],
                 "profile": settings.profile, "certificate": (certificate or {}).get("path"), "fresh": settings.fresh,

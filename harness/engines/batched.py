@@ -215,6 +215,7 @@ class Program:
         params_spec = [tf.TensorSpec([None, *shape], tf.float32) for shape in shapes]
         self.run = tf.function(self._run, jit_compile=False, input_signature=[
             params_spec, params_spec, tf.TensorSpec([None, None, self.n], tf.int32), tf.TensorSpec([None], tf.int32)])
+        self._run_states = None
 
     # -- model ---------------------------------------------------------------
     def forward(self, params, x):
@@ -304,10 +305,23 @@ class Program:
         return loss, acc, out[..., 0]
 
     # -- a stretch of training -----------------------------------------------
-    def _run(self, params, moms, orders, epoch0):
+    def epoch_index(self, epoch0, e):
+        """(S,) the true epoch index of each row at the call's ``e``-th epoch (a hook for mutants)."""
+        return epoch0 + e
+
+    @property
+    def run_keeping_states(self):
+        """:meth:`_run` that also returns the state after every epoch (traced on first use)."""
+        if self._run_states is None:
+            self._run_states = tf.function(functools.partial(self._run, keep_states=True), jit_compile=False,
+                                           input_signature=self.run.input_signature)
+        return self._run_states
+
+    def _run(self, params, moms, orders, epoch0, keep_states=False):
         """params, moms: lists of (S, ...) tensors (the state at the start of each row's
         epoch ``epoch0``); orders: (S, K, n) int32, each row's orders of its next K epochs;
-        epoch0: (S,) int32.  Returns per-epoch histories (K, S) and the state after K epochs.
+        epoch0: (S,) int32.  Returns per-epoch histories (K, S) and the state after K epochs
+        (with ``keep_states``, also the states after every epoch, (K, S, ...) per variable).
         A whole run is one call from the initial state at epoch 0 (or a few, when long
         orders are fed in segments); a certificate window is one call from a checkpoint."""
         params, moms = list(params), list(moms)
@@ -316,10 +330,14 @@ class Program:
         bs, nfull = self.bs, self.full_batches
         hist = {k: tf.TensorArray(tf.float32, size=epochs) for k in
                 ("loss", "accuracy", "val_loss", "val_accuracy")}
+        if keep_states:
+            for i in range(len(params)):
+                hist[f"w{i}"] = tf.TensorArray(tf.float32, size=epochs)
+                hist[f"m{i}"] = tf.TensorArray(tf.float32, size=epochs)
 
         def epoch_body(e, params, moms, hist):
             order = orders[:, e, :]  # (S, n)
-            epoch = epoch0 + e  # (S,) the true epoch index of each row
+            epoch = self.epoch_index(epoch0, e)  # (S,) the true epoch index of each row
 
             def batch_body(b, params, moms, loss_sum, hit_sum):
                 idx = order[:, b * bs:(b + 1) * bs]
@@ -339,6 +357,10 @@ class Program:
             hist["accuracy"] = hist["accuracy"].write(e, hit_sum / self.n)
             hist["val_loss"] = hist["val_loss"].write(e, val_loss)
             hist["val_accuracy"] = hist["val_accuracy"].write(e, val_acc)
+            if keep_states:
+                for i, (w, m) in enumerate(zip(params, moms)):
+                    hist[f"w{i}"] = hist[f"w{i}"].write(e, w)
+                    hist[f"m{i}"] = hist[f"m{i}"].write(e, m)
             return e + 1, params, moms, hist
 
         _, params, moms, hist = tf.while_loop(lambda e, *_: e < epochs, epoch_body, (0, params, moms, hist))
@@ -439,6 +461,43 @@ def train(exp: Experiment, seeds: list[int], program: type = Program, batch_orde
             epochs=exp.epochs, history=history, metrics=m,
             wall_seconds=wall / len(seeds), device=device, extra=extra))
     return out
+
+
+def continuous(exp: Experiment, seeds: list[int], every: int, program: type = Program) -> list[dict]:
+    """``seeds`` trained from epoch 0 to the end in ONE program call on the lesson's orders, as a
+    run trains them, keeping each seed's state at the start of every ``every``-th epoch: per seed
+    {"history", "final", "init_grad_max_abs", "states": {epoch: state}} (the continuity check of
+    :func:`harness.windows.continuity`: restarts must reproduce it)."""
+    from .. import orders as orderlib
+
+    split = common.split_for(exp)
+    n = len(split.train_x)
+    prog = _program(exp, split, program)
+    weights, _ = batch_initial_weights(exp, seeds)
+    weights = prog.reinit(weights)
+    params = [tf.constant(w) for w in weights]
+    moms = [tf.zeros_like(p) for p in params]
+    orders = np.stack([orderlib.lesson_orders(s, n, 0, exp.epochs) for s in seeds])
+    orders = prog.reorder(np.ascontiguousarray(orders, np.int32), np.asarray(seeds, np.int64),
+                          np.zeros(len(seeds), np.int32))
+    grad0 = prog.initial_grad_max_abs(params, tf.constant(orders[:, 0, : exp.batch_size], tf.int32)).numpy()
+    out, end_params, _ = prog.run_keeping_states(params, moms, tf.constant(orders, tf.int32),
+                                                 tf.constant(np.zeros(len(seeds), np.int32)))
+    out = {k: v.numpy() for k, v in out.items()}
+    metrics = _final_metrics(prog, exp, split, end_params)
+    keys = ["loss", "val_loss"] + (["accuracy", "val_accuracy"] if exp.classification else [])
+    steps = -(-n // exp.batch_size)
+    result = []
+    for i, seed in enumerate(seeds):
+        states = {0: {"weights": [w[i] for w in weights], "momentums": [np.zeros_like(w[i]) for w in weights],
+                      "iterations": 0}}
+        for c in range(every, exp.epochs, every):
+            states[c] = {"weights": [out[f"w{j}"][c - 1, i] for j in range(len(weights))],
+                         "momentums": [out[f"m{j}"][c - 1, i] for j in range(len(weights))],
+                         "iterations": c * steps}
+        result.append({"seed": int(seed), "history": {k: out[k][:, i].tolist() for k in keys},
+                       "final": metrics[i], "init_grad_max_abs": float(grad0[i]), "states": states})
+    return result
 
 
 def _final_metrics(prog: Program, exp: Experiment, split: data.Split, params) -> list[dict]:

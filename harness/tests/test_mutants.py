@@ -67,12 +67,32 @@ def test_an_early_mutant_fails_every_trajectory_seeds_first_window(cert):
 
 def test_the_mutant_list_covers_the_required_semantics():
     by_name = _by_name()
-    assert len(by_name) == 14
+    assert len(by_name) == 15
     assert {"momentum_dropped", "momentum_dropped_after_20", "clipnorm_global", "clipvalue_ignored",
             "last_partial_batch_dropped", "other_seeds_batch_order", "other_seeds_initial_weights",
             "learning_rate_x1.01", "accuracy_threshold_0.51"} <= set(by_name)
     late = {n for n, m in by_name.items() if m.late}
-    assert late == {n for n in by_name if n.startswith("late_")} and len(late) == 5
+    assert late == {n for n in by_name if n.startswith("late_")} and len(late) == 6
+
+
+def test_a_mutant_that_counts_epochs_per_call_escapes_the_windows_and_dies_by_continuity(cert):
+    """Windows restart the program, so they see only its first epochs of a call: a learning rate
+    that changes from 20% of the epochs counted per call never acts in them.  The continuity check
+    (one long call against its own restarts) kills it, in the window where it starts to act."""
+    mutant = _by_name()["late_learning_rate_by_call_epoch"]
+    assert windows.check(cert, NAME, program=mutant.program)["passed"]
+    row = mutants.run_mutant(mutant, cert)
+    assert row["killed"] and row["check"] == "continuity" and row["checkpoint"] == 20 and row["epoch"] == 21, row
+    assert windows.continuity(cert, NAME)["passed"] and windows.continuity(cert, NAME)["ran"]
+
+
+def test_continuity_is_not_run_where_training_is_chaotic(cert):
+    import copy
+
+    chaotic = copy.copy(cert)
+    chaotic.data = {**cert.data, "checks": [{"experiment": NAME, "level": "window", "max_rel_diff": 1e-2}]}
+    result = windows.continuity(chaotic, NAME)
+    assert result["passed"] and not result["ran"] and "not run: chaotic" in result["detail"]
 
 
 def test_table_ends_with_the_counts_and_names_seed_and_checkpoint():
