@@ -654,7 +654,9 @@ class _Renderer:
                      "call and restarts it from its own states: a window sees only the first epochs of a call, "
                      "this sees the rest.</p>")
         rows = [[_esc(e.get("experiment", "—")), _esc(e.get("level", "—")), _esc(e.get("windows", "—")),
-                 _esc(e.get("window_epochs", "—")), _pass_badge(e.get("passed")), _esc(e.get("detail", ""))]
+                 _esc(e.get("window_epochs", "—")),
+                 '<span class="muted">not run</span>' if e.get("ran") is False else _pass_badge(e.get("passed")),
+                 _esc(e.get("detail", ""))]
                 for e in rows_in]
         parts.append(_table(["configuration", "check", "windows", "epochs each", "result", "detail"], rows))
         parts.append("<p>Seeds no window covers: every seed of the looks other than 0, 1, 2 and the later-look "

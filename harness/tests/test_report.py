@@ -595,6 +595,11 @@ def test_equivalence_section_shows_the_windows():
     assert "<th>windows</th><th>epochs each</th>" in page
     assert "<td>reg_target_standard</td><td>window</td><td>42</td><td>10</td>" in page
     assert "42 windows of 10 epochs agree" in page
+    skipped = {"experiment": "circles_relu20", "level": "continuity", "passed": True, "ran": False, "windows": 0,
+               "window_epochs": 10, "detail": "circles_relu20: continuity check not run: chaotic training"}
+    page = _Renderer({"schema": RESULTS_SCHEMA, "claims": [], "equivalence": [row, skipped]}).equivalence()
+    not_run = page[page.index("<td>circles_relu20</td>"):]
+    assert "not run" in not_run[:400] and "PASS" not in not_run[:400]  # a check not run never shows as passed
     empty = _Renderer({"schema": RESULTS_SCHEMA, "claims": []}).equivalence()
     assert "No engine equivalence checks" in empty
 
