@@ -16,7 +16,8 @@ from . import __version__, records
 
 SUMMARY_SCHEMA = "lesson-claims/summary/1"
 _ENV_KEYS = ("fingerprint", "python", "platform", "tensorflow", "keras", "keras_major", "legacy_keras", "numpy",
-             "device", "engine", "batch_order", "seeds", "certificate", "wall_seconds", "suite_version")
+             "device", "engine", "batch_order", "seeds", "certificate", "wall_seconds", "suite_version",
+             "code_digest")
 _CLAIM_KEYS = ("id", "section", "verdict", "expected_verdict", "test", "statistic", "p_value", "effect", "seeds",
                "experiments", "metric", "metric_samples")
 

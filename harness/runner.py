@@ -303,7 +303,7 @@ def claim_result(claim, d, looks, samples: dict, design, missed: list[str], prob
 def merge(outcomes: Sequence[ClaimOutcome], settings: Settings, *, certificate: dict | None, wall_seconds: float,
           workers: int, devices: dict | None, baseline_path: str | None, mutants: dict | None) -> tuple[res.Results, list]:
     """One :class:`Results` (and the per-epoch runs for the sidecar) from the outcomes of a run."""
-    from . import __version__, environment
+    from . import __version__, environment, provenance
     from .merge import MULTIPLICITY, notes
     from .sequential import DESIGN_AMENDMENT
 
@@ -328,14 +328,16 @@ def merge(outcomes: Sequence[ClaimOutcome], settings: Settings, *, certificate: 
     env.update({"engine": settings.engine, "batch_order": settings.batch_order, "seeds": settings.seeds, "max_seeds": settings.design().looks[-1],
                 "profile": settings.profile, "certificate": (certificate or {}).get("path"), "fresh": settings.fresh,
                 "baseline": baseline_path, "wall_seconds": wall_seconds, "workers": workers, "devices": devices,
-                "suite_version": __version__})
+                "suite_version": __version__,
+                "code_digest": provenance.code_digest(settings.engine) if settings.engine in ("batched", "keras")
+                else None})
     sequential = next((c.sequential for c in claims if c.sequential), None)
     results = res.Results(
         claims=claims, environment=env, suite_version=__version__, certificate=certificate, mutants=mutants,
         experiments=dict(sorted(experiments_info.items())), equivalence=equivalence, drift=drift,
         notes=notes([res.to_dict(c) for c in claims], runs),
         design={"sequential": sequential, "multiplicity": MULTIPLICITY, "amendments": [DESIGN_AMENDMENT.to_dict()]},
-        rules=claimlib.RULES, variants=variant_verdicts(env["fingerprint"], settings.batch_order),
+        rules=claimlib.RULES, variants=variant_verdicts(env["fingerprint"], settings.batch_order, env["code_digest"]),
     )
     return results, sorted(runs, key=lambda r: (r["experiment"], r["seed"]))
 
@@ -343,7 +345,8 @@ def merge(outcomes: Sequence[ClaimOutcome], settings: Settings, *, certificate: 
 VARIANTS_DIR = Path(__file__).resolve().parents[1] / "reports" / "variants"
 
 
-def variant_verdicts(fingerprint: str, batch_order: str, directory: Path = VARIANTS_DIR) -> dict | None:
+def variant_verdicts(fingerprint: str, batch_order: str, code_digest: str | None,
+                     directory: Path = VARIANTS_DIR) -> dict | None:
     """The committed verdicts of the same claims under the other batch order, in this environment
     (``reports/variants/replayed/<fingerprint>.json``, the summary of a ``--batch-order=replayed``
     run), for the report's per-claim comparison; None where there is none."""
@@ -356,6 +359,11 @@ def variant_verdicts(fingerprint: str, batch_order: str, directory: Path = VARIA
         return None
     try:
         summary = baseline.load(path)
+        theirs = summary["environment"].get("code_digest")
+        if theirs != code_digest:  # a stored verdict never outlives the code that decided it
+            raise baseline.SummaryError(
+                f"{path}: decided by other engine code ({str(theirs)[:16]}, here {str(code_digest)[:16]}); "
+                "re-run `pytest -n auto --batch-order=replayed --history-dir=reports/variants/replayed`")
     except baseline.SummaryError as exc:
         return {"replayed": {"path": str(path), "error": str(exc), "claims": {}}}
     try:

@@ -194,3 +194,23 @@ def test_merge_keeps_one_window_row_per_experiment_a_failed_one_first():
     assert [(r["experiment"], r["passed"]) for r in results.equivalence] == [("w", True), ("x", False)]
     assert [c.id for c in results.claims] == ["a", "b", "c"] and results.rules
     assert results.environment["batch_order"] == "lesson"
+
+
+def test_the_replayed_order_verdicts_never_outlive_their_code(tmp_path):
+    """The committed replayed-order summary is shown beside a run only when the same engine code
+    decided it; another code digest is named as stale, with the command that remakes it."""
+    import json
+
+    from harness import runner
+
+    committed = sorted((ROOT / "reports" / "variants" / "replayed").glob("*.json"))
+    assert committed, "the replayed-order summary is committed"
+    summary = json.loads(committed[0].read_text())
+    fp, digest = summary["environment"]["fingerprint"], summary["environment"]["code_digest"]
+    (tmp_path / "replayed").mkdir()
+    (tmp_path / "replayed" / f"{fp}.json").write_text(json.dumps(summary))
+    same = runner.variant_verdicts(fp, "lesson", digest, tmp_path)["replayed"]
+    assert "error" not in same and same["claims"]
+    stale = runner.variant_verdicts(fp, "lesson", "0" * 64, tmp_path)["replayed"]
+    assert "other engine code" in stale["error"] and "--batch-order=replayed" in stale["error"] and not stale["claims"]
+    assert runner.variant_verdicts(fp, "replayed", digest, tmp_path) is None  # a variant run compares with nothing
