@@ -5,9 +5,10 @@ claims; changing one after seeing results is not allowed (see README).
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 
-from harness.claims import Amendment, worst_if_nonfinite
+from harness.claims import Amendment, Claim, worst_if_nonfinite
 from harness.records import RunRecord
 
 # "learned the problem" on the circles data: final test accuracy >= 0.75.
@@ -60,6 +61,62 @@ def batch_order_amendment(rule: str, old_verdict: str) -> Amendment:
         "The suite trained another procedure than the lesson's (issue 15): its reader gets a fresh order every "
         "epoch. The rule and its thresholds are unchanged; the verdict moved with the training.",
         old_verdict)
+
+
+# 2026-11-30 (issue 16): the indifference zone is part of every hypothesis.  Recorded on every claim whose
+# verdict existed before; the verdicts the rules of 2026-11-28 gave on the lesson's batch order (TF 2.21 /
+# Keras 3.15 CPU, reports/results.json of 2026-11-30 08:20), kept so each claim shows which way it moved.
+RULES_AMENDED = "2026-11-30"
+OLD_RULES = ("SUPPORTED or REFUTED by one-sided tests against the lesson's threshold itself (a rate against "
+             "p0, a paired share against 0.5 by Wilcoxon signed-rank, a mean difference against the margin); "
+             "the zone only let a claim stop INCONCLUSIVE 'on the line'. Rules without a zone (mean in band, "
+             "spread) and a p of 0 for runs without spread.")
+NEW_RULES = ("The zone is part of the hypothesis: SUPPORTED only when the effect's interval clears the zone on "
+             "the claim's side (a one-sided test against the zone's far edge), REFUTED when it clears it on the "
+             "other side, ON THE LINE when it lies inside, otherwise more seeds. Every rule has a zone on the "
+             "quantity it tests; paired comparisons are exact sign tests on the share of seeds won (the effect "
+             "shown); a comparison whose treatment never changed a run is NOT TESTABLE HERE.")
+RULES_REASON = ("A journal-style review (issue 16) found SUPPORTED verdicts whose intervals lay inside the "
+                "claim's own zone (deep_relu_converges_about_200 at 575/1000 under the replayed order), a "
+                "SUPPORTED with p = 0 for a clipping that never acted, and effects that were not the tested "
+                "quantity. Changed after every verdict below was seen: it can move verdicts either way.")
+OLD_VERDICTS = {
+    "clipnorm_loss_drops_within_20_epochs": "SUPPORTED (effect 1, interval [0.8, 1.0], p=9.3e-10, 30 seeds)",
+    "clipping_no_general_improvement-clipnorm": "SUPPORTED (effect -0.0899, interval [-0.162, -0.018], p=4.9e-13, "
+                                                "100 seeds)",
+    "clipping_no_general_improvement-clipvalue": "SUPPORTED (effect 0, interval [0.0, 0.0], p=0, 30 seeds; the "
+                                                 "30 clipped runs were bit-identical to the unclipped ones)",
+    "clipvalue_sub_100_within_a_few_epochs": "REFUTED (effect 0, interval [0.0, 0.2], p=9.3e-10, 30 seeds)",
+    "deep_relu_beats_deep_tanh-fresh_init": "SUPPORTED (effect 0.933, interval [0.685, 0.998], p=1.2e-06, 30 seeds)",
+    "deep_relu_beats_deep_tanh-literal": "SUPPORTED (effect 0.933, interval [0.685, 0.998], p=1.2e-05, 30 seeds)",
+    "deep_relu_converges_about_200": "REFUTED (effect 0.403, interval [0.319, 0.492], p=0.00048, 300 seeds)",
+    "deep_tanh_does_not_learn-fresh_init": "SUPPORTED (effect 1, interval [0.8, 1.0], p=9.3e-10, 30 seeds)",
+    "deep_tanh_does_not_learn-literal": "SUPPORTED (effect 0.9, interval [0.638, 0.993], p=4.2e-06, 30 seeds)",
+    "input_scaling_normalized_better": "SUPPORTED (effect 0.967, interval [0.737, 1.0], p=1.9e-09, 30 seeds)",
+    "input_scaling_normalized_tighter": "SUPPORTED (IQR ratio of test MSE 0.0535, no interval, p=4e-24, 30 seeds)",
+    "input_scaling_unscaled_vs_standardized_little_difference": "SUPPORTED (effect -0.0276, interval [-0.069, "
+                                                                "0.014], p=1.3e-06, 30 seeds)",
+    "relu15_learns_some_of_the_time": "SUPPORTED (effect 0.267, interval [0.075, 0.556], p=8.5e-05, 30 seeds)",
+    "relu20_no_longer_learns": "INCONCLUSIVE on the line (effect 0.106, interval [0.079, 0.138], p=0.76, 1000 seeds)",
+    "shallow_tanh_about_80_percent": "SUPPORTED (mean final test accuracy 0.813, interval [0.797, 0.828], "
+                                     "p=2.3e-09, 30 seeds)",
+    "shallow_tanh_slows_around_200": "REFUTED (effect 0, interval [0.0, 0.2], p=9.3e-10, 30 seeds)",
+    "standardized_target_converges": "SUPPORTED (effect 1, interval [0.8, 1.0], p=9.3e-10, 30 seeds)",
+    "standardized_target_no_over_or_underfit": "SUPPORTED (effect 1, interval [0.8, 1.0], p=9.3e-10, 30 seeds)",
+    "standardized_target_rmse_original_units": "SUPPORTED (effect 1, interval [0.8, 1.0], p=9.3e-10, 30 seeds)",
+    "standardized_vs_normalized_target": "SUPPORTED (effect 1, interval [0.8, 1.0], p=9.3e-10, 30 seeds)",
+    "unscaled_gradients_hundreds_to_thousands": "SUPPORTED (effect 0.86, interval [0.728, 0.945], p=4.1e-14, "
+                                                "100 seeds)",
+    "unscaled_target_nan": "SUPPORTED (effect 1, interval [0.8, 1.0], p=9.3e-10, 30 seeds)",
+    "unscaled_target_nan_immediately": "SUPPORTED (effect 1, interval [0.8, 1.0], p=9.3e-10, 30 seeds)",
+}
+
+
+def with_zone_amendment(claims: list[Claim]) -> list[Claim]:
+    """Every claim decided before 2026-11-30 carries the rules amendment with its old verdict."""
+    return [dataclasses.replace(cl, amendments=cl.amendments + (
+        Amendment(RULES_AMENDED, OLD_RULES, NEW_RULES, RULES_REASON, OLD_VERDICTS[cl.id]),))
+        if cl.id in OLD_VERDICTS else cl for cl in claims]
 
 
 def paired_amendment(old_rule: str, new_rule: str, old_verdict: str, reason: str = PAIRED_REASON) -> Amendment:

@@ -6,7 +6,7 @@ import math
 import numpy as np
 
 from claims import common as c
-from harness.claims import Claim, parametrize_with_claims
+from harness.claims import Amendment, Claim, parametrize_with_claims
 from harness.rules import (PairedBestOfGroupsRule, PairedEquivalenceRule, PairedShiftRule, PairedTighterRule,
                            RateRule)
 
@@ -99,6 +99,8 @@ CLAIMS = [
         rule=f"Exact binomial test of the rate of RMSE_orig < sqrt(0.1) sd(y_train) against 0.5, {BOTH_WAYS}.",
         experiments=("reg_target_standard",), metric="test RMSE, original units", metric_fn=rmse_original_units,
         decide=RateRule("reg_target_standard", _good_rmse, 0.5, "greater", "reach the RMSE bound", c.rate_zone(0.5)),
+        # RMSE_orig = sqrt(MSE_std) x sd(y_train): the same per-seed outcome as standardized_target_converges.
+        counts="duplicate", sentence="standardized_target_converges",
     ),
     Claim(
         id="standardized_vs_normalized_target", section="2.1.2.2 (suggested experiment)",
@@ -108,8 +110,9 @@ CLAIMS = [
                        "natural method for rescaling the variable would be to standardize it') predicts that "
                        "a standardized target does better than a normalized one; compared on test RMSE in "
                        "original units, the only scale both share.",
-        rule=f"Wilcoxon signed-rank, paired by seed, standardized RMSE lower than normalized, {BOTH_WAYS}.",
-        experiments=("reg_target_standard", "reg_target_minmax"), metric="test RMSE, original units",
+        rule="Exact sign test, paired by seed: standardized RMSE lower than normalized on more than 60% of the "
+             "seeds (the zone 40-60% is a coin flip), one-sided both ways at the design's alpha.",
+        experiments=("reg_target_standard", "reg_target_minmax"), counts="derived", metric="test RMSE, original units",
         metric_fn=rmse_original_units,
         decide=PairedShiftRule("reg_target_standard", "reg_target_minmax", rmse_original_units, False,
                                "test RMSE (original units)"),
@@ -124,8 +127,9 @@ CLAIMS = [
               "standardized input variables",
         interpretation="'Little difference': the mean log10 test MSE of the two input scalings differs by "
                        "less than 0.1 decades (a factor of 1.26 in MSE), over 30 repeats as in the lesson.",
-        rule="Paired TOST (per-seed differences of log10 test MSE) with margin 0.1 at the design's alpha; "
-             "REFUTED if the interval lies wholly outside the margin.",
+        rule="Paired TOST on the per-seed differences of log10 test MSE: SUPPORTED when the interval lies "
+             "within +-0.05 (the near edge of the zone 0.05-0.15 decades around the margin 0.1), REFUTED when "
+             "it lies beyond +-0.15, at the design's alpha.",
         experiments=("reg_target_standard", "reg_input_standard"), metric="log10 test MSE",
         metric_fn=c.log10_heldout_loss,
         decide=PairedEquivalenceRule("reg_target_standard", "reg_input_standard", c.log10_heldout_loss,
@@ -141,9 +145,9 @@ CLAIMS = [
         id="input_scaling_normalized_better", section="2.1.2.3",
         quote="the normalized input variables result in better performance",
         interpretation="Better performance = lower test MSE than both other input scalings.",
-        rule="Friedman over the three groups (paired by seed), then one-sided paired Wilcoxon of normalized "
-             "against each other group with Holm's correction: SUPPORTED if all are significant; REFUTED if "
-             "normalized is significantly worse than another group.",
+        rule="Exact sign test, paired by seed, of normalized against each other group: SUPPORTED if normalized "
+             "has the lower MSE on more than 60% of the seeds against both (intersection-union); REFUTED if on "
+             "fewer than 40% against one (Bonferroni over the two).",
         experiments=tuple(INPUT_GROUPS.values()), metric="test MSE (standardized units)",
         metric_fn=c.heldout_loss,
         decide=PairedBestOfGroupsRule(tuple(INPUT_GROUPS.items()), "normalized", c.heldout_loss),
@@ -156,19 +160,34 @@ CLAIMS = [
         id="input_scaling_normalized_tighter", section="2.1.2.3",
         quote="the normalized input variables result in ... more stable or a tighter distribution of error "
               "scores.",
-        interpretation="Tighter = smaller spread of test MSE than each other input scaling.",
-        rule="Paired spread test (Pitman-Morgan in rank form: Spearman correlation of x-y with x+y) of "
-             "normalized vs each other group, Holm over the two pairs; SUPPORTED if both show a smaller spread "
-             "for normalized; REFUTED if one shows it wider.",
+        interpretation="Tighter = a smaller spread of the error scores in the lesson's box plot, relative to "
+                       "their level: the standard deviation of log10 test MSE (how many times larger the large "
+                       "errors are than the small ones), so that lower errors are not also counted as tighter "
+                       "(that is the claim input_scaling_normalized_better). A spread within 20% of the other's "
+                       "(ratio 0.8-1.25) is not visibly tighter or wider: the zone.",
+        rule="Paired-swap permutation test (9999 sign flips) of the ratio of spreads, normalized vs each other "
+             "group: SUPPORTED if below 0.8 against both (intersection-union); REFUTED if above 1.25 against "
+             "one (Bonferroni over the two).",
         experiments=tuple(INPUT_GROUPS.values()), metric="test MSE (standardized units)",
         metric_fn=c.heldout_loss,
         decide=PairedTighterRule(tuple(INPUT_GROUPS.items()), "normalized", c.heldout_loss),
         amendments=(c.paired_amendment(
             "Brown-Forsythe test of normalized vs each other group, Holm over the two pairs, alpha 0.01.",
             "Rank Pitman-Morgan (paired) vs each other group, Holm, at the design's alpha.",
-            "SUPPORTED (IQR ratios 0.056 and 0.062, Holm p=1.6e-7; TF 2.21 CPU, 30 seeds)"),),
+            "SUPPORTED (IQR ratios 0.056 and 0.062, Holm p=1.6e-7; TF 2.21 CPU, 30 seeds)"), Amendment(
+            c.RULES_AMENDED,
+            "Spread of test MSE itself (IQR ratio), rank Pitman-Morgan (Spearman of x-y with x+y), Holm, no zone.",
+            "Spread of log10 test MSE (standard deviation ratio), paired-swap permutation test against the zone "
+            "0.8-1.25.",
+            "The rank Pitman-Morgan test measures location, not spread: with equal variances and different shapes "
+            "it declares 'wider' in 3% of runs at n=30 (24x its alpha); and the spread of MSE itself restates "
+            "that normalized MSE is lower (issue 16: log10 IQR ratios 0.94 and 1.09 were seen before this change).",
+            "SUPPORTED (IQR ratio of test MSE 0.0535, p=4e-24, 30 seeds; lesson order, 2026-11-30)")),
     ),
 ]
+
+
+CLAIMS = c.with_zone_amendment(CLAIMS)
 
 
 @parametrize_with_claims(CLAIMS)

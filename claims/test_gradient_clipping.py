@@ -35,8 +35,10 @@ EXPECT_NO_IMPROVEMENT = {
                             why="clipnorm=1 engages on the standardized target and makes the test MSE slightly "
                                 "worse, not better"),
     # clipvalue=5 never engages on the standardized target: every run is the unclipped one.
-    "clipvalue": Expectation(pins={c.TF221_CPU: {"effect": (0.0, 0.0), "seeds": (30, 30)}},
-                             why="clipping never engages: every run is bit-identical to the unclipped one"),
+    "clipvalue": Expectation(Verdict.INCONCLUSIVE, {c.TF221_CPU: {"seeds": (1000, 1000)}},
+                             "clipvalue=5 never engages on the standardized target: every run is bit-identical "
+                             "to the unclipped one, so there is nothing to compare", label="NOT TESTABLE HERE"),
+    "clipvalue_half": Expectation(),
 }
 
 CLAIMS = [
@@ -86,23 +88,32 @@ CLAIMS = [
             quote="It is a method that only addresses the numerical stability of training deep neural network "
                   "models and does not offer any general improvement in performance.",
             interpretation="On the problem that is already stable (standardized target), clipping does not "
-                           "lower the test MSE by 0.1 decades (a factor 1.26) or more.",
-            rule="One-sided paired t on the per-seed improvement in log10 test MSE (the non-superiority side "
-                 "of TOST), margin 0.1, both ways at the design's alpha; REFUTED if the improvement is "
-                 "significantly larger than the margin.",
+                           "lower the test MSE by 0.1 decades (a factor 1.26) or more; the zone 0.05-0.15 decades "
+                           "around that margin is on the line. Tested with the lesson's two example settings "
+                           "of 2.3.3, clipnorm=1.0 and clipvalue=5.0, and with its example value of 2.3.1.2, "
+                           "clipvalue=0.5 (chosen from the lesson's words before any run: 5.0 never engages on "
+                           "the standardized target, so it cannot test the sentence).",
+            rule="One-sided paired t on the per-seed improvement in log10 test MSE: SUPPORTED when it is below "
+                 "0.05 (the zone's near edge), REFUTED when above 0.15, at the design's alpha; NOT TESTABLE "
+                 "HERE when the clipped runs are bit-identical to the unclipped ones.",
             experiments=("reg_target_standard", exp), metric="log10 test MSE", metric_fn=c.log10_heldout_loss,
             decide=PairedNonSuperiorityRule("reg_target_standard", exp, c.log10_heldout_loss, c.LOG10_MARGIN,
                                             "log10 test MSE"),
             expect=EXPECT_NO_IMPROVEMENT[kind], probes=(exp,),
+            sentence=None if kind == "clipnorm" else "clipping_no_general_improvement-clipnorm",
             amendments=(c.paired_amendment(
                 "One-sided Welch t on log10 test MSE (the non-superiority side of TOST), margin 0.1, alpha 0.01; "
                 "REFUTED if the improvement is significantly larger than the margin.",
                 "The same test paired by seed (one-sample t on the per-seed improvement) at the design's alpha.",
-                OLD_NO_IMPROVEMENT[kind]),),
+                OLD_NO_IMPROVEMENT[kind]),) if kind in OLD_NO_IMPROVEMENT else (),
         )
-        for kind, exp in (("clipnorm", "reg_scaled_clipnorm"), ("clipvalue", "reg_scaled_clipvalue"))
+        for kind, exp in (("clipnorm", "reg_scaled_clipnorm"), ("clipvalue", "reg_scaled_clipvalue"),
+                          ("clipvalue_half", "reg_scaled_clipvalue_half"))
     ],
 ]
+
+
+CLAIMS = c.with_zone_amendment(CLAIMS)
 
 
 @parametrize_with_claims(CLAIMS)

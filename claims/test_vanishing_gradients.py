@@ -10,12 +10,17 @@ from harness.claims import Amendment, Claim, Expectation, Verdict, parametrize_w
 from harness.rules import MeanInBandRule, PairedShiftRule, RateRule
 
 
+def _around_200(key: str):
+    # "around epoch 200": the mean of the History values of epochs 191-210, as the lesson's plot shows them.
+    return lambda r: window_mean(r.history[key], 191, 210)
+
+
 def _slows_at_200(r) -> bool:
     acc = r.history["accuracy"]
     start, mid, end = window_mean(acc, 1, 10), window_mean(acc, 191, 210), window_mean(acc, 491, 500)
     rate_before = (mid - start) / 195.0  # per epoch, between window centres 5.5 and 200.5
     rate_after = (end - mid) / 295.0  # between 200.5 and 495.5
-    return c.ABOUT_80[0] <= mid <= c.ABOUT_80[1] and rate_after < rate_before
+    return rate_after < rate_before
 
 
 def _converge_epoch(r) -> float:
@@ -40,29 +45,49 @@ CLAIMS = [
         id="shallow_tanh_about_80_percent", section="2.2.3.1",
         quote="the performance begins to slow around epoch 200 at about 80% accuracy for both the train and "
               "test sets.",
-        interpretation="'About 80%' = within +-5 points: the mean final (epoch 500) train and test accuracy "
-                       "both lie in [0.75, 0.85].",
-        rule="Two one-sample TOSTs (train, test) against [0.75, 0.85]; p = the larger, at the design's alpha; "
-             "REFUTED when an interval lies wholly outside the band.",
-        experiments=("circles_tanh1",), metric="final test accuracy", metric_fn=c.heldout_accuracy,
-        decide=MeanInBandRule("circles_tanh1", (("test accuracy", c.heldout_accuracy),
-                                                ("train accuracy", lambda r: r.metrics["train_accuracy"])),
+        interpretation="'About 80%' = within +-5 points, where the sentence puts it: 'around epoch 200' = the "
+                       "mean History accuracy over epochs 191-210, for the train set ('accuracy') and the test "
+                       "set ('val_accuracy'), the lesson's plotted curves. Zone on |mean - 0.8|: 0.025-0.075.",
+        rule="One-sample TOST per curve: SUPPORTED when both means lie within 0.8 +- 0.025 (intersection-union), "
+             "REFUTED when one lies beyond 0.8 +- 0.075 (Bonferroni over the two), at the design's alpha.",
+        experiments=("circles_tanh1",), metric="test accuracy, epochs 191-210", metric_fn=_around_200("val_accuracy"),
+        metric_threshold=c.ABOUT_80[0],
+        decide=MeanInBandRule("circles_tanh1", (("test accuracy, epochs 191-210", _around_200("val_accuracy")),
+                                                ("train accuracy, epochs 191-210", _around_200("accuracy"))),
                               c.ABOUT_80),
+        amendments=(Amendment(
+            c.RULES_AMENDED, "'About 80%' measured on the final (epoch 500) train and test accuracy.",
+            "'About 80%' measured where the sentence puts it, around epoch 200 (epochs 191-210 of the History "
+            "curves the lesson plots).",
+            "The sentence says the performance slows 'around epoch 200 at about 80%': the level belongs to epoch "
+            "200, not to the end of training (issue 16; the median around epoch 200, 0.598, was reported there "
+            "before this change).",
+            "SUPPORTED (mean final test accuracy 0.813, interval [0.797, 0.828], 30 seeds; lesson order, "
+            "2026-11-30)"),),
     ),
     Claim(
         id="shallow_tanh_slows_around_200", section="2.2.3.1",
         quote="the performance begins to slow around epoch 200 at about 80% accuracy",
-        interpretation="Per seed: the mean train accuracy over epochs 191-210 ('around epoch 200') lies in "
-                       "[0.75, 0.85], and the accuracy gain per epoch after it (to epochs 491-500) is smaller "
-                       "than before it (from epochs 1-10); true for more than half of the seeds.",
+        interpretation="The sentence's other half, 'begins to slow around epoch 200' (its 'at about 80%' is "
+                       "shallow_tanh_about_80_percent): per seed, the train accuracy gained per epoch after "
+                       "epochs 191-210 (to epochs 491-500) is smaller than before them (from epochs 1-10); true "
+                       "for more than half of the seeds.",
         rule="Exact binomial test of that per-seed rate against 0.5, one-sided both ways at the design's alpha.",
         experiments=("circles_tanh1",), metric="train accuracy, epochs 191-210",
         metric_fn=lambda r: window_mean(r.history["accuracy"], 191, 210), metric_threshold=c.ABOUT_80[0],
-        decide=RateRule("circles_tanh1", _slows_at_200, 0.5, "greater", "slow down around epoch 200 at ~80%",
+        decide=RateRule("circles_tanh1", _slows_at_200, 0.5, "greater", "slow down after epoch 200",
                         c.rate_zone(0.5)),
+        sentence="shallow_tanh_about_80_percent",
         expect=Expectation(Verdict.REFUTED, {c.TF221_CPU: {"effect": (0.0, 0.1)}},
                            "around epoch 200 the shallow tanh model is still well below 75% train accuracy; it "
                            "reaches about 80% only towards epoch 500"),
+        amendments=(Amendment(
+            c.RULES_AMENDED, "Per seed: accuracy around epoch 200 in [0.75, 0.85] AND slower gain after it.",
+            "Per seed: slower gain after epochs 191-210 than before them (the level is decided by "
+            "shallow_tanh_about_80_percent, now at the same epoch).",
+            "Each half of the sentence is tested once: the level 'about 80%' at epoch 200 by its own claim, "
+            "the slowing here (issue 16).",
+            "REFUTED (0/30 seeds slow down around epoch 200 at ~80%; lesson order, 2026-11-30)"),),
     ),
     *[
         Claim(
@@ -78,6 +103,7 @@ CLAIMS = [
             experiments=(exp,), metric="final test accuracy", metric_fn=c.heldout_accuracy,
             metric_threshold=c.LEARNED_ACCURACY,
             decide=RateRule(exp, lambda r: not c.learned(r), 0.5, "greater", "fail to learn", c.rate_zone(0.5)),
+            sentence=None if variant == "literal" else "deep_tanh_does_not_learn-literal",
         )
         for variant, exp in (("literal", "circles_tanh5_literal"), ("fresh_init", "circles_tanh5_fresh"))
     ],
@@ -115,8 +141,9 @@ CLAIMS = [
                   "models to learn faster and perform better.",
             interpretation="The 5-layer ReLU + He model reaches a higher final test accuracy than the 5-layer "
                            f"tanh model ({variant} initializer variant).",
-            rule="Wilcoxon signed-rank on final test accuracy, paired by seed, one-sided both ways at the "
-                 "design's alpha.",
+            rule="Exact sign test on final test accuracy, paired by seed: ReLU higher on more than 60% of the "
+                 "untied seeds (the zone 40-60% is a coin flip), one-sided both ways at the design's alpha.",
+            sentence=None if variant == "literal" else "deep_relu_beats_deep_tanh-literal",
             experiments=("circles_relu5", exp), metric="final test accuracy", metric_fn=c.heldout_accuracy,
             metric_threshold=c.LEARNED_ACCURACY,
             decide=PairedShiftRule("circles_relu5", exp, c.heldout_accuracy, True, "final test accuracy"),
@@ -169,6 +196,9 @@ CLAIMS = [
             "the line (106/1000) by the change of training.")),
     ),
 ]
+
+
+CLAIMS = c.with_zone_amendment(CLAIMS)
 
 
 @parametrize_with_claims(CLAIMS)

@@ -1,4 +1,4 @@
-"""``python -m harness certify|mutants|report|bench|compare``."""
+"""``python -m harness certify|mutants|report|bench|compare|error-rates``."""
 from __future__ import annotations
 
 import argparse
@@ -46,6 +46,10 @@ def main(argv=None) -> int:
     mut.add_argument("--every-configuration", action="store_true",
                      help="check every configuration, not only until the first kill (how many catch each mutant)")
     mut.add_argument("--out", type=Path, default=Path("reports/mutants.json"))
+    err = sub.add_parser("error-rates", help="measure every decision rule's wrong-decision rate at the edges of its "
+                         "zone over the sequential design (exact or 5000 replicates) into reports/error_rates.json")
+    err.add_argument("--workers", type=int, default=None, help="processes side by side (default: one per core)")
+    err.add_argument("--out", type=Path, default=Path("reports/error_rates.json"))
     args = parser.parse_args(argv)
     from . import options
 
@@ -72,6 +76,17 @@ def main(argv=None) -> int:
         args.workers = args.workers or available_cores()
         args.independence_configs = args.independence_configs or list(INDEPENDENCE_CONFIGS)
         return run_certify(args)
+    if args.command == "error-rates":
+        from .devices import available_cores
+        from .error_rates import check, run
+
+        if args.workers is not None and args.workers < 1:
+            parser.error("error-rates --workers: expected a positive integer")
+        run(args.out, workers=args.workers or available_cores())
+        problems = check(args.out)
+        for p in problems:
+            print(f"error-rates: {p}", file=sys.stderr)
+        return 1 if problems else 0
     if args.command == "mutants":
         from .mutants import run_mutants
 
@@ -128,6 +143,8 @@ def _check(args) -> None:
         check_dir("--out-dir", args.out_dir, create=False)
         check_dir("--store-dir", args.store_dir, create=False)
         check_seed_count("--independence-seeds", args.independence_seeds, PER_SEED, one)
+    elif args.command == "error-rates":
+        check_out_file("--out", args.out)
     elif args.command == "mutants":
         check_out_file("--out", args.out)
         if args.certificate_dir.exists() and not args.certificate_dir.is_dir():

@@ -45,6 +45,10 @@ class ClaimInconclusive(AssertionError):
     """The data neither support nor refute the claim with the seeds it got."""
 
 
+class ClaimNotTestable(ClaimInconclusive):
+    """The rule's test cannot run on this evidence here (e.g. the treatment never changed a run)."""
+
+
 class ExpectationMissed(AssertionError):
     """A number pinned for this environment moved out of its range (never an expected failure)."""
 
@@ -83,6 +87,33 @@ class Decision:
     # the engine-equivalence check compares them between engines.
     outcomes: Mapping[str, list[bool]] | None = None
     findings: tuple[str, ...] = ()
+    # Why the rule's test could not run on this evidence (INCONCLUSIVE, p_value None): "not testable here".
+    untestable: str | None = None
+    # True when no later look can change an untestable verdict (a diverged run stays in every prefix).
+    untestable_settled: bool = False
+    # How far the verdict is from its zone: for a decided claim, the largest factor the zone's width could be
+    # scaled by (about its threshold) with the same verdict; on the line, the smallest factor that keeps the
+    # interval inside.  None where there is no interval.
+    zone_factor: float | None = None
+
+    @property
+    def label(self) -> str:
+        return label(self.verdict.value, self.at_threshold, self.untestable)
+
+
+ON_THE_LINE = "ON THE LINE"
+NOT_TESTABLE = "NOT TESTABLE HERE"
+LABELS = ("SUPPORTED", "REFUTED", ON_THE_LINE, NOT_TESTABLE, "INCONCLUSIVE")
+
+
+def label(verdict: str, at_threshold: bool = False, untestable: str | None = None) -> str:
+    """What a reader is told: the verdict, with INCONCLUSIVE split by why (on the claim's line, not testable
+    here, or short of seeds at the last look)."""
+    if verdict != "INCONCLUSIVE":
+        return verdict
+    if untestable:
+        return NOT_TESTABLE
+    return ON_THE_LINE if at_threshold else "INCONCLUSIVE"
 
 
 @dataclass(frozen=True)
@@ -111,6 +142,26 @@ class Expectation:
     verdict: Verdict = Verdict.SUPPORTED
     pins: Mapping[str, Mapping[str, tuple[float, float]]] = field(default_factory=dict)
     why: str = ""  # one sentence on what was measured; the numbers are the pins
+    # The label expected where it says more than the verdict ("ON THE LINE", "NOT TESTABLE HERE").
+    label: str | None = None
+
+    def __post_init__(self):
+        if self.label is not None and self.label not in LABELS:
+            raise ValueError(f"expected label {self.label!r} is not one of {', '.join(LABELS)}")
+        if self.label in (ON_THE_LINE, NOT_TESTABLE) and self.verdict is not Verdict.INCONCLUSIVE:
+            raise ValueError(f"label {self.label!r} is an INCONCLUSIVE verdict, not {self.verdict.value}")
+
+    @property
+    def expected_label(self) -> str:
+        return self.label or self.verdict.value
+
+    def check_label(self, got: str) -> list[str]:
+        """A message when the decision's label is not the one expected (an on-the-line claim that became
+        not testable, say: the verdict alone would not tell)."""
+        if self.verdict is Verdict.INCONCLUSIVE and self.label and got != self.label and got not in (
+                "SUPPORTED", "REFUTED"):
+            return [f"label {got} where {self.label} was expected"]
+        return []
 
     def pins_for(self, fingerprint: str) -> dict[str, tuple[float, float]]:
         found = {}
@@ -131,7 +182,11 @@ class Expectation:
     def describe(self) -> str:
         pins = "; ".join(f"{env}: " + ", ".join(f"{q} in [{lo:g}, {hi:g}]" for q, (lo, hi) in r.items())
                          for env, r in self.pins.items())
-        return f"{self.verdict.value}" + (f" ({pins})" if pins else "") + (f": {self.why}" if self.why else "")
+        return (self.expected_label + (f" (observed, pinned: {pins})" if pins else "")
+                + (f": {self.why}" if self.why else ""))
+
+
+COUNTS = ("claim", "derived", "duplicate")
 
 
 @dataclass(frozen=True)
@@ -151,6 +206,27 @@ class Claim:
     metric_threshold: float | None = None
     # Clipped experiments whose clipping engagement is measured beside the decision (harness.probes).
     probes: tuple[str, ...] = ()
+    # What the test counts as in the summary: "claim" (a sentence of the lesson; tests of parts of one
+    # sentence, or of one sentence under several settings, share ``sentence``), "derived" (a prediction
+    # the suite derives from the lesson's reasoning or a suggested experiment) or "duplicate" (the same
+    # measurement as the claim ``sentence`` names, on another scale).  Counted apart from the claims.
+    counts: str = "claim"
+    sentence: str | None = None
+
+    def __post_init__(self):
+        from .rules import SpecError, check_zone
+
+        if self.counts not in COUNTS:
+            raise SpecError(f"claim {self.id}: counts={self.counts!r} is not one of {', '.join(COUNTS)}")
+        if self.counts == "duplicate" and not self.sentence:
+            raise SpecError(f"claim {self.id}: a duplicate names the claim it duplicates (sentence=...)")
+        threshold = getattr(self.decide, "threshold", None)
+        if threshold is None:
+            raise SpecError(f"claim {self.id}: its rule has no threshold to put a zone around")
+        try:
+            check_zone(getattr(self.decide, "zone", None), threshold, f"claim {self.id}")
+        except SpecError as exc:
+            raise SpecError(str(exc)) from None
 
     @property
     def expected_verdict(self) -> Verdict:
@@ -173,6 +249,13 @@ class Evidence:
     def first(self, n: int) -> "Evidence":
         return Evidence({e: v[:n] for e, v in self.runs.items()})
 
+    def identical(self, a: str, b: str) -> tuple[int, int]:
+        """(seeds whose runs of ``a`` and ``b`` are bit-identical, seeds compared)."""
+        from .rules import identical_runs
+
+        n = min(len(self.runs[a]), len(self.runs[b]))
+        return identical_runs(self.runs[a][:n], self.runs[b][:n]), n
+
 
 def assert_supported(claim: Claim, decision: Decision) -> None:
     p = "no test" if decision.p_value is None else f"p={decision.p_value:.3g}"
@@ -180,6 +263,8 @@ def assert_supported(claim: Claim, decision: Decision) -> None:
     if decision.verdict is Verdict.REFUTED:
         raise ClaimRefuted(msg)
     if decision.verdict is Verdict.INCONCLUSIVE:
+        if decision.untestable:
+            raise ClaimNotTestable(msg)
         if decision.at_threshold:
             msg += f"; the interval lies inside the indifference zone {decision.zone}: the effect sits on the line"
         elif decision.seeds_needed:
@@ -210,7 +295,8 @@ def parametrize_with_claims(claims: Sequence[Claim]):
     for c in claims:
         marks = ()
         if c.expect.verdict is not Verdict.SUPPORTED:
-            exc = ClaimRefuted if c.expect.verdict is Verdict.REFUTED else ClaimInconclusive
+            exc = (ClaimRefuted if c.expect.verdict is Verdict.REFUTED
+                   else ClaimNotTestable if c.expect.label == NOT_TESTABLE else ClaimInconclusive)
             marks = (pytest.mark.xfail(strict=True, raises=exc, reason=c.expect.describe()),)
         params.append(pytest.param(c, id=c.id, marks=marks))
     return pytest.mark.parametrize("claim", params)

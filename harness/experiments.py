@@ -109,6 +109,10 @@ _ALL = [
                 target_scaler="standard", clipnorm=1.0),
     _regression("reg_scaled_clipvalue", "2.3.1", "standardized target, SGD clipvalue=5.0",
                 target_scaler="standard", clipvalue=5.0),
+    # The lesson's own example value for clipvalue (2.3.1.2: "clipvalue=0.5"), on the stable problem
+    # where its "no general improvement" sentence applies; 5.0 never engages there (docs/findings.md).
+    _regression("reg_scaled_clipvalue_half", "2.3.1", "standardized target, SGD clipvalue=0.5",
+                target_scaler="standard", clipvalue=0.5),
     _circles("circles_tanh1", "2.2.3.1", "1 tanh hidden layer, the lesson's shared RandomUniform(0, 1)",
              1, "tanh", "random_uniform_shared", "random_uniform_shared"),
     _circles("circles_tanh5_literal", "2.2.3.2", "5 tanh hidden layers, ONE shared RandomUniform(0, 1) (lesson code)",

@@ -50,6 +50,7 @@ class LookResult:
     ci_low: float | None = None
     ci_high: float | None = None
     at_threshold: bool = False
+    untestable: str | None = None
     seconds: float | None = None
 
 
@@ -87,6 +88,13 @@ class ClaimResult:
     alpha: float | None = None
     effect: Effect = field(default_factory=Effect)
     at_threshold: bool = False
+    untestable: str | None = None  # why the rule's test could not run ("not testable here")
+    zone_factor: float | None = None  # harness.claims.Decision.zone_factor
+    # What the test counts as: "claim" (a sentence of the lesson, or a part or variant of one), "derived" (a
+    # prediction the suite derives from the lesson, not a result it reports) or "duplicate" (the same
+    # measurement as ``sentence`` on another scale); ``sentence``: the id of the lesson claim it belongs to.
+    counts: str = "claim"
+    sentence: str | None = None
     seeds: int | None = None
     experiments: list[str] = field(default_factory=list)
     metric: str = ""
@@ -103,6 +111,27 @@ class ClaimResult:
     looks: list[LookResult] = field(default_factory=list)
     sequential: dict | None = None
     amendments: list[AmendmentRecord] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        from .claims import label
+
+        return label(self.verdict, self.at_threshold, self.untestable)
+
+
+def sentence_label(tests: list[ClaimResult]) -> str:
+    """One lesson claim's label from its tests (parts of one sentence, or variants of one setting): REFUTED
+    if any test is; SUPPORTED if every testable one is; not testable if none is testable; otherwise the
+    first undecided test's label."""
+    labels = [t.label for t in tests]
+    testable = [lab for lab in labels if lab != "NOT TESTABLE HERE"]
+    if "REFUTED" in labels:
+        return "REFUTED"
+    if not testable:
+        return "NOT TESTABLE HERE"
+    if all(lab == "SUPPORTED" for lab in testable):
+        return "SUPPORTED"
+    return next(lab for lab in testable if lab != "SUPPORTED")
 
 
 @dataclass(frozen=True)
@@ -124,6 +153,14 @@ class Results:
     variants: dict | None = None
     runs_file: dict | None = None  # the per-epoch histories' sidecar: name and sha256
     runs: list[dict] | None = None  # inline histories (schema 1 files; new files use the sidecar)
+
+    def sentences(self) -> dict[str, list[ClaimResult]]:
+        """The lesson's claims (counts == "claim"), each with the tests that decide it, in order."""
+        out: dict[str, list[ClaimResult]] = {}
+        for c in self.claims:
+            if c.counts == "claim":
+                out.setdefault(c.sentence or c.id, []).append(c)
+        return out
 
     def claim(self, claim_id: str) -> ClaimResult:
         for c in self.claims:

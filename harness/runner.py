@@ -205,7 +205,8 @@ class ClaimRunner:
         evidence = first if final == len(self.seeds) else claimlib.Evidence(
             {e: self.runs_upto(e, final) for e in claim.experiments})
         samples = {e: evidence.values(e, claim.metric_fn).tolist() for e in claim.experiments}
-        missed = claim.expect.check(self.environment["fingerprint"], {"effect": decision.effect, "seeds": final})
+        missed = (claim.expect.check(self.environment["fingerprint"], {"effect": decision.effect, "seeds": final})
+                  + claim.expect.check_label(decision.label))
         probed = self.probe(claim, first)
         out.result = claim_result(claim, decision, looks, samples, self.design, missed, probed,
                                   self.environment["fingerprint"])
@@ -288,7 +289,8 @@ def claim_result(claim, d, looks, samples: dict, design, missed: list[str], prob
         test=d.test, statistic=d.statistic, p_value=d.p_value, alpha=d.alpha,
         effect=res.Effect(name=d.effect_name, value=d.effect, ci_low=d.ci_low, ci_high=d.ci_high,
                           confidence=1 - 2 * d.alpha, threshold=d.threshold, zone=list(d.zone) if d.zone else None),
-        at_threshold=d.at_threshold, seeds=looks[-1].seeds, experiments=list(claim.experiments), metric=claim.metric,
+        at_threshold=d.at_threshold, untestable=d.untestable, zone_factor=d.zone_factor, counts=claim.counts,
+        sentence=claim.sentence or claim.id, seeds=looks[-1].seeds, experiments=list(claim.experiments), metric=claim.metric,
         metric_threshold=claim.metric_threshold, metric_samples=samples,
         outcomes={e: list(v) for e, v in d.outcomes.items()} if d.outcomes else None,
         detail=d.detail, seeds_needed=d.seeds_needed, seeds_needed_for=d.seeds_needed_for, design=d.design,

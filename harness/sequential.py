@@ -3,14 +3,21 @@ look is decided again on more seeds, at fixed looks, until it is SUPPORTED,
 REFUTED, or its interval lies inside its indifference zone (the effect sits on
 the claim's line and more seeds would not move it off), or the last look.
 
-Error control (fixed 2026-11-28, before any look beyond 30 seeds was run): a
-claim has at most ``CLAIM_ALPHA`` = 0.01 chance of a wrong decision.  The
-budget is split by Bonferroni over both directions and every planned look:
-each one-sided test runs at 0.01 / (2 x looks) (0.00125 with the four looks
-30, 100, 300, 1000).  Bonferroni needs no assumption about how the nested
-looks correlate; :func:`simulate_false_decisions` measures the real rate
-(harness/tests/test_sequential.py asserts it is <= 0.01 at the null).
-Stopping when the interval lies inside the zone can only lower that rate.
+Error control (fixed 2026-11-28, before any look beyond 30 seeds was run; the
+tests against the zone's edges since 2026-11-30): a claim has at most
+``CLAIM_ALPHA`` = 0.01 chance of a wrong decision: SUPPORTED when the truth
+lies at or inside the zone's far edge, REFUTED when it lies at or inside its
+near edge.  The budget is split by Bonferroni over both directions and every
+planned look: each one-sided test runs at 0.01 / (2 x looks) (0.00125 with the
+four looks 30, 100, 300, 1000).  Bonferroni needs no assumption about how the
+nested looks correlate; :mod:`harness.error_rates` measures the real rate of
+every rule at its zone's edges (exactly, or over 5000 replicates).  Stopping
+when the interval lies inside the zone can only lower that rate.
+
+That bound holds for a claim decided under this design from the start.  The
+procedure the verdicts of 2026-11-28 actually went through was a 30-seed look
+with each one-sided test at 0.01 (up to 2% wrong), then this design, chosen
+after that look: up to 2% + 1% = 3% (recorded in ``DESIGN_AMENDMENT``).
 
 Each look's seeds are the first N seeds (0..N-1): the earlier looks' runs are
 reused, never retrained, and the run store keeps them for the next run.
@@ -42,7 +49,10 @@ DESIGN_AMENDMENT = Amendment(
     "Five of 23 claims were INCONCLUSIVE at 30 seeds while 1000 seeds cost seconds to minutes (issue 9); and the "
     "old level let a claim at its threshold be decided wrongly in either direction, 2% in all.",
     "Under the old rule: 16 SUPPORTED, 2 REFUTED, 5 INCONCLUSIVE (TF 2.21 CPU, 30 seeds, 2026-11-27); every "
-    "SUPPORTED and REFUTED one had p <= 4.3e-6, below the new level too.")
+    "SUPPORTED and REFUTED one had p <= 4.3e-6, below the new level too. Every rule change made after that look "
+    "moved a verdict toward decided, three toward SUPPORTED (issue 16). Because the design was chosen after it, "
+    "the procedure the verdicts went through (a look at 0.01 per side, up to 2% wrong, then this design, up to "
+    "1%) has an error bound of 3% per claim, not 1% (recorded 2026-11-30, issue 16).")
 
 
 @dataclass(frozen=True)
@@ -72,8 +82,9 @@ def design(first: int, max_seeds: int) -> Design:
 
 
 def settled(d: Decision) -> bool:
-    """No further look is needed: decided, or on the line."""
-    return d.verdict is not Verdict.INCONCLUSIVE or d.at_threshold
+    """No further look is needed: decided, on the line, or not testable in a way no longer prefix of seeds
+    can change (a diverged run)."""
+    return d.verdict is not Verdict.INCONCLUSIVE or d.at_threshold or d.untestable_settled
 
 
 @dataclass(frozen=True)
@@ -86,7 +97,7 @@ class Look:
         d = self.decision
         return {"seeds": self.seeds, "verdict": d.verdict.value, "p_value": d.p_value, "alpha": d.alpha,
                 "effect": d.effect, "ci_low": d.ci_low, "ci_high": d.ci_high, "at_threshold": d.at_threshold,
-                "seconds": self.seconds}
+                "untestable": d.untestable, "seconds": self.seconds}
 
 
 def decide(rule: Callable[..., Decision], evidence_for: Callable[[int], Evidence], plan: Design,

@@ -3,11 +3,9 @@
 In the spirit of rliable: each function does one thing and returns numbers in a
 frozen dataclass; nothing is printed and no decision is taken here.  scipy and
 statsmodels do the statistics wherever they already implement them (the
-decision rules in :mod:`harness.rules` call them directly); hand-written here
-only what neither offers: the exact power of a one-sided binomial test at
-alpha (statsmodels' binomial power is a normal approximation, and the seed
-counts here are small), and the seeds an equivalence test needs (Chow, Shao &
-Wang's normal approximation; statsmodels has no TOST power).
+decision rules in :mod:`harness.rules` call them directly); the seeds a test
+needs come from statsmodels too (the exact binomial rejection region, summed
+exactly for its power; ``TTestPower`` for the t tests).
 
 NaN policy: NaN is never silently dropped.  Every function that takes samples
 raises ValueError on NaN (a diverged run must be mapped to +inf, or counted,
@@ -117,82 +115,48 @@ def mann_whitney(x, y, alternative: str = "two-sided") -> TestResult:
 
 # ---------------------------------------------------------------- planning
 
-def _upper_tail_power(ns: np.ndarray, p_true: float, p0: float, alpha: float) -> np.ndarray:
-    """Exact power of the 'greater' binomial test (reject when p < alpha) at every n."""
-    # Critical count k: smallest k with P0(X >= k) < alpha.  isf gives it up to
-    # its <= convention and rounding; nudge until the strict boundary holds.
-    k = stats.binom.isf(alpha, ns, p0) + 1
-    while True:
-        up = stats.binom.sf(k - 1, ns, p0) >= alpha
-        down = stats.binom.sf(k - 2, ns, p0) < alpha
-        if not (up.any() or down.any()):
-            return stats.binom.sf(k - 1, ns, p_true)
-        k = k + up - down
-
-
-def _two_sided_power(n: int, p_true: float, p0: float, alpha: float) -> float:
-    k = np.arange(n + 1)
-    pmf0 = stats.binom.pmf(k, n, p0)
-    # scipy's two-sided rule: sum the pmf of every outcome no likelier than k.
-    sorted_pmf = np.sort(pmf0)
-    idx = np.searchsorted(sorted_pmf, pmf0 * (1 + 1e-7), side="right")
-    pvals = np.minimum(1.0, np.concatenate([[0.0], np.cumsum(sorted_pmf)])[idx])
-    pvals[k == p0 * n] = 1.0
-    return float(stats.binom.pmf(k[pvals < alpha], n, p_true).sum())
-
-
 def binomial_seeds_needed(p_true: float, p0: float, alternative: str, alpha: float = ALPHA,
                           power: float = 0.8, n_max: int = 10000) -> int | None:
-    """Smallest n whose exact binomial test (reject when p < alpha) has the power.
+    """Smallest n at which the one-sided exact binomial test of ``p0`` rejects with
+    the power when the true rate is ``p_true``.  The rejection region is
+    statsmodels' ``binom_test_reject_interval``; the power is summed exactly over
+    it.  Discreteness makes power saw-toothed in n, so this is the first n that
+    reaches it, not a guarantee for every larger n.  None: the wrong direction,
+    or not reached by ``n_max``."""
+    from statsmodels.stats.proportion import binom_test_reject_interval
 
-    Power is exact (pmf summed over the rejection region).  Discreteness makes
-    power saw-toothed in n, so this is the first n that reaches it, not a
-    guarantee for every larger n.
-    """
-    if alternative not in ("two-sided", "greater", "less"):
-        raise ValueError(f"unknown alternative {alternative!r}")
+    if alternative not in ("greater", "less"):
+        raise ValueError(f"unknown alternative {alternative!r} (one-sided: 'greater' or 'less')")
     if not (0 < p0 < 1 and 0 <= p_true <= 1 and 0 < alpha < power < 1):
         raise ValueError("need 0 < p0 < 1, 0 <= p_true <= 1, 0 < alpha < power < 1")
-    # The power of an exact test never exceeds alpha at or beyond the null side.
-    if (alternative == "greater" and p_true <= p0) or (alternative == "less" and p_true >= p0) \
-            or p_true == p0:
+    if (alternative == "greater" and p_true <= p0) or (alternative == "less" and p_true >= p0):
         return None
-    ns = np.arange(1, n_max + 1)
-    # 'less' is 'greater' on the failure count n - X.
-    upper = _upper_tail_power(ns, p_true, p0, alpha)
-    lower = _upper_tail_power(ns, 1 - p_true, 1 - p0, alpha)
-    if alternative != "two-sided":
-        hits = np.flatnonzero((upper if alternative == "greater" else lower) >= power)
-        return int(ns[hits[0]]) if hits.size else None
-    # A two-sided rejection is also a one-sided rejection at alpha on its side,
-    # so the sum of both one-sided powers bounds the two-sided power from above:
-    # no n before that bound first reaches the target can qualify.
-    hits = np.flatnonzero(upper + lower >= power)
-    for n in ns[hits[0]:] if hits.size else ():
-        if _two_sided_power(int(n), p_true, p0, alpha) >= power:
-            return int(n)
+    for n in range(1, n_max + 1):
+        if alternative == "greater":
+            _, upper = binom_test_reject_interval(p0, n, alpha, "larger")
+            reach = stats.binom.sf(upper - 1, n, p_true) if upper <= n else 0.0
+        else:
+            lower, _ = binom_test_reject_interval(p0, n, alpha, "smaller")
+            reach = stats.binom.cdf(lower, n, p_true) if lower >= 0 else 0.0
+        if reach >= power:
+            return n
     return None
 
 
-def tost_seeds_needed(diff: float, margin: float, variance: float, alpha: float = ALPHA, power: float = 0.8,
-                      one_sided: bool = False, n_max: int = 100000) -> int | None:
-    """Seeds (per group) an equivalence test needs, by the normal approximation
-    of Chow, Shao & Wang (2008), *Sample Size Calculations in Clinical Research*,
-    sec. 3.2.3-3.2.4: n = (z_{1-alpha} + z_{1-beta'})^2 variance / (margin - |diff|)^2.
+def t_seeds_needed(gap: float, sd: float, alpha: float = ALPHA, power: float = 0.8,
+                   n_max: int = 100000) -> int | None:
+    """Seeds a one-sided one-sample t test at ``alpha`` needs to show a true mean
+    ``gap`` (> 0) away from its null value with the power, per-seed standard
+    deviation ``sd`` (statsmodels ``TTestPower``).  None when ``gap`` <= 0 (no n
+    shows it) or beyond ``n_max``."""
+    from statsmodels.stats.power import TTestPower
 
-    ``variance``: s^2 for a one-sample test, s_x^2 + s_y^2 for two equal groups.
-    Two one-sided tests (``one_sided=False``) at a true difference of 0 use
-    beta' = beta/2 (both sides must reject); otherwise beta' = beta.  One-sided
-    (non-superiority), ``diff`` is signed toward the margin, so the gap is
-    margin - diff.  None when the gap is <= 0 (no n shows it at that difference).
-    """
-    if not (margin > 0 and variance >= 0 and 0 < alpha < 1 and 0 < power < 1):
-        raise ValueError("need margin > 0, variance >= 0, 0 < alpha < 1, 0 < power < 1")
-    gap = margin - (diff if one_sided else abs(diff))
-    if not math.isfinite(diff) or gap <= 0:
+    if not (sd >= 0 and 0 < alpha < power < 1):
+        raise ValueError("need sd >= 0 and 0 < alpha < power < 1")
+    if not math.isfinite(gap) or gap <= 0:
         return None
-    beta = 1 - power
-    z_beta = stats.norm.ppf(1 - (beta / 2 if (diff == 0 and not one_sided) else beta))
-    n = math.ceil((stats.norm.ppf(1 - alpha) + z_beta) ** 2 * variance / gap ** 2)
+    if sd == 0:
+        return 2
+    n = math.ceil(TTestPower().solve_power(effect_size=gap / sd, alpha=alpha, power=power, alternative="larger"))
     n = max(n, 2)
     return n if n <= n_max else None

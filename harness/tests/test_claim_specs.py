@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from harness import claimset
-from harness.claims import (Amendment, ClaimInconclusive, ClaimRefuted, Decision, Expectation, Verdict,
-                            assert_supported, parametrize_with_claims)
+from harness.claims import (Amendment, ClaimInconclusive, ClaimNotTestable, ClaimRefuted, Decision, Expectation,
+                            Verdict, assert_supported, parametrize_with_claims)
 from harness.rules import RateRule
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,6 +34,57 @@ def test_strict_xfail_marks_follow_the_expected_verdict():
     assert refuted.kwargs["strict"] is True and refuted.kwargs["raises"] is ClaimRefuted
     assert inconclusive.kwargs["strict"] is True and inconclusive.kwargs["raises"] is ClaimInconclusive
     assert params[2].marks == ()
+    untestable = parametrize_with_claims([by_id["clipping_no_general_improvement-clipvalue"]]).args[1][0].marks[0]
+    assert untestable.kwargs["raises"] is ClaimNotTestable
+
+
+def test_an_expected_label_is_checked_beside_the_verdict():
+    on_line = Expectation(Verdict.INCONCLUSIVE, label="ON THE LINE")
+    assert on_line.check_label("ON THE LINE") == []
+    assert on_line.check_label("NOT TESTABLE HERE") == ["label NOT TESTABLE HERE where ON THE LINE was expected"]
+    assert on_line.check_label("REFUTED") == []  # a verdict that moved is the xfail's business, not the label's
+    with pytest.raises(ValueError):
+        Expectation(Verdict.SUPPORTED, label="ON THE LINE")
+    with pytest.raises(ValueError):
+        Expectation(Verdict.INCONCLUSIVE, label="MAYBE")
+    assert "observed, pinned" in Expectation(Verdict.REFUTED, {"tf2.21": {"effect": (0, 1)}}).describe()
+
+
+def test_counts_and_sentences_name_real_claims():
+    ids = {c.id for c in CLAIMS}
+    for c in CLAIMS:
+        assert c.counts in ("claim", "derived", "duplicate")
+        if c.sentence:
+            assert c.sentence in ids and c.sentence != c.id
+            assert next(x for x in CLAIMS if x.id == c.sentence).sentence is None  # one level: the sentence's own test
+    assert [c.id for c in CLAIMS if c.counts == "duplicate"] == ["standardized_target_rmse_original_units"]
+    assert [c.id for c in CLAIMS if c.counts == "derived"] == ["standardized_vs_normalized_target"]
+
+
+def test_every_rule_has_a_zone_around_its_threshold():
+    for c in CLAIMS:
+        low, high = c.decide.zone
+        assert low < c.decide.threshold < high, c.id
+
+
+def test_a_spec_with_a_bad_zone_fails_at_collection_naming_the_claim(tmp_path):
+    import subprocess
+    import sys
+
+    spec = tmp_path / "test_bad_spec.py"
+    spec.write_text(
+        "from harness.claims import Claim, parametrize_with_claims\n"
+        "from harness.rules import RateRule\n"
+        "CLAIMS = [Claim(id='zone_misses_p0', section='1', quote='q', interpretation='i', rule='r',\n"
+        "                experiments=('reg_unscaled',), metric='m', metric_fn=float,\n"
+        "                decide=RateRule('reg_unscaled', bool, 0.5, 'greater', 'hit', (0.6, 0.7)))]\n"
+        "@parametrize_with_claims(CLAIMS)\n"
+        "def test_claim(claim):\n"
+        "    pass\n", encoding="utf-8")
+    out = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(spec)],
+                         capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert out.returncode != 0
+    assert "claim zone_misses_p0: zone [0.6, 0.7] does not contain the threshold 0.5" in out.stdout + out.stderr
 
 
 def _decision(verdict, **kw):
@@ -60,6 +111,7 @@ def test_every_spec_is_complete(claim):
     if isinstance(claim.decide, RateRule):
         low, high = claim.decide.zone
         assert low < claim.decide.p0 < high
+    assert claim.decide.reachable(1000, 0.00125) == (True, True), "the design's last look can decide both ways"
     for a in claim.amendments:
         assert isinstance(a, Amendment)
         assert a.date and a.old_rule and a.new_rule and a.reason and a.old_verdict

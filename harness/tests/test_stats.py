@@ -125,8 +125,7 @@ def _brute_seeds(p_true, p0, alternative, alpha=ALPHA, power=0.8, n_max=60):
 
 
 @pytest.mark.parametrize("p_true, p0, alternative", [
-    (0.9, 0.5, "greater"), (0.9, 0.5, "two-sided"), (0.2, 0.5, "less"),
-    (0.75, 0.4, "two-sided"), (0.98, 0.8, "greater"),
+    (0.9, 0.5, "greater"), (0.2, 0.5, "less"), (0.98, 0.8, "greater"), (0.02, 0.3, "less"),
 ])
 def test_binomial_seeds_needed_matches_brute_force(p_true, p0, alternative):
     expected = _brute_seeds(p_true, p0, alternative)
@@ -137,9 +136,10 @@ def test_binomial_seeds_needed_matches_brute_force(p_true, p0, alternative):
 def test_binomial_seeds_needed_closed_form_and_limits():
     # p_true = 1: power is 1 once n straight successes reject, 0.5^n < 0.01 -> n = 7
     assert binomial_seeds_needed(1.0, 0.5, "greater") == 7
-    assert binomial_seeds_needed(0.5, 0.5, "two-sided") is None
     assert binomial_seeds_needed(0.4, 0.5, "greater") is None  # wrong direction
     assert binomial_seeds_needed(0.6, 0.5, "greater", n_max=20) is None
+    with pytest.raises(ValueError):
+        binomial_seeds_needed(0.9, 0.5, "two-sided")
 
 
 def test_binomial_seeds_needed_monotone_in_effect():
@@ -147,19 +147,14 @@ def test_binomial_seeds_needed_monotone_in_effect():
     assert ns == sorted(ns, reverse=True) and ns[0] > ns[-1]
 
 
-def test_tost_seeds_needed_chow_shao_wang_examples():
-    """Chow, Shao & Wang (2008), sec. 3.2: sigma = 0.1, delta = 0.05, alpha = 0.05, power 0.8."""
-    from harness.stats import tost_seeds_needed
+def test_t_seeds_needed_matches_the_normal_approximation_and_its_limits():
+    from harness.stats import t_seeds_needed
 
-    # equivalence, true difference 0: (z_.95 + z_.90)^2 2 sigma^2 / delta^2 = 68.5 -> 69 per group
-    assert tost_seeds_needed(0.0, 0.05, 2 * 0.1 ** 2, alpha=0.05) == 69
-    # one-sided (non-inferiority), difference 0: (z_.95 + z_.80)^2 2 sigma^2 / delta^2 = 49.5 -> 50
-    assert tost_seeds_needed(0.0, 0.05, 2 * 0.1 ** 2, alpha=0.05, one_sided=True) == 50
-    # a true difference eats into the margin: (1.6449 + 0.8416)^2 * 0.02 / 0.04^2 = 77.3 -> 78
-    assert tost_seeds_needed(0.01, 0.05, 2 * 0.1 ** 2, alpha=0.05) == 78
-    assert tost_seeds_needed(0.05, 0.05, 0.02) is None and tost_seeds_needed(-0.2, 0.05, 0.02) is None
-    # one-sided, a difference away from the margin helps: 2.4865^2 * 0.02 / 0.06^2 = 34.3 -> 35
-    assert tost_seeds_needed(-0.01, 0.05, 2 * 0.1 ** 2, alpha=0.05, one_sided=True) == 35
+    # One-sided t at alpha 0.05, power 0.8, effect 0.5 sd: 26.1 by the t (25 by the normal approximation).
+    assert t_seeds_needed(0.05, 0.1, alpha=0.05) == 27
+    z = stats.norm.ppf(0.95) + stats.norm.ppf(0.8)
+    assert abs(t_seeds_needed(0.01, 0.1, alpha=0.05) - (z * 10) ** 2) < 3
+    assert t_seeds_needed(0.0, 0.1) is None and t_seeds_needed(-0.1, 0.1) is None
 
 
 # ---------------------------------------------------------------- NaN policy
