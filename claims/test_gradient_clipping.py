@@ -34,10 +34,12 @@ EXPECT_NO_IMPROVEMENT = {
     "clipnorm": Expectation(pins={c.TF221_CPU: {"effect": (-0.2, 0.0), "seeds": (30, 300)}},
                             why="clipnorm=1 engages on the standardized target and makes the test MSE slightly "
                                 "worse, not better"),
-    # clipvalue=5 never engages on the standardized target: every run is the unclipped one.
-    "clipvalue": Expectation(Verdict.INCONCLUSIVE, {c.TF221_CPU: {"seeds": (1000, 1000)}},
-                             "clipvalue=5 never engages on the standardized target: every run is bit-identical "
-                             "to the unclipped one, so there is nothing to compare", label="NOT TESTABLE HERE"),
+    # clipvalue=5 rarely engages on the standardized target: most runs are the unclipped one, and the
+    # difference is decided on the seeds where it acted.
+    "clipvalue": Expectation(pins={c.TF221_CPU: {"effect": (-0.04, 0.03), "seeds": (1000, 1000)}},
+                             why="clipvalue=5 changes no run of the first 100 seeds but one; over 1000 seeds it "
+                                 "acts on 38 (2026-11-30), and on those the test MSE moves by -0.005 decades "
+                                 "[-0.038, 0.028]"),
     "clipvalue_half": Expectation(),
 }
 

@@ -55,6 +55,10 @@ CLAIMS = [
         decide=MeanInBandRule("circles_tanh1", (("test accuracy, epochs 191-210", _around_200("val_accuracy")),
                                                 ("train accuracy, epochs 191-210", _around_200("accuracy"))),
                               c.ABOUT_80),
+        expect=Expectation(Verdict.REFUTED, {c.TF221_CPU: {"effect": (-0.30, -0.20), "seeds": (30, 30)}},
+                           "a finding: around epoch 200 the shallow tanh model is at about 55-60%, not 80% "
+                           "(2026-11-30: mean test accuracy over epochs 191-210 0.554, train 0.587, 30 seeds); "
+                           "it reaches about 80% only towards epoch 500"),
         amendments=(Amendment(
             c.RULES_AMENDED, "'About 80%' measured on the final (epoch 500) train and test accuracy.",
             "'About 80%' measured where the sentence puts it, around epoch 200 (epochs 191-210 of the History "
@@ -78,9 +82,9 @@ CLAIMS = [
         decide=RateRule("circles_tanh1", _slows_at_200, 0.5, "greater", "slow down after epoch 200",
                         c.rate_zone(0.5)),
         sentence="shallow_tanh_about_80_percent",
-        expect=Expectation(Verdict.REFUTED, {c.TF221_CPU: {"effect": (0.0, 0.1)}},
-                           "around epoch 200 the shallow tanh model is still well below 75% train accuracy; it "
-                           "reaches about 80% only towards epoch 500"),
+        expect=Expectation(Verdict.REFUTED, {c.TF221_CPU: {"effect": (0.28, 0.39), "seeds": (300, 1000)}},
+                           "a finding: two seeds in three learn as fast or faster after epoch 200 than before it "
+                           "(2026-11-30: 333/1000 slow down)"),
         amendments=(Amendment(
             c.RULES_AMENDED, "Per seed: accuracy around epoch 200 in [0.75, 0.85] AND slower gain after it.",
             "Per seed: slower gain after epochs 191-210 than before them (the level is decided by "
@@ -118,10 +122,11 @@ CLAIMS = [
         experiments=("circles_relu5",), metric="convergence epoch", metric_fn=_converge_epoch,
         decide=RateRule("circles_relu5", _converges_about_200, 0.5, "greater", "converge in 100-300 epochs",
                         c.rate_zone(0.5)),
-        expect=Expectation(Verdict.REFUTED, {c.TF221_CPU: {"effect": (0.3, 0.5), "seeds": (100, 1000)}},
-                           "a finding: on the lesson's batch order the 5-layer ReLU model converges faster than "
-                           "'about 200 epochs': median convergence epoch 90, more than half the seeds before "
-                           "epoch 100 (2026-11-30: 121/300 within 100-300)"),
+        expect=Expectation(Verdict.INCONCLUSIVE, {c.TF221_CPU: {"effect": (0.37, 0.48), "seeds": (1000, 1000)}},
+                           "short of seeds at the last look: 423/1000 seeds converge within epochs 100-300 "
+                           "(interval [0.376, 0.471]), below the claim's 0.5 but reaching into its zone "
+                           "[0.4, 0.6]; most of the rest converge before epoch 100 (2026-11-30)",
+                           label="INCONCLUSIVE"),
         amendments=(Amendment(
             c.AMENDED, "Exact binomial test against 0.5 at alpha 0.01 on 30 seeds; INCONCLUSIVE otherwise.",
             "The same test over the sequential looks (30, 100, 300, 1000 seeds; alpha split over looks and "
@@ -182,7 +187,7 @@ CLAIMS = [
         expect=Expectation(Verdict.INCONCLUSIVE, {c.TF221_CPU: {"effect": (0.07, 0.15), "seeds": (1000, 1000)}},
                            "on the claim's line: on the lesson's batch order about one seed in ten learns "
                            "(2026-11-30: 106/1000, interval inside the zone [0.05, 0.15]), neither 'no longer "
-                           "capable' nor clearly capable"),
+                           "capable' nor clearly capable", label="ON THE LINE"),
         amendments=(Amendment(
             c.AMENDED, "'No longer capable' = learns in fewer than 10% of the seeds (at most 1 run in 10); exact "
                        "binomial against 0.1 at alpha 0.01 on 30 seeds.",

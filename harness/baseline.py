@@ -18,8 +18,9 @@ SUMMARY_SCHEMA = "lesson-claims/summary/1"
 _ENV_KEYS = ("fingerprint", "python", "platform", "tensorflow", "keras", "keras_major", "legacy_keras", "numpy",
              "device", "engine", "batch_order", "seeds", "certificate", "wall_seconds", "suite_version",
              "code_digest")
-_CLAIM_KEYS = ("id", "section", "verdict", "expected_verdict", "test", "statistic", "p_value", "effect", "seeds",
-               "experiments", "metric", "metric_samples")
+_CLAIM_KEYS = ("id", "section", "verdict", "at_threshold", "untestable", "counts", "sentence", "expected_verdict",
+               "expected_label", "test", "statistic", "p_value", "effect", "seeds", "experiments", "metric",
+               "metric_samples")
 
 
 # Suite versions whose claims, rules, metrics and experiments are this version's:

@@ -24,7 +24,7 @@ from .records import RunRecord
 
 # The date of the decision rules in force: set anew by every amendment.  Summaries carry it,
 # and a baseline decided under other rules has its verdicts shown, never compared.
-RULES = "2026-11-28"
+RULES = "2026-11-30"
 
 # The family-wise error of one claim: its chance of a wrong SUPPORTED or REFUTED,
 # over both directions and every look of the sequential design, is at most this.
@@ -95,6 +95,8 @@ class Decision:
     # scaled by (about its threshold) with the same verdict; on the line, the smallest factor that keeps the
     # interval inside.  None where there is no interval.
     zone_factor: float | None = None
+    # The threshold and zone apply to |effect| (equivalence, mean in a band): a signed effect's distance from 0.
+    absolute: bool = False
 
     @property
     def label(self) -> str:
@@ -249,12 +251,13 @@ class Evidence:
     def first(self, n: int) -> "Evidence":
         return Evidence({e: v[:n] for e, v in self.runs.items()})
 
-    def identical(self, a: str, b: str) -> tuple[int, int]:
-        """(seeds whose runs of ``a`` and ``b`` are bit-identical, seeds compared)."""
+    def identical(self, a: str, b: str) -> np.ndarray:
+        """Per seed (of those both have): are the runs of ``a`` and ``b`` bit-identical?"""
         from .rules import identical_runs
 
         n = min(len(self.runs[a]), len(self.runs[b]))
-        return identical_runs(self.runs[a][:n], self.runs[b][:n]), n
+        return np.array([identical_runs([x], [y]) == 1 for x, y in zip(self.runs[a][:n], self.runs[b][:n])],
+                        dtype=bool)
 
 
 def assert_supported(claim: Claim, decision: Decision) -> None:

@@ -27,12 +27,16 @@ def claims_table(claims=None) -> str:
     """Markdown: every claim, its section, what decides it, the verdict expected everywhere, the numbers
     pinned for the certified environment, and whether its rule was amended."""
     claims = all_claims() if claims is None else claims
-    rows = ["| claim | section | decided by | expected | pinned on TF 2.21 / Keras 3.15 CPU | amended |",
-            "|---|---|---|---|---|---|"]
+    rows = ["| claim | counts as | section | decided by | expected | observed, pinned on TF 2.21 / Keras 3.15 CPU "
+            "| amended |",
+            "|---|---|---|---|---|---|---|"]
     for c in claims:
         pins = c.expect.pins_for(PINNED_ENV)
         pinned = ", ".join(f"{q} in [{lo:g}, {hi:g}]" for q, (lo, hi) in sorted(pins.items())) or ""
         amended = ", ".join(sorted({a.date for a in c.amendments})) or ""
         summary = getattr(c.decide, "summary", c.rule).replace("|", "\\|")
-        rows.append(f"| `{c.id}` | {c.section} | {summary} | {c.expect.verdict.value} | {pinned} | {amended} |")
+        counts = {"derived": "derived prediction (apart)", "duplicate": f"duplicate of `{c.sentence}` (apart)"}.get(
+            c.counts, f"part of `{c.sentence}`" if c.sentence else "claim")
+        rows.append(f"| `{c.id}` | {counts} | {c.section} | {summary} | {c.expect.expected_label} | {pinned} "
+                    f"| {amended} |")
     return "\n".join(rows)

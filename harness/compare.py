@@ -40,6 +40,14 @@ def load_all(paths, warn=lambda msg: print(msg, file=sys.stderr)) -> list[dict]:
     return sorted(summaries, key=baseline.sort_key)
 
 
+def _label(c: dict) -> str:
+    """The reader's label (harness.claims.label); a summary without ``at_threshold``/``untestable`` gives
+    its verdict."""
+    from .claims import label
+
+    return label(c["verdict"], bool(c.get("at_threshold")), c.get("untestable"))
+
+
 def matrix(summaries: list[dict]) -> dict:
     """{"environments": [...], "claims": [{"id", "section", "metric", "cells": [...]}]}."""
     order: dict[str, tuple] = {}
@@ -56,10 +64,10 @@ def matrix(summaries: list[dict]) -> dict:
                 cells.append(None)
                 continue
             metric = metric or c.get("metric")
-            cell = {"verdict": c["verdict"], "effect": c.get("effect"), "p_value": c.get("p_value"),
-                    "seeds": c.get("seeds"), "changed": False, "drift": []}
+            cell = {"verdict": c["verdict"], "label": _label(c), "effect": c.get("effect"),
+                    "p_value": c.get("p_value"), "seeds": c.get("seeds"), "changed": False, "drift": []}
             if prev is not None:
-                cell["changed"] = prev["verdict"] != c["verdict"]
+                cell["changed"] = _label(prev) != cell["label"]
                 for exp, values in c["metric_samples"].items():
                     base = prev["metric_samples"].get(exp)
                     if base:
@@ -91,9 +99,15 @@ def _overlay_png(cid: str, metric: str, summaries: list[dict]) -> bytes | None:
 
 _CSS = """body{font-family:sans-serif;margin:1.5em;max-width:1400px}table{border-collapse:collapse;font-size:13px}
 td,th{border:1px solid #ccc;padding:4px 6px;vertical-align:top}th{background:#f4f4f4}
-.SUPPORTED{color:#176317;font-weight:bold}.REFUTED{color:#a31515;font-weight:bold}
-.INCONCLUSIVE{color:#8a6d00;font-weight:bold}td.changed{background:#ffe08a}td.drift{outline:3px solid #d9534f}
+.supported{color:#176317;font-weight:bold}.refuted{color:#a31515;font-weight:bold}
+.line{color:#3b5f8c;font-weight:bold}.untestable{color:#5f5f5f;font-weight:bold}
+.inconclusive{color:#8a6d00;font-weight:bold}td.changed{background:#ffe08a}td.drift{outline:3px solid #d9534f}
 img{max-width:700px}.small{font-size:11px;color:#555}"""
+
+
+# A class (and colour) per label: the report's colours, darkened for text on white.
+_LABEL_CLASSES = {"SUPPORTED": "supported", "REFUTED": "refuted", "ON THE LINE": "line",
+                  "NOT TESTABLE HERE": "untestable", "INCONCLUSIVE": "inconclusive"}
 
 
 def _fmt(x) -> str:
@@ -121,8 +135,8 @@ def render(summaries: list[dict], out_dir: Path) -> Path:
             cls = " ".join(x for x in ("changed" if cell["changed"] else "", "drift" if drifted else "") if x)
             eff = cell.get("effect") or {}
             title = "; ".join(d["message"] for d in cell["drift"])
-            tds.append(f'<td class="{cls}" title="{esc(title)}"><span class="{esc(cell["verdict"])}">'
-                       f'{esc(cell["verdict"])}</span><br>{esc(str(eff.get("name", "")))}: {_fmt(eff.get("value"))}'
+            tds.append(f'<td class="{cls}" title="{esc(title)}"><span class="{_LABEL_CLASSES.get(cell["label"], "")}">'
+                       f'{esc(cell["label"])}</span><br>{esc(str(eff.get("name", "")))}: {_fmt(eff.get("value"))}'
                        f'<br><span class=small>p={_fmt(cell.get("p_value"))}, {cell.get("seeds")} seeds'
                        + (f"; metric moved vs left (p={_fmt(drifted[0]['p_value'])})" if drifted else "")
                        + "</span></td>")
@@ -137,8 +151,8 @@ def render(summaries: list[dict], out_dir: Path) -> Path:
                     f"by environment</p>{img}")
     page = ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>lesson-claims: claims x "
             f"environments</title><style>{_CSS}</style></head><body><h1>Claims across environments</h1>"
-            "<p>Each cell: the claim's verdict in that environment, its effect size and p-value. A yellow cell's "
-            "verdict differs from its left neighbour's; a red outline means the deciding metric moved from the "
+            "<p>Each cell: the claim's label in that environment, its effect size and p-value. A yellow cell's "
+            "label differs from its left neighbour's; a red outline means the deciding metric moved from the "
             "left neighbour beyond the drift tolerance (two-sided Mann-Whitney p &lt; 0.01 and P(superiority) "
             "outside [0.29, 0.71]); hover a cell for the numbers.</p>"
             f"<table><thead><tr><th>claim</th>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"

@@ -28,17 +28,27 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
 import numpy as np  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
+
+from .claims import NOT_TESTABLE, ON_THE_LINE  # noqa: E402
 
 DPI = 80
 PALETTE = 64  # colours per PNG: line plots need few, and a palette PNG is ~4x smaller than RGBA
 LABEL_CHARS = 60  # a forest row's effect name, cut beyond this
+UNTESTABLE_CHARS = 64  # a not-testable forest row's reason, cut at a word beyond this (the report has it whole)
 MAX_SEED_LINES = 30  # per-seed lines drawn per learning-curve panel (the medians use every seed)
 
 _MEDIAN_COLOR = "black"
 _SEED_COLOR = "#4c72b0"
-VERDICT_COLORS = {"SUPPORTED": "#2e7d32", "REFUTED": "#c62828", "INCONCLUSIVE": "#d08c00"}
-_NO_VERDICT_COLOR = "#777777"
+# One colour per label a reader is told (harness.claims.LABELS); the report's badges use the same.
+VERDICT_COLORS = {"SUPPORTED": "#2e7d32", "REFUTED": "#c62828", ON_THE_LINE: "#4f77a8", NOT_TESTABLE: "#757575",
+                  "INCONCLUSIVE": "#d08c00"}
+# What each label's legend entry adds, so the key explains the undecided ones apart.
+LABEL_MEANINGS = {ON_THE_LINE: "interval inside the zone", NOT_TESTABLE: "no interval: the reason in its row",
+                  "INCONCLUSIVE": "short of seeds"}
+_NO_VERDICT_COLOR = "#222222"
 # A seed that satisfied the rule's per-seed condition, one that did not, and one without an outcome.
 OUTCOME_COLORS = {True: "#1764ab", False: "#f28e2b", None: "#666666"}
 
@@ -62,7 +72,9 @@ def png(fig) -> bytes:
     buf.seek(0)
     img = Image.open(buf).convert("RGB")
     out = io.BytesIO()
-    img.quantize(colors=PALETTE, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(
+    # Octree, not median cut: median cut merged the few pixels of a colour (a forest row's dot, a label) into
+    # its neighbours, so ON THE LINE's blue came out grey; octree keeps them, in fewer bytes.
+    img.quantize(colors=PALETTE, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE).save(
         out, format="PNG", optimize=True)
     return out.getvalue()
 
@@ -156,73 +168,110 @@ def _is_unit_effect(name: str, numbers: list[float]) -> bool:
             and all(0.0 <= x <= 1.0 for x in numbers))
 
 
+def _forest_xlim(name: str, numbers: list[float]) -> tuple[float, float]:
+    if _is_unit_effect(name, numbers):
+        return (-0.03, 1.03)
+    if numbers:
+        a, b = min(numbers), max(numbers)
+        pad = (b - a) * 0.12 if b > a else max(abs(a) * 0.25, 0.05)
+        return (a - pad, b + pad)
+    return (0.0, 1.0)
+
+
+def _forest_legend(fig, y: float) -> None:
+    """The key: every label a row can have (the same five in every report), the threshold and the zone."""
+    # A not-testable row draws no interval, so its key is a plain swatch, not a dot on a bar.
+    handles = [Line2D([], [], color=color, lw=0 if label == NOT_TESTABLE else 2.4,
+                      marker="s" if label == NOT_TESTABLE else "o", ms=6,
+                      label=label + (f" ({LABEL_MEANINGS[label]})" if label in LABEL_MEANINGS else ""))
+               for label, color in VERDICT_COLORS.items()]
+    handles += [Line2D([], [], color="#333333", ls="--", lw=1.0, label="threshold"),
+                Patch(color="#9e9e9e", alpha=0.25, lw=0, label="indifference zone")]
+    fig.legend(handles=handles, loc="center", bbox_to_anchor=(0.5, y), ncol=len(handles), fontsize=7.5,
+               frameon=False, handlelength=1.8, columnspacing=1.4)
+
+
+def _forest_row(ax, row: Mapping) -> None:
+    verdict = str(row.get("verdict") or "").upper()
+    color = VERDICT_COLORS.get(verdict, _NO_VERDICT_COLOR)
+    name = str(row.get("name") or "effect")
+    ax.set_ylim(-1, 1)
+    ax.set_yticks([])
+    for side in ("left", "right", "top"):
+        ax.spines[side].set_visible(False)
+    ax.yaxis.set_label_position("right")
+    ax.set_ylabel(name if len(name) <= LABEL_CHARS else name[:LABEL_CHARS - 2] + "…", rotation=0, ha="left",
+                  va="center", fontsize=8.5, labelpad=8)
+    label = str(row.get("label") or "")
+    label = label if len(label) <= 46 else label[:44] + "…"
+    ax.text(-0.03, 0.15, label, transform=ax.transAxes, ha="right", va="center", fontsize=9.5)
+    ax.text(-0.03, -0.8, verdict or "—", transform=ax.transAxes, ha="right", va="center", fontsize=7.5,
+            color=color, fontweight="bold")
+    if verdict == NOT_TESTABLE:
+        # No test ran: whatever number the rule left (0, or none) is not an effect, so no dot, interval,
+        # threshold or axis is drawn, only the label and why.
+        why = textwrap.shorten(str(row.get("untestable") or ""), UNTESTABLE_CHARS, placeholder="…")
+        text = NOT_TESTABLE + (f": {why}" if why else "")
+        ax.text(0.0, 0, text, transform=ax.transAxes, ha="left", va="center", fontsize=8, color=color,
+                gid="untestable")
+        ax.set_xticks([])
+        ax.spines["bottom"].set_visible(False)
+        return
+    value, lo, hi = (_as_float(row.get(k)) for k in ("value", "ci_low", "ci_high"))
+    threshold = _as_float(row.get("threshold"))
+    zone = row.get("zone")
+    zone = (_as_float(zone[0]), _as_float(zone[1])) if isinstance(zone, (list, tuple)) and len(zone) == 2 \
+        else None
+    # A claim about |effect| (equivalence, mean in a band) has its zone and threshold on both sides of 0.
+    signs = (1.0, -1.0) if row.get("absolute") else (1.0,)
+    marks = [sign * x for sign in signs for x in (threshold, *(zone or ())) if math.isfinite(x)]
+    xlim = _forest_xlim(name, [x for x in (value, lo, hi) if math.isfinite(x)] + marks)
+    ax.set_xlim(*xlim)
+    for sign in signs:
+        if zone and all(math.isfinite(z) for z in zone):
+            ax.axvspan(*sorted((sign * zone[0], sign * zone[1])), color="#9e9e9e", alpha=0.25, lw=0, gid="zone")
+        if math.isfinite(threshold):
+            ax.axvline(sign * threshold, color="#333333", ls="--", lw=1.0, gid="threshold")
+    if math.isfinite(value):
+        # an unbounded side of the interval runs to the edge of the row's axis
+        left = lo if math.isfinite(lo) else (xlim[0] if lo == -math.inf else math.nan)
+        right = hi if math.isfinite(hi) else (xlim[1] if hi == math.inf else math.nan)
+        if math.isfinite(left) and math.isfinite(right):
+            ax.plot([left, right], [0, 0], color=color, lw=2.4, solid_capstyle="butt", gid="ci")
+        ax.plot([value], [0], "o", color=color, ms=6.5, mec="white", mew=0.8, gid="value")
+    else:
+        ax.text(0.5, 0, "no estimate", transform=ax.get_yaxis_transform(), ha="center", va="center",
+                fontsize=7.5, color="#555555")
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=5))
+    ax.tick_params(axis="x", labelsize=7.5, length=2, pad=1)
+
+
 def forest_figure(rows: Sequence[Mapping], title: str = "") -> "plt.Figure":
     """One row per claim: its effect (dot) with its interval (bar) against its
-    threshold (dashed line) and indifference zone (shaded), coloured by verdict.
+    threshold (dashed line) and indifference zone (shaded), coloured by its
+    label, with a key of every label above the rows.
 
     Effects differ in kind (rates, probabilities, ratios, decades, accuracies),
     so every row has its own x axis with its own ticks and its effect's name as
-    the axis label (on the right); no two rows share a scale.
+    the axis label (on the right); no two rows share a scale.  A row labelled
+    NOT TESTABLE HERE has no interval: it shows the label and ``untestable``.
 
-    ``rows``: mappings with ``label``, ``verdict``, ``name``, ``value``,
-    ``ci_low``, ``ci_high``, ``threshold``, ``zone`` (``[low, high]`` or None).
+    ``rows``: mappings with ``label`` (the row's name), ``verdict`` (one of
+    :data:`harness.claims.LABELS`), ``name``, ``value``, ``ci_low``,
+    ``ci_high``, ``threshold``, ``zone`` (``[low, high]`` or None),
+    ``absolute`` (threshold and zone apply to |effect|) and ``untestable``.
     """
     n = max(1, len(rows))
-    row_h = 0.5
-    fig = plt.figure(figsize=(14.0, row_h * n + 0.75))
-    top = 1 - 0.45 / (row_h * n + 0.75)
-    bottom = 0.3 / (row_h * n + 0.75)
-    gs = fig.add_gridspec(n, 1, left=0.30, right=0.66, top=top, bottom=bottom, hspace=1.25)
+    row_h, head_h, foot_h = 0.5, 0.8, 0.3
+    height = row_h * n + head_h + foot_h
+    fig = plt.figure(figsize=(14.0, height))
+    gs = fig.add_gridspec(n, 1, left=0.30, right=0.66, top=1 - head_h / height, bottom=foot_h / height,
+                          hspace=1.25)
     for i, row in enumerate(rows):
-        ax = fig.add_subplot(gs[i, 0])
-        verdict = str(row.get("verdict") or "").upper()
-        color = VERDICT_COLORS.get(verdict, _NO_VERDICT_COLOR)
-        name = str(row.get("name") or "effect")
-        value, lo, hi = (_as_float(row.get(k)) for k in ("value", "ci_low", "ci_high"))
-        threshold = _as_float(row.get("threshold"))
-        zone = row.get("zone")
-        zone = (_as_float(zone[0]), _as_float(zone[1])) if isinstance(zone, (list, tuple)) and len(zone) == 2 \
-            else None
-        numbers = [x for x in (value, lo, hi, threshold, *(zone or ())) if math.isfinite(x)]
-        if _is_unit_effect(name, numbers):
-            xlim = (-0.03, 1.03)
-        elif numbers:
-            a, b = min(numbers), max(numbers)
-            pad = (b - a) * 0.12 if b > a else max(abs(a) * 0.25, 0.05)
-            xlim = (a - pad, b + pad)
-        else:
-            xlim = (0.0, 1.0)
-        ax.set_xlim(*xlim)
-        ax.set_ylim(-1, 1)
-        if zone and all(math.isfinite(z) for z in zone):
-            ax.axvspan(zone[0], zone[1], color="#9e9e9e", alpha=0.25, lw=0, gid="zone")
-        if math.isfinite(threshold):
-            ax.axvline(threshold, color="#333333", ls="--", lw=1.0, gid="threshold")
-        if math.isfinite(value):
-            # an unbounded side of the interval runs to the edge of the row's axis
-            left = lo if math.isfinite(lo) else (xlim[0] if lo == -math.inf else math.nan)
-            right = hi if math.isfinite(hi) else (xlim[1] if hi == math.inf else math.nan)
-            if math.isfinite(left) and math.isfinite(right):
-                ax.plot([left, right], [0, 0], color=color, lw=2.4, solid_capstyle="butt", gid="ci")
-            ax.plot([value], [0], "o", color=color, ms=6.5, mec="white", mew=0.8, gid="value")
-        else:
-            ax.text(0.5, 0, "no estimate", transform=ax.get_yaxis_transform(), ha="center", va="center",
-                    fontsize=7.5, color="#555555")
-        ax.set_yticks([])
-        ax.xaxis.set_major_locator(MaxNLocator(nbins=5))
-        ax.tick_params(axis="x", labelsize=7.5, length=2, pad=1)
-        for side in ("left", "right", "top"):
-            ax.spines[side].set_visible(False)
-        ax.yaxis.set_label_position("right")
-        ax.set_ylabel(name if len(name) <= LABEL_CHARS else name[:LABEL_CHARS - 2] + "…", rotation=0, ha="left", va="center",
-                      fontsize=8.5, labelpad=8)
-        label = str(row.get("label") or "")
-        label = label if len(label) <= 46 else label[:44] + "…"
-        ax.text(-0.03, 0.15, label, transform=ax.transAxes, ha="right", va="center", fontsize=9.5)
-        ax.text(-0.03, -0.8, verdict or "—", transform=ax.transAxes, ha="right", va="center", fontsize=7.5,
-                color=color, fontweight="bold")
+        _forest_row(fig.add_subplot(gs[i, 0]), row)
     if title:
-        fig.suptitle(title, fontsize=10.5, y=1 - 0.12 / (row_h * n + 0.75), va="top")
+        fig.suptitle(title, fontsize=10.5, y=1 - 0.1 / height, va="top")
+    _forest_legend(fig, 1 - 0.5 / height)
     return fig
 
 
@@ -295,8 +344,6 @@ def metric_figure(samples: Mapping[str, Sequence[float]], metric: str, title: st
     ax.grid(True, axis="y", alpha=0.3)
     handles = []
     if outcomes:
-        from matplotlib.lines import Line2D
-
         yes = sum(sum(bool(o) for o in (outcomes.get(k) or [])) for k, _ in groups)
         total = sum(len(outcomes.get(k) or []) for k, _ in groups)
         for o, k in ((True, yes), (False, total - yes)):

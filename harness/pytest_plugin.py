@@ -276,15 +276,34 @@ def pytest_sessionfinish(session, exitstatus):
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if hasattr(config, "workerinput") or FINISHED not in config.stash:
         return
+    from .report import counts_text
+    from .results import to_dict
+
     index, summary, results = config.stash[FINISHED]
     tr = terminalreporter
     tr.write_sep("-", "lesson-claims")
-    for c in results.claims:
-        p = "no test" if c.p_value is None else f"p={c.p_value:.3g}"
-        looks = " -> ".join(str(lk.seeds) for lk in c.looks) if len(c.looks) > 1 else str(c.seeds)
-        flag = "" if c.verdict == c.expected_verdict else f"  (expected {c.expected_verdict})"
-        tr.write_line(f"{c.verdict:<12} {c.id}  ({p}, seeds {looks}){flag}")
-    counts = {v: sum(c.verdict == v for c in results.claims) for v in ("SUPPORTED", "REFUTED", "INCONCLUSIVE")}
+    tests = [to_dict(c) for c in results.claims]
+    for line in summary_lines(tests):
+        tr.write_line(line)
     trained = sum(lk.seconds or 0 for c in results.claims for lk in c.looks[1:])
-    tr.write_line(", ".join(f"{n} {v}" for v, n in counts.items()) + f"; later looks took {trained:.0f} s; "
-                  f"evidence report {index}; summary {summary}")
+    tr.write_line(f"{counts_text(tests)}; later looks took {trained:.0f} s; evidence report {index}; "
+                  f"summary {summary}")
+
+
+def summary_lines(tests: list[dict]) -> list[str]:
+    """One line per test: its label, what it counts as where not a lesson claim of its own, and a
+    label other than the expected one."""
+    from .report import TAGS, belongs, expected_of, lesson_claims, reader_label
+
+    sentences = lesson_claims(tests)
+    lines = []
+    for c in tests:
+        p = "no test" if c.get("p_value") is None else f"p={c['p_value']:.3g}"
+        looks = c.get("looks") or []
+        seeds = " -> ".join(str(lk["seeds"]) for lk in looks) if len(looks) > 1 else str(c.get("seeds"))
+        kind = belongs(c, sentences)
+        tag = f"  [{TAGS[kind[0]].format(kind[1])}]" if kind else ""
+        expected, differs = expected_of(c)
+        flag = f"  (expected {expected})" if differs else ""
+        lines.append(f"{reader_label(c):<17} {c['id']}  ({p}, seeds {seeds}){tag}{flag}")
+    return lines

@@ -32,12 +32,15 @@ import math
 import os
 import re
 import tempfile
+import types
 from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
 
 from . import RESULTS_SCHEMA, figures, records
+from .claims import LABELS, NOT_TESTABLE, ON_THE_LINE, label
+from .results import sentence_label
 from .store import atomic_write_text
 
 RESULTS_NAME = "results.json"
@@ -147,8 +150,9 @@ def _fmt_seeds(seeds: Any) -> str:
     return fmt_num(seeds)
 
 
-def _fmt_effect(effect: Any, digits: int = 3) -> str:
-    """``name = value [low, high] vs threshold t (zone [a, b])`` from whatever the effect holds."""
+def _fmt_effect(effect: Any, digits: int = 3, absolute: bool = False) -> str:
+    """``name = value [low, high] vs threshold t (zone [a, b])`` from whatever the effect holds;
+    ``absolute``: the threshold and zone apply to |effect| (:func:`zone_on_abs`)."""
     if not isinstance(effect, Mapping):
         return fmt_num(effect) if effect is not None else "—"
     name = effect.get("name")
@@ -156,16 +160,43 @@ def _fmt_effect(effect: Any, digits: int = 3) -> str:
     if effect.get("ci_low") is not None or effect.get("ci_high") is not None:
         text += f" [{fmt_num(effect.get('ci_low'), digits)}, {fmt_num(effect.get('ci_high'), digits)}]"
     if effect.get("threshold") is not None:
-        text += f" vs {fmt_num(effect.get('threshold'), digits)}"
-    zone = effect.get("zone")
-    if isinstance(zone, (list, tuple)) and len(zone) == 2:
-        text += f" (zone [{fmt_num(zone[0], digits)}, {fmt_num(zone[1], digits)}])"
+        text += f" vs {'±' if absolute else ''}{fmt_num(effect.get('threshold'), digits)}"
+    if _zone(effect):
+        text += f" ({_zone_text(effect, digits, absolute)})"
     return text
 
 
+def _zone(effect: Any) -> tuple[Any, Any] | None:
+    zone = effect.get("zone") if isinstance(effect, Mapping) else None
+    return tuple(zone) if isinstance(zone, (list, tuple)) and len(zone) == 2 else None
+
+
+def _zone_text(effect: Mapping, digits: int = 3, absolute: bool = False) -> str:
+    zone = _zone(effect)
+    if zone is None:
+        return "no zone"
+    return f"zone{' on |effect|' if absolute else ''} [{fmt_num(zone[0], digits)}, {fmt_num(zone[1], digits)}]"
+
+
+def zone_on_abs(c: Mapping) -> bool:
+    """The claim's threshold and zone apply to |effect|: the rules decided by TOST (two one-sided tests,
+    equivalence and mean in a band) test a signed effect's distance from 0 (``effect.absolute``)."""
+    effect = c.get("effect") if isinstance(c.get("effect"), Mapping) else {}
+    if "absolute" in effect:
+        return bool(effect["absolute"]) and _zone(effect) is not None
+    # Files from before the flag: the rules decided by TOST were the ones on |effect|.
+    return "TOST" in str(c.get("test") or "") and _zone(effect) is not None
+
+
+# Badge classes per label; their colours are the figures' (figures.VERDICT_COLORS).
+_BADGE_CLASSES = {"SUPPORTED": "ok", "REFUTED": "bad", ON_THE_LINE: "line", NOT_TESTABLE: "untestable",
+                  "INCONCLUSIVE": "warn"}
+
+
 def _badge(verdict: Any) -> str:
+    """A verdict or label (harness.claims.LABELS) as a coloured badge."""
     v = str(verdict).upper() if verdict is not None else "—"
-    cls = {"SUPPORTED": "ok", "REFUTED": "bad", "INCONCLUSIVE": "warn"}.get(v, "none")
+    cls = _BADGE_CLASSES.get(v, "none")
     return f'<span class="badge {cls}">{_esc(v)}</span>'
 
 
@@ -298,30 +329,37 @@ figure{margin:.6em 0}
 img{max-width:100%;height:auto;border:1px solid #ddd}
 .badge{display:inline-block;padding:.1em .5em;border-radius:.6em;font-weight:bold;
  font-size:.85em;color:#fff;white-space:nowrap}
-.badge.ok{background:#2e7d32}.badge.bad{background:#c62828}
-.badge.warn{background:#d08c00;color:#111}.badge.none{background:#888}
+.badge.warn{color:#111}.badge.none{background:#888}
 .badge.amend{background:#6a1b9a}
+.tag{display:inline-block;padding:0 .35em;border:1px solid #999;border-radius:.3em;font-size:.8em;color:#444;
+ background:#fafafa;max-width:100%}
 .mismatch{color:#c62828;font-weight:bold}
 .muted{color:#666}
 .small{font-size:.85em}
 .amendment{border-left:4px solid #6a1b9a;background:#f6f0fa;padding:.3em .7em;margin:.3em 0}
 code{background:#f2f2f2;padding:0 .2em;overflow-wrap:anywhere}
 dd{overflow-wrap:anywhere}
-"""
+""" + "".join(f".badge.{cls}{{background:{figures.VERDICT_COLORS[lab]}}}" for lab, cls in _BADGE_CLASSES.items())
 
 _HOW_TO_READ = (
     "Each claim is one sentence of the lesson, turned into a number that can be measured and a decision "
-    "rule fixed before the runs, then checked over many random seeds. The verdict is SUPPORTED when the rule "
-    "holds with statistical confidence, REFUTED when the data contradict it with confidence, and "
-    "INCONCLUSIVE when the seeds run so far cannot tell (the claim's section then says roughly how many seeds "
-    "would). The figure above shows each claim's effect with its interval against the number the rule "
+    "rule fixed before the runs, then checked over many random seeds; a sentence with two parts, or one "
+    "decided under several settings, has a test per part. Each test's label is SUPPORTED when the effect's "
+    "interval clears the claim's indifference zone on the claim's side, REFUTED when it clears it on the other "
+    "side, ON THE LINE when it lies inside the zone (more seeds would not decide it), NOT TESTABLE HERE when "
+    "the rule's test cannot run on this evidence (the section says why, e.g. a treatment that never changed a "
+    "run), and INCONCLUSIVE when the seeds run so far cannot tell (the section then says roughly how many "
+    "seeds would). The count at the top is of the lesson's claims: a claim's tests count once, REFUTED if any "
+    "is, SUPPORTED if every testable one is; derived predictions and duplicates are tested and shown but "
+    "counted apart. The figure above shows each test's effect with its interval against the number the rule "
     "compares it with; every row has its own scale, since the effects are rates, probabilities, ratios, "
-    "decades or accuracies. p-values are per claim, each compared with the claim's own alpha: the sequential "
-    "design (below) splits each claim's 1% error budget over both directions and every look; there is no "
-    "adjustment across claims. A diverged run (NaN or infinite loss) is never dropped: it is counted, or ranked as "
-    "the worst possible value, and the figures say how many seeds were non-finite. The expected verdict is "
-    "what the suite's authors predicted; a mismatch is marked in red. A rule changed after its data were seen "
-    "is marked as amended, with the old rule and its verdict."
+    "decades or accuracies, and a claim about the size of a difference (|effect|) has its zone on both sides "
+    "of 0. p-values are per test, each compared with the test's own alpha: the sequential design (below) "
+    "splits each test's 1% error budget over both directions and every look; there is no adjustment across "
+    "tests. A diverged run (NaN or infinite loss) is never dropped: it is counted, or ranked as the worst "
+    "possible value, and the figures say how many seeds were non-finite. The expected label is what the "
+    "suite's authors predicted; a mismatch is marked in red. A rule changed after its data were seen is "
+    "marked as amended, with the old rule, its verdict and which way the label moved."
 )
 
 
@@ -345,6 +383,139 @@ def _seeds_cell(c: Mapping) -> str:
         cost = sum(float(lk["seconds"]) for lk in looks if isinstance(lk.get("seconds"), (int, float)))
         return f'{path}<br><span class="muted small">{_esc(fmt_seconds(cost))}</span>'
     return f'<span class="num">{_esc(_fmt_seeds(c.get("seeds")))}</span>'
+
+
+# ------------------------------------------------------------------ labels and what counts
+
+
+DECIDED = ("SUPPORTED", "REFUTED")
+
+
+def reader_label(c: Mapping) -> str:
+    """What the reader is told about a claim or a look (harness.claims.label); a file from before the
+    labels carries no ``at_threshold``/``untestable`` and gets its verdict."""
+    verdict = str(c.get("verdict")).upper() if c.get("verdict") is not None else "—"
+    return label(verdict, bool(c.get("at_threshold")), c.get("untestable"))
+
+
+def counts_as(c: Mapping) -> str:
+    """"claim", "derived" or "duplicate" (harness.results.ClaimResult.counts; older files: "claim")."""
+    return str(c.get("counts") or "claim")
+
+
+def lesson_claims(claims: list[Mapping]) -> dict[str, list[Mapping]]:
+    """harness.results.Results.sentences() on plain results: {lesson claim: its tests}, in order."""
+    out: dict[str, list[Mapping]] = {}
+    for c in claims:
+        if counts_as(c) == "claim":
+            out.setdefault(str(c.get("sentence") or c.get("id")), []).append(c)
+    return out
+
+
+def lesson_label(tests: list[Mapping]) -> str:
+    # sentence_label reads nothing of a test but its label
+    return sentence_label([types.SimpleNamespace(label=reader_label(t)) for t in tests])
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def counts_text(claims: list[Mapping], mark=str) -> str:
+    """"17 claims of the lesson: 12 SUPPORTED, ..., 1 INCONCLUSIVE (short of seeds); 24 tests (1 derived
+    prediction and 1 duplicate, counted apart)": the lesson's claims, each counted once with the label of
+    its tests (:func:`lesson_label`), and the tests.  ``mark`` dresses each label (the page's badges)."""
+    per_label = dict.fromkeys(LABELS, 0)
+    sentences = lesson_claims(claims)
+    for tests in sentences.values():
+        lab = lesson_label(tests)
+        per_label[lab] = per_label.get(lab, 0) + 1
+    labels = ", ".join(f"{n} {mark(lab)}" + (" (short of seeds)" if lab == "INCONCLUSIVE" else "")
+                       for lab, n in per_label.items())
+    apart = [_plural(n, w) for n, w in ((sum(counts_as(c) == "derived" for c in claims), "derived prediction"),
+                                         (sum(counts_as(c) == "duplicate" for c in claims), "duplicate")) if n]
+    tests = _plural(len(claims), "test") + (f" ({' and '.join(apart)}, counted apart)" if apart else "")
+    return f"{_plural(len(sentences), 'claim')} of the lesson: {labels}; {tests}"
+
+
+def belongs(c: Mapping, sentences: Mapping[str, list[Mapping]]) -> tuple[str, str | None] | None:
+    """How a test is counted when not as a lesson claim of its own: ("derived", None), ("duplicate", of),
+    ("part", of: the lesson claim it is a part or variant of) or ("whole", label: the lesson claim it
+    heads, decided with its parts); None for a claim that is its one test."""
+    kind, cid, sentence = counts_as(c), str(c.get("id")), c.get("sentence")
+    if kind == "derived":
+        return "derived", None
+    if kind == "duplicate":
+        return "duplicate", str(sentence or "")
+    if sentence and str(sentence) != cid:
+        return "part", str(sentence)
+    tests = sentences.get(cid) or []
+    return ("whole", lesson_label(tests)) if len(tests) > 1 else None
+
+
+# The tag of each way a test belongs (:func:`belongs`), ``{}`` the other claim or the lesson claim's label.
+TAGS = {"derived": "derived prediction, counted apart", "duplicate": "duplicate of {}, counted apart",
+        "part": "part of {}", "whole": "counted with its parts: {}"}
+
+
+def expected_of(c: Mapping) -> tuple[str | None, bool]:
+    """(the expected label, whether the claim's differs from it): ``expected_label`` where the results carry
+    one, otherwise the expected verdict, compared with the verdict."""
+    if c.get("expected_label"):
+        return str(c["expected_label"]), reader_label(c) != str(c["expected_label"]).upper()
+    expected = c.get("expected_verdict")
+    if expected is None or c.get("verdict") is None:
+        return (None if expected is None else str(expected)), False
+    return str(expected), str(expected).upper() != str(c.get("verdict")).upper()
+
+
+_OLD_WORD = re.compile(r"\s*(SUPPORTED|REFUTED|ON THE LINE|NOT TESTABLE HERE|INCONCLUSIVE)((?i: on the line))?")
+
+
+def old_label(old_verdict: Any) -> str | None:
+    """The label an amendment's ``old_verdict`` starts with ("INCONCLUSIVE on the line" is ON THE LINE);
+    None where it names none (a sentence about many claims)."""
+    m = _OLD_WORD.match(str(old_verdict or ""))
+    if not m:
+        return None
+    return ON_THE_LINE if m.group(2) else m.group(1)
+
+
+def direction(old: str, now: str) -> str:
+    if old == now:
+        return "unchanged"
+    if now in DECIDED:
+        return f"toward {now}"
+    return "toward undecided" if old in DECIDED else "still undecided"
+
+
+def _differs(ours: Mapping, theirs: Mapping) -> bool:
+    """Labels where the other side carries what makes one; a summary without it, by verdict."""
+    if "at_threshold" in theirs or "untestable" in theirs:
+        return reader_label(ours) != reader_label(theirs)
+    return str(ours.get("verdict")) != str(theirs.get("verdict"))
+
+
+def _interval_text(effect: Mapping) -> str:
+    text = fmt_num(effect.get("value"), 3)
+    if effect.get("ci_low") is not None or effect.get("ci_high") is not None:
+        text += f" [{fmt_num(effect.get('ci_low'), 3)}, {fmt_num(effect.get('ci_high'), 3)}]"
+    return text
+
+
+def _factor_words(lab: str, factor: Any) -> str:
+    if not isinstance(factor, (int, float)):
+        return "no zone factor in this results file"
+    if lab == ON_THE_LINE:
+        return f"stays on the line for zones at least {fmt_num(factor, 2)}x as wide"
+    return f"holds for zones up to {fmt_num(factor, 2)}x as wide"
+
+
+def _effect_cell(c: Mapping) -> str:
+    """The summary's effect: a not-testable claim has none to show (a 0 there would read as a measurement)."""
+    if reader_label(c) == NOT_TESTABLE:
+        return f'<span class="muted">none: {_esc(c.get("untestable") or "not testable here")}</span>'
+    return _esc(_fmt_effect(c.get("effect"), absolute=zone_on_abs(c)))
 
 
 class _Renderer:
@@ -377,27 +548,41 @@ class _Renderer:
         rows = []
         for anchor, c in claims:
             effect = c.get("effect") if isinstance(c.get("effect"), Mapping) else {}
-            rows.append({"label": c.get("id", anchor), "verdict": c.get("verdict"), "name": effect.get("name"),
+            rows.append({"label": c.get("id", anchor), "verdict": reader_label(c), "name": effect.get("name"),
                          "value": effect.get("value"), "ci_low": effect.get("ci_low"),
                          "ci_high": effect.get("ci_high"), "threshold": effect_threshold(c),
-                         "zone": effect.get("zone")})
+                         "zone": effect.get("zone"), "absolute": zone_on_abs(c), "untestable": c.get("untestable")})
         if not rows:
             return ""
-        fig = figures.forest_figure(rows, "Each claim's effect (dot) and interval (bar) against its threshold "
+        fig = figures.forest_figure(rows, "Each test's effect (dot) and interval (bar) against its threshold "
                                           "(dashed) and indifference zone (grey); each row has its own scale")
         name = self.add_figure(FOREST_FIGURE, figures.png(fig))
-        return _img(self.figures[name], "every claim's effect with its interval against its threshold, "
-                                        "coloured by verdict", name)
+        return _img(self.figures[name], "every test's effect with its interval against its threshold, "
+                                        "coloured by its label", name)
+
+    def tags(self, c: Mapping, sentences: Mapping[str, list[Mapping]]) -> str:
+        """What a test counts as, when not as a lesson claim of its own (:func:`belongs`), as a small tag."""
+        got = belongs(c, sentences)
+        if got is None:
+            return ""
+        kind, other = got
+        shown = f'<a href="#{_esc(other)}">{_esc(other)}</a>' if kind in ("duplicate", "part") else _esc(other)
+        title = {"derived": "a prediction the suite derives from the lesson, not one of its claims",
+                 "duplicate": "the same measurement on another scale",
+                 "part": "counted once with that lesson claim: parts of one sentence, or variants of one setting",
+                 "whole": "the lesson claim this test heads, counted once with its parts: REFUTED if any is, "
+                          "SUPPORTED if every testable one is"}[kind]
+        return f'<span class="tag" title="{_esc(title)}">{TAGS[kind].format(shown)}</span>'
 
     def summary_table(self, claims) -> str:
-        header = ["claim", "verdict", "effect [interval] vs threshold", "p (alpha)", "seeds", "test"]
+        header = ["claim", "label", "effect [interval] vs threshold", "p (alpha)", "seeds", "test"]
+        sentences = lesson_claims([c for _, c in claims])
         rows = []
         for anchor, c in claims:
-            expected = c.get("expected_verdict")
-            verdict = c.get("verdict")
-            cell = _badge(verdict)
-            if expected is not None and verdict is not None and str(expected).upper() != str(verdict).upper():
-                cell += (f'<br><span class="mismatch small" title="verdict differs from the expected one">'
+            cell = _badge(reader_label(c))
+            expected, differs = expected_of(c)
+            if differs:
+                cell += (f'<br><span class="mismatch small" title="the label differs from the expected one">'
                          f"expected {_esc(expected)}</span>")
             expectation = c.get("expectation")
             if isinstance(expectation, Mapping) and expectation.get("passed") is False:
@@ -408,9 +593,10 @@ class _Renderer:
             design = c.get("design")
             rows.append([
                 f'<a href="#{_esc(anchor)}">{_esc(c.get("id", anchor))}</a>'
-                f'<br><span class="muted small">{_esc(c.get("section", ""))}</span>',
+                f'<br><span class="muted small">{_esc(c.get("section", ""))}</span>'
+                + (f"<br>{tag}" if (tag := self.tags(c, sentences)) else ""),
                 cell,
-                _esc(_fmt_effect(c.get("effect"))),
+                _effect_cell(c),
                 f'<span class="num">{_esc(fmt_p(c.get("p_value")))}</span> '
                 f'<span class="num muted">({_esc(fmt_num(c.get("alpha"), 2))})</span>',
                 _seeds_cell(c),
@@ -418,9 +604,67 @@ class _Renderer:
             ])
         if not rows:
             return '<p class="muted">No claims in this results file.</p>'
-        widths = (24, 13, 33, 11, 8, 11)
+        widths = (24, 15, 31, 11, 8, 11)
         cols = "<colgroup>" + "".join(f'<col style="width:{w}%">' for w in widths) + "</colgroup>"
         return _table(header, rows, "summary").replace("<thead>", cols + "<thead>", 1)
+
+    def sensitivity(self, claims) -> str:
+        """The tests decided close to their zone, and those on the line, with how wide a zone keeps them."""
+        parts = ['<h2 id="zone-sensitivity">How close to the line: zone width</h2>',
+                 "<p>A test's zone factor is how far its label is from its indifference zone: scaling the "
+                 "zone's width about the threshold by any factor up to it keeps a SUPPORTED or REFUTED verdict, "
+                 "and any factor from it up keeps an ON THE LINE test on the line (1 is the zone it was decided "
+                 "with).</p>"]
+        if not any(c.get("zone_factor") is not None for _, c in claims):
+            parts.append('<p class="muted">This results file carries no zone factors (written before the '
+                         "rules of 2026-11-30).</p>")
+            return "\n".join(parts)
+        rows = []
+        for anchor, c in claims:
+            lab, factor = reader_label(c), c.get("zone_factor")
+            near = lab in DECIDED and isinstance(factor, (int, float)) and factor < 2
+            if not (near or lab == ON_THE_LINE):
+                continue
+            effect = c.get("effect") if isinstance(c.get("effect"), Mapping) else {}
+            rows.append([f'<a href="#{_esc(anchor)}">{_esc(c.get("id", anchor))}</a>', _badge(lab),
+                         f'<span class="num">{_esc(_interval_text(effect))}</span>',
+                         _esc(_zone_text(effect, absolute=zone_on_abs(c))), _esc(_factor_words(lab, factor))])
+        if not rows:
+            parts.append("<p>No test is decided within a factor 2 of its zone's width, and none is on the "
+                         "line.</p>")
+            return "\n".join(parts)
+        parts.append(_table(["test", "label", "effect [interval]", "zone", "zone factor"], rows))
+        return "\n".join(parts)
+
+    def amendment_moves(self, claims) -> str:
+        """Per test, the label before the latest amendment of the claims and now: which way it moved."""
+        dates = [str(a.get("date")) for _, c in claims for a in _amendments(c) if a.get("date")]
+        if not dates:
+            return ""
+        date = max(dates)
+        rows, moves, new = [], {}, []
+        for anchor, c in claims:
+            mine = [a for a in _amendments(c) if str(a.get("date")) == date]
+            if not mine:
+                new.append(f'<a href="#{_esc(anchor)}">{_esc(c.get("id", anchor))}</a>')
+                continue
+            old_text = mine[-1].get("old_verdict", "")  # the last of that date: the rules in force just before
+            old, now = old_label(old_text), reader_label(c)
+            way = direction(old, now) if old else "—"
+            moves[way] = moves.get(way, 0) + 1
+            rows.append([f'<a href="#{_esc(anchor)}-amendments">{_esc(c.get("id", anchor))}</a>',
+                         (f'<span title="{_esc(old_text)}">{_badge(old)}</span>' if old
+                          else f'<span class="small">{_esc(old_text)}</span>'),
+                         _badge(now), f"<strong>{_esc(way)}</strong>" if way != "unchanged" else _esc(way)])
+        order = ["toward SUPPORTED", "toward REFUTED", "toward undecided", "still undecided", "unchanged", "—"]
+        told = ", ".join(f"{moves[w]} {w}" for w in order if moves.get(w))
+        parts = [f'<h2 id="amendment-moves">The amendment of {_esc(date)}: which way the verdicts moved</h2>',
+                 f"<p>Each test's verdict under the rules before {_esc(date)} (the amendment's old verdict; hover "
+                 f"it for its numbers) and its label now, of {len(rows)} tests: {_esc(told)}."
+                 + (f" Tests without an amendment of that date (new since, or not amended): {', '.join(new)}."
+                   if new else "") + "</p>",
+                 _table(["test", "before", "now", "moved"], rows)]
+        return "\n".join(parts)
 
     def variant(self, cid: str) -> Mapping | None:
         v = ((self.results.get("variants") or {}).get("replayed") or {})
@@ -440,13 +684,14 @@ class _Renderer:
             r = self.variant(str(c.get("id")))
             if not isinstance(r, Mapping):
                 continue
-            differs = str(r.get("verdict")) != str(c.get("verdict"))
+            differs = _differs(c, r)
             moved += differs
             eff = r.get("effect") if isinstance(r.get("effect"), Mapping) else {}
-            rows.append([f'<a href="#{_esc(c.get("id"))}">{_esc(c.get("id"))}</a>', _badge(c.get("verdict")),
-                         _esc(_fmt_effect(c.get("effect"))), _seeds_cell(c), _badge(r.get("verdict")),
-                         _esc(_fmt_effect(eff)), _esc(r.get("seeds")),
-                         "<strong>differs</strong>" if differs else "same"])
+            rows.append([f'<a href="#{_esc(c.get("id"))}">{_esc(c.get("id"))}</a>', _badge(reader_label(c)),
+                         _effect_cell(c), _seeds_cell(c), _badge(reader_label(r)),
+                         _esc(_fmt_effect(eff, absolute=zone_on_abs(c))),
+                         f'<span class="num">{_esc(r.get("seeds"))}</span>',
+                         '<strong class="num">differs</strong>' if differs else "same"])
         parts.append(f"<p>A finding about seeded Keras 3: with <code>keras.utils.set_random_seed</code>, "
                      "<code>fit(shuffle=True)</code> replays one permutation in every epoch, where the lesson's "
                      "unseeded code draws a fresh one. The same claims decided under that replayed order "
@@ -480,37 +725,44 @@ class _Renderer:
             self._curves_cache[key] = figures.png(figures.curves_figure(runs, keys, title, oc))
         return self._curves_cache[key], len(runs)
 
-    def claim_section(self, anchor: str, c: Mapping) -> str:
+    def claim_section(self, anchor: str, c: Mapping, sentences: Mapping[str, list[Mapping]]) -> str:
         cid = str(c.get("id", anchor))
         amendments = _amendments(c)
-        head = f"<h3>{_esc(cid)}{(': ' + _esc(c['title'])) if c.get('title') else ''} {_badge(c.get('verdict'))}"
+        now = reader_label(c)
+        head = f"<h3>{_esc(cid)}{(': ' + _esc(c['title'])) if c.get('title') else ''} {_badge(now)}"
         if amendments:
             head += f' <a href="#{_esc(anchor)}-amendments" class="badge amend">amended</a>'
         parts = [f'<section id="{_esc(anchor)}" class="claim">', head + "</h3>"]
+        if tag := self.tags(c, sentences):
+            parts.append(f"<p>{tag}</p>")
         if c.get("quote"):
             parts.append(f"<blockquote>{_esc(c['quote'])}"
                          f'<br><span class="muted small">lesson section {_esc(c.get("section", "—"))}</span>'
                          "</blockquote>")
-        verdict = _badge(c.get("verdict"))
-        expected = c.get("expected_verdict")
+        verdict = _badge(now)
+        expected, differs = expected_of(c)
         if expected is not None:
             verdict += f' <span class="muted">expected {_esc(expected)}</span>'
-            if c.get("verdict") is not None and str(expected).upper() != str(c.get("verdict")).upper():
+            if differs:
                 verdict += ' <span class="mismatch">≠</span>'
-        if c.get("at_threshold"):
-            verdict += (' <span class="muted">(on the line: the interval lies inside the indifference zone, '
-                        "more seeds would not decide it)</span>")
+        if now == ON_THE_LINE:
+            verdict += (' <span class="muted">(the interval lies inside the indifference zone: more seeds would '
+                        "not decide it)</span>")
         replayed = self.variant(cid)
         if isinstance(replayed, Mapping):
-            same = str(replayed.get("verdict")) == str(c.get("verdict"))
             verdict += (f'<div class="muted">Under seeded Keras 3\'s replayed batch order: '
-                        f'{_badge(replayed.get("verdict"))} ({_esc(_fmt_effect(replayed.get("effect")))}; '
+                        f'{_badge(reader_label(replayed))} '
+                        f'({_esc(_fmt_effect(replayed.get("effect"), absolute=zone_on_abs(c)))}; '
                         f'{_esc(replayed.get("seeds"))} seeds): '
-                        + ("the same verdict" if same else "<strong>a different verdict</strong>")
+                        + ("<strong>a different verdict</strong>" if _differs(c, replayed) else "the same verdict")
                         + ' (<a href="#replayed-order">all claims</a>)</div>')
-        for a in amendments:
-            verdict += (f'<div class="amendment" id="{_esc(anchor)}-amendments"><b>amended {_esc(a.get("date", ""))}'
-                        f"</b>: {_esc(a.get('reason', ''))}<br>old rule: {_esc(a.get('old_rule', '—'))}"
+        for i, a in enumerate(amendments):
+            then = old_label(a.get("old_verdict"))
+            moved = (f"<br>then {_badge(then)} → now {_badge(now)}"
+                     f' <span class="muted">({_esc(direction(then, now))})</span>' if then else "")
+            target = f' id="{_esc(anchor)}-amendments"' if i == 0 else ""  # the first is where links land
+            verdict += (f'<div class="amendment"{target}><b>amended {_esc(a.get("date", ""))}'
+                        f"</b>: {_esc(a.get('reason', ''))}{moved}<br>old rule: {_esc(a.get('old_rule', '—'))}"
                         f"<br>old verdict: {_esc(a.get('old_verdict', '—'))}"
                         f"<br>new rule: {_esc(a.get('new_rule', '—'))}</div>")
         effect = c.get("effect") if isinstance(c.get("effect"), Mapping) else {}
@@ -518,8 +770,12 @@ class _Renderer:
         items = [
             ("interpretation", _esc(c.get("interpretation", "—"))),
             ("decision rule", _esc(c.get("rule", "—"))),
-            ("verdict", verdict),
+            ("label", verdict),
         ]
+        if now == NOT_TESTABLE:
+            items.append(("not testable here", _esc(c.get("untestable"))
+                          + ' <span class="muted">(the rule\'s test could not run on this evidence: no '
+                            "effect and no p-value)</span>"))
         expectation = c.get("expectation")
         if isinstance(expectation, Mapping):
             text = _pass_badge(expectation.get("passed"))
@@ -540,12 +796,13 @@ class _Renderer:
                                                   "</span>" if c.get("statistic") is not None else "")),
             ("p-value", _esc(fmt_p(c.get("p_value")))
              + f' <span class="muted">(alpha = {_esc(fmt_num(c.get("alpha")))} for each one-sided test)</span>'),
-            ("effect [interval]", _esc(_fmt_effect(effect, 4))
-             + (f' <span class="muted">({_esc(fmt_num(conf))} interval)</span>' if conf is not None else "")),
+            ("effect [interval]", (_effect_cell(c) if now == NOT_TESTABLE else _esc(_fmt_effect(
+                effect, 4, zone_on_abs(c))) + (f' <span class="muted">({_esc(fmt_num(conf))} interval)</span>'
+                                               if conf is not None else ""))),
             ("seeds", _seeds_cell(c)),
             ("detail", _esc(c.get("detail", "—"))),
         ]
-        if str(c.get("verdict", "")).upper() == "INCONCLUSIVE":
+        if now == "INCONCLUSIVE":  # short of seeds: how many more would decide it
             needed = c.get("seeds_needed")
             text = _esc(fmt_num(needed)) if needed is not None else '<span class="muted">not estimated</span>'
             if c.get("seeds_needed_for"):
@@ -562,13 +819,13 @@ class _Renderer:
             plan = (f" of the planned {', '.join(str(x) for x in seq.get('looks') or [])}"
                     f" (each one-sided test at {fmt_p(seq.get('alpha_per_test'))})" if seq.get("looks") else "")
             parts.append(f"<h4>Looks{_esc(plan)}</h4>")
-            rows = [[f'<span class="num">{_esc(fmt_num(lk.get("seeds")))}</span>', _badge(lk.get("verdict")),
+            rows = [[f'<span class="num">{_esc(fmt_num(lk.get("seeds")))}</span>', _badge(reader_label(lk)),
                      f'<span class="num">{_esc(fmt_p(lk.get("p_value")))}</span>',
                      f'<span class="num">{_esc(fmt_p(lk.get("alpha")))}</span>',
                      _esc(_fmt_effect({"value": lk.get("effect"), "ci_low": lk.get("ci_low"),
                                        "ci_high": lk.get("ci_high")}) if "effect" in lk else "—"),
                      f'<span class="num">{_esc(fmt_seconds(lk.get("seconds")))}</span>'] for lk in looks]
-            parts.append(_table(["seeds", "verdict", "p-value", "alpha", "effect [interval]", "cost"], rows))
+            parts.append(_table(["seeds", "label", "p-value", "alpha", "effect [interval]", "cost"], rows))
 
         metric = str(c.get("metric") or "metric")
         samples = claim_samples(c)
@@ -810,21 +1067,19 @@ class _Renderer:
 
     def page(self) -> str:
         claims = self.claims()
-        counts: dict[str, int] = {}
-        for _, c in claims:
-            v = str(c.get("verdict", "—")).upper()
-            counts[v] = counts.get(v, 0) + 1
-        count_text = " ".join(f"{_badge(k)} {v}" for k, v in sorted(counts.items())) or "no claims"
+        tests = [c for _, c in claims]
         env = self.results.get("environment") if isinstance(self.results.get("environment"), Mapping) else {}
         where = ", ".join(str(x) for x in (env.get("fingerprint"), env.get("engine") and f"{env.get('engine')} engine")
                           if x)
         body = [
             "<h1>lesson-claims evidence report</h1>",
-            f'<p id="verdicts">{len(claims)} claims of the lesson: {count_text}'
+            f'<p id="verdicts">{counts_text(tests, _badge) if tests else "no claims"}'
             + (f' <span class="muted small">({_esc(where)})</span>' if where else "") + "</p>",
-            '<h2 id="summary">Every claim at a glance</h2>',
+            '<h2 id="summary">Every test at a glance</h2>',
             self.forest(claims),
             self.summary_table(claims),
+            self.sensitivity(claims),
+            self.amendment_moves(claims),
             self.all_findings(claims),
             self.replayed_order(claims),
             "<h2 id=\"how-to-read\">How to read this</h2>",
@@ -832,7 +1087,8 @@ class _Renderer:
             self.design(),
             "<h2 id=\"claims\">Claims</h2>",
         ]
-        body += [self.claim_section(anchor, c) for anchor, c in claims]
+        sentences = lesson_claims(tests)
+        body += [self.claim_section(anchor, c, sentences) for anchor, c in claims]
         body += [self.lesson_figures(claims), self.certificate(), self.equivalence(), self.drift(), self.environment(),
                  self.wall_time(), self.notes()]
         return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"

@@ -38,6 +38,7 @@ class Effect:
     confidence: float | None = None
     threshold: float | None = None
     zone: list[float] | None = None
+    absolute: bool = False  # threshold and zone apply to |value|
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,7 @@ class ClaimResult:
     interpretation: str = ""
     rule: str = ""
     expected_verdict: str | None = None
+    expected_label: str | None = None  # where it says more than the verdict (ON THE LINE, NOT TESTABLE HERE)
     expectation: ExpectationResult | None = None
     test: str = ""
     statistic: float | None = None

@@ -122,7 +122,8 @@ def identical_runs(a: list[RunRecord], b: list[RunRecord]) -> int:
 
 def _pairing(ev: Evidence, a: str, b: str) -> tuple[int, int, tuple[str, ...]]:
     """(identical seeds, seeds, findings) for two arms decided together."""
-    same, n = ev.identical(a, b)
+    mask = ev.identical(a, b)
+    same, n = int(mask.sum()), len(mask)
     if same == n:
         return same, n, (f"{b}: {n}/{n} seeds bit-identical to {a} (every epoch, every metric)",)
     if same:
@@ -486,7 +487,7 @@ class PairedEquivalenceRule:
         return Decision(
             verdict=verdict, test=test, p_value=p, alpha=alpha, effect_name=name, effect=mean, ci_low=low,
             ci_high=high, at_threshold=at_line, statistic=float(mean / (sd / math.sqrt(len(d)))),
-            zone_factor=_abs_zone_factor(verdict, self.margin, self.zone, low, high),
+            absolute=True, zone_factor=_abs_zone_factor(verdict, self.margin, self.zone, low, high),
             detail=f"{self.a} - {self.b}: {mean:.3f} ({1 - 2 * alpha:.2%} CI [{low:.3f}, {high:.3f}]); zone on "
                    f"|difference| {list(self.zone)} around the margin {self.margin}; p(|d| < {self.zone[0]:g})="
                    f"{pro:.3g}, p(|d| > {self.zone[1]:g})={con:.3g}",
@@ -497,18 +498,29 @@ class PairedEquivalenceRule:
 def _paired_differences(ev: Evidence, a: str, b: str, metric_fn, test: str, name: str, alpha: float,
                         common: dict) -> tuple[np.ndarray, tuple[str, ...]] | Decision:
     """(a - b per seed, findings) for a paired mean rule, or "not testable here" when the evidence
-    cannot carry a mean (a diverged run), the treatment never changed a run, or there is no spread."""
+    cannot carry a mean (a diverged run), the treatment never changed a run, or there is no spread.
+
+    Where the treatment left some seeds' runs bit-identical (it did not act there: a clip that never
+    engaged), the difference is decided on the seeds where it acted: exact zeros are not draws of a
+    continuous difference, and a t test on them reports certainty it does not have (p = 4e-223 on 99
+    zeros and one small value, 2026-11-30)."""
     x, y = ev.values(a, metric_fn), ev.values(b, metric_fn)
-    same, n, findings = _pairing(ev, a, b)
+    mask = ev.identical(a, b)
+    same, n = int(mask.sum()), len(mask)
+    _, _, findings = _pairing(ev, a, b)
     if not (np.isfinite(x).all() and np.isfinite(y).all()):
         bad = int((~np.isfinite(x)).sum() + (~np.isfinite(y)).sum())
         return untestable(test, alpha, name, f"{bad} run(s) diverged: a mean difference needs finite values",
                           settled=True, findings=findings, **common)
     if same == n:
         return untestable(test, alpha, name, _never_acted(a, b, n), findings=findings, effect=0.0, **common)
-    d = x - y
-    if n < 3 or np.all(d == d[0]):
-        return untestable(test, alpha, name, f"the {n} per-seed differences have no spread: a t test is undefined",
+    d = (x - y)[:n][~mask]
+    if same:
+        findings += (f"decided on the {len(d)} of {n} seeds where {b} changed the run (the treatment did not "
+                     f"act on the other {same})",)
+    if len(d) < 3 or np.all(d == d[0]):
+        what = f"the {len(d)} seeds where {b} changed the run" if same else f"the {n} seeds"
+        return untestable(test, alpha, name, f"{what} give no spread of differences: a t test is undefined",
                           findings=findings, **common)
     return d, findings
 
@@ -649,7 +661,7 @@ class MeanInBandRule:
         _, m0, l0, h0 = rows[0]
         return Decision(
             verdict=verdict, test=test, p_value=p, alpha=alpha, effect_name=name, effect=m0 - c, ci_low=l0,
-            ci_high=h0, at_threshold=at_line, zone_factor=_abs_zone_factor(verdict, m, zone, l0, h0),
+            ci_high=h0, at_threshold=at_line, absolute=True, zone_factor=_abs_zone_factor(verdict, m, zone, l0, h0),
             detail="; ".join(f"mean {lab} {mu:.3f} [{c + lo:.3f}, {c + hi:.3f}]" for lab, mu, lo, hi in rows)
                    + f" ({1 - 2 * alpha:.2%} CIs); about {c:g}: SUPPORTED within {c:g} +- {zone[0]:g}, REFUTED "
                      f"beyond {c:g} +- {zone[1]:g}; p(within)={pro:.3g}, Bonferroni p(beyond)={con:.3g}",

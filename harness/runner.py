@@ -282,13 +282,15 @@ def claim_result(claim, d, looks, samples: dict, design, missed: list[str], prob
     return res.ClaimResult(
         id=claim.id, section=claim.section, quote=claim.quote, interpretation=claim.interpretation, rule=claim.rule,
         verdict=d.verdict.value, expected_verdict=claim.expected_verdict.value,
+        expected_label=claim.expect.expected_label,
         expectation=res.ExpectationResult(
             verdict=claim.expect.verdict.value, why=claim.expect.why,
             ranges={q: list(r) for q, r in claim.expect.pins_for(fingerprint).items()},
             passed=not missed, message="; ".join(missed) or None),
         test=d.test, statistic=d.statistic, p_value=d.p_value, alpha=d.alpha,
         effect=res.Effect(name=d.effect_name, value=d.effect, ci_low=d.ci_low, ci_high=d.ci_high,
-                          confidence=1 - 2 * d.alpha, threshold=d.threshold, zone=list(d.zone) if d.zone else None),
+                          confidence=1 - 2 * d.alpha, threshold=d.threshold, zone=list(d.zone) if d.zone else None,
+                          absolute=d.absolute),
         at_threshold=d.at_threshold, untestable=d.untestable, zone_factor=d.zone_factor, counts=claim.counts,
         sentence=claim.sentence or claim.id, seeds=looks[-1].seeds, experiments=list(claim.experiments), metric=claim.metric,
         metric_threshold=claim.metric_threshold, metric_samples=samples,
@@ -374,7 +376,8 @@ def variant_verdicts(fingerprint: str, batch_order: str, code_digest: str | None
         shown = str(path)
     return {"replayed": {"path": shown, "rules": summary.get("rules"),
                          "batch_order": summary["environment"].get("batch_order"),
-                         "claims": {c["id"]: {"verdict": c["verdict"], "effect": c.get("effect"), "seeds": c.get("seeds")}
+                         "claims": {c["id"]: {"verdict": c["verdict"], "effect": c.get("effect"), "seeds": c.get("seeds"),
+                                              "at_threshold": c.get("at_threshold"), "untestable": c.get("untestable")}
                                     for c in summary["claims"]}}}
 
 

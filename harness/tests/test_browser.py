@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.report import write_report
-from harness.tests.test_report import full_size_results
+from harness.report import reader_label, write_report
+from harness.tests.test_report import full_size_results, labelled_results
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(
@@ -100,6 +100,17 @@ def test_every_figure_loaded(seen):
 
 def test_every_claim_section_and_summary_row_present_with_its_verdict(seen):
     results, probe = seen
-    want = [(c["id"], c["verdict"]) for c in results["claims"]]
+    want = [(c["id"], reader_label(c)) for c in results["claims"]]
+    assert [(s["id"], s["verdict"]) for s in probe["sections"]] == want
+    assert [(r["claim"], r["verdict"]) for r in probe["rows"]] == want
+
+
+def test_labelled_page_fits_and_shows_every_label(tmp_path):
+    """ON THE LINE, NOT TESTABLE HERE, the tags and the zone and amendment tables, as a reader sees them."""
+    results = labelled_results()
+    probe = _probe(write_report(results, tmp_path), tmp_path)
+    assert probe["scrollWidth"] <= probe["clientWidth"] == WIDTH, f"wider than the window: {probe['wide']}"
+    want = [(c["id"], reader_label(c)) for c in results["claims"]]
+    assert {"ON THE LINE", "NOT TESTABLE HERE", "INCONCLUSIVE"} <= {label for _, label in want}
     assert [(s["id"], s["verdict"]) for s in probe["sections"]] == want
     assert [(r["claim"], r["verdict"]) for r in probe["rows"]] == want

@@ -190,11 +190,17 @@ def test_fixture_is_the_real_producers_shape(real):
 
 def test_every_claim_has_its_section_and_summary_row_with_its_verdict(rendered):
     results, a, _, index, _ = rendered
-    page = _Page(index.read_text(encoding="utf-8"))
-    want = {c["id"]: c["verdict"] for c in results["claims"]}
+    text = index.read_text(encoding="utf-8")
+    page = _Page(text)
+    want = {c["id"]: c["verdict"] for c in results["claims"]}  # a file from before the labels: its verdicts
     assert page.sections == want
     assert [row[0].strip() for row in page.summary] == [c["id"] + c["section"] for c in results["claims"]]
     assert page.summary_badges == [c["verdict"] for c in results["claims"]]
+    n = len(results["claims"])  # no test of it is a part, a derived prediction or a duplicate
+    supported = sum(c["verdict"] == "SUPPORTED" for c in results["claims"])
+    assert _counts_line(text) == (f"{n} claims of the lesson: {supported} SUPPORTED, {n - supported} REFUTED, "
+                                  f"0 ON THE LINE, 0 NOT TESTABLE HERE, 0 INCONCLUSIVE (short of seeds); {n} tests")
+    assert "carries no zone factors" in text
 
 
 def test_summary_table_is_short_and_quotes_live_in_the_sections(rendered):
@@ -400,6 +406,7 @@ def test_forest_plot_rows_show_each_effect_its_interval_and_threshold(real):
     rows = [{"label": c["id"], "verdict": c["verdict"], "name": c["effect"]["name"], "value": c["effect"]["value"],
              "ci_low": c["effect"]["ci_low"], "ci_high": c["effect"]["ci_high"], "threshold": effect_threshold(c),
              "zone": c["effect"].get("zone")} for c in real["claims"]]
+    assert all(c["effect"]["value"] is not None for c in real["claims"])
     fig = figures.forest_figure(rows, "t")
     try:
         assert len(fig.axes) == len(rows)
@@ -492,6 +499,369 @@ def test_lesson_figures_plot_the_lessons_data():
             np.testing.assert_array_equal(points.get_offsets(), x[y == k])
     finally:
         figures.plt.close(fig)
+
+
+# ------------------------------------------------------------------ labels, lesson claims, zones, amendments
+
+NEVER_ACTED = "the 30 clipped runs were bit-identical to the unclipped ones: clipping never acted"
+DIVERGED = "2 run(s) diverged: a spread needs finite values"
+
+
+def _amend(date: str, old_verdict: str) -> dict:
+    return {"date": date, "old_rule": f"old rule of {date}", "new_rule": "new rule", "reason": "why",
+            "old_verdict": old_verdict}
+
+
+def labelled_results() -> dict:
+    """Twelve tests of the fixture made into eight lesson claims under the rules of 2026-11-30: a sentence
+    of two parts (one SUPPORTED, one REFUTED: the lesson claim is REFUTED), a setting with a variant that is
+    not testable (SUPPORTED: every testable test is), ON THE LINE, NOT TESTABLE HERE, INCONCLUSIVE short of
+    seeds, a derived prediction and a duplicate; zone factors near and far; each amendment's old verdict."""
+    results = trimmed_results()
+    by_id = {c["id"]: c for c in results["claims"]}
+    z = "2026-11-30"
+
+    def _effect(cid, value, low, high):
+        return {**by_id[cid]["effect"], "value": value, "ci_low": low, "ci_high": high}
+
+    spec = {
+        "shallow_tanh_about_80_percent": dict(  # mean in a band: the effect is mean - centre, zone on |.|
+            verdict="SUPPORTED", zone_factor=1.4, amendments=[_amend(z, "SUPPORTED (mean 0.813)")],
+            effect={"name": "mean test accuracy - 0.8", "value": 0.006, "ci_low": -0.003, "ci_high": 0.015,
+                    "threshold": 0.05, "zone": [0.025, 0.075]}),
+        "shallow_tanh_slows_around_200": dict(verdict="REFUTED", zone_factor=2.0,
+                                              sentence="shallow_tanh_about_80_percent",
+                                              amendments=[_amend(z, "REFUTED (0/30)")]),
+        "relu20_no_longer_learns": dict(verdict="INCONCLUSIVE", at_threshold=True, zone_factor=0.7,
+                                        expected_verdict="INCONCLUSIVE", effect=_effect("relu20_no_longer_learns",
+                                                                                        0.106, 0.08, 0.135),
+                                        amendments=[_amend(z, "REFUTED (60/300 learn)"),
+                                                    _amend(z, "INCONCLUSIVE on the line (106/1000)")]),
+        "clipping_no_general_improvement-clipnorm": dict(verdict="SUPPORTED", zone_factor=3.0,
+                                                         amendments=[_amend(z, "INCONCLUSIVE (improvement -0.03)")]),
+        "clipping_no_general_improvement-clipvalue": dict(
+            verdict="INCONCLUSIVE", untestable=NEVER_ACTED, p_value=None, expected_verdict="INCONCLUSIVE",
+            effect={**by_id["clipping_no_general_improvement-clipvalue"]["effect"], "value": 0.0, "ci_low": None,
+                    "ci_high": None},
+            sentence="clipping_no_general_improvement-clipnorm", amendments=[_amend(z, "SUPPORTED (effect 0, p=0)")]),
+        "input_scaling_normalized_tighter": dict(
+            verdict="INCONCLUSIVE", untestable=DIVERGED, p_value=None,
+            effect={**by_id["input_scaling_normalized_tighter"]["effect"], "value": None, "threshold": 1.0,
+                    "zone": [0.8, 1.25]}, amendments=[_amend(z, "SUPPORTED (IQR ratio 0.0535)")]),
+        "standardized_target_converges": dict(verdict="SUPPORTED", zone_factor=5.0,
+                                              amendments=[_amend(z, "SUPPORTED (effect 1)")]),
+        "standardized_target_rmse_original_units": dict(counts="duplicate", sentence="standardized_target_converges",
+                                                        zone_factor=5.0, amendments=[_amend(z, "SUPPORTED (x)")]),
+        "standardized_vs_normalized_target": dict(counts="derived", zone_factor=4.0),  # no amendment of z
+        "deep_relu_converges_about_200": dict(verdict="REFUTED", zone_factor=1.2, expected_verdict="REFUTED",
+                                              effect=_effect("deep_relu_converges_about_200", 0.31, 0.24, 0.38),
+                                              amendments=[_amend(z, "SUPPORTED (575/1000)")]),
+        "relu15_learns_some_of_the_time": dict(verdict="INCONCLUSIVE", expected_label="SUPPORTED",
+                                               seeds_needed=2400, amendments=[_amend(z, "SUPPORTED (8/30)")]),
+        "input_scaling_unscaled_vs_standardized_little_difference": dict(
+            verdict="SUPPORTED", zone_factor=1.2,
+            effect={**by_id["input_scaling_unscaled_vs_standardized_little_difference"]["effect"], "value": -0.01,
+                    "ci_low": -0.04, "ci_high": 0.014}, amendments=[_amend(z, "SUPPORTED (effect -0.0276)")]),
+    }
+    claims = []
+    for cid, changes in spec.items():
+        c = {**by_id[cid], **changes}
+        c["amendments"] = by_id[cid]["amendments"] + changes.get("amendments", [])
+        claims.append(c)
+    results["claims"] = claims
+    exps = {e for c in claims for e in c["experiments"]}
+    results["runs"] = [r for r in results["runs"] if r["experiment"] in exps and r["seed"] < 2]
+    results["variants"] = {"replayed": {"path": "reports/variants/replayed/x.json", "rules": z, "claims": {
+        "relu20_no_longer_learns": {"verdict": "INCONCLUSIVE", "effect": None, "seeds": 1000},
+        "deep_relu_converges_about_200": {"verdict": "SUPPORTED", "at_threshold": False, "untestable": None,
+                                          "effect": None, "seeds": 1000}}}}
+    return results
+
+
+LABELLED_COUNTS = ("8 claims of the lesson: 3 SUPPORTED, 2 REFUTED, 1 ON THE LINE, 1 NOT TESTABLE HERE, "
+                   "1 INCONCLUSIVE (short of seeds); 12 tests (1 derived prediction and 1 duplicate, counted apart)")
+
+
+class _Tables(html.parser.HTMLParser):
+    """Every table of a piece of HTML: rows of cell texts (th or td), and the page's text."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.tables: list[list[list[str]]] = []
+        self._cell: list[str] | None = None
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            self.tables.append([])
+        elif tag == "tr" and self.tables:
+            self.tables[-1].append([])
+        elif tag in ("td", "th") and self.tables:
+            self.tables[-1][-1].append("")
+            self._cell = self.tables[-1][-1]
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th"):
+            self._cell = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell[-1] += data
+
+
+def _words(fragment: str) -> str:
+    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", fragment))).strip()
+
+
+def _counts_line(page: str) -> str:
+    line = page[page.index('<p id="verdicts">'):]
+    line = line[:line.index("</p>")]
+    return _words(line[:line.index('<span class="muted small">')] if "muted small" in line else line)
+
+
+def _part(page: str, anchor: str, end: str = "<h2") -> str:
+    """The page from the element with id ``anchor`` to the next ``end``."""
+    start = page.index(f'id="{anchor}"')
+    return page[start:page.index(end, start + 1)]
+
+
+@pytest.fixture(scope="module")
+def labelled(tmp_path_factory):
+    out = tmp_path_factory.mktemp("labelled")
+    results = labelled_results()
+    return results, write_report(results, out).read_text(encoding="utf-8")
+
+
+def test_counts_are_of_the_lessons_claims_each_once(labelled):
+    from harness.report import counts_text, lesson_claims, lesson_label
+
+    results, page = labelled
+    assert _counts_line(page) == LABELLED_COUNTS
+    claims = lesson_claims(results["claims"])
+    # a sentence with one REFUTED part is REFUTED, though its first test is SUPPORTED
+    assert lesson_label(claims["shallow_tanh_about_80_percent"]) == "REFUTED"
+    # a setting whose variant was not testable is decided by the testable one
+    assert lesson_label(claims["clipping_no_general_improvement-clipnorm"]) == "SUPPORTED"
+    assert "standardized_vs_normalized_target" not in claims and "standardized_target_rmse_original_units" not in \
+        sum(([t["id"] for t in ts] for ts in claims.values()), [])
+    assert counts_text(results["claims"][:1]) == ("1 claim of the lesson: 1 SUPPORTED, 0 REFUTED, 0 ON THE LINE, "
+                                                   "0 NOT TESTABLE HERE, 0 INCONCLUSIVE (short of seeds); 1 test")
+
+
+def test_counts_agree_with_the_results_model(labelled):
+    """The report reads plain dicts; the model's own grouping and sentence_label give the same claims."""
+    from harness.report import lesson_claims, lesson_label
+    from harness.results import from_dict, sentence_label
+
+    results, _ = labelled
+    model = from_dict(records.loads(records.dumps({k: v for k, v in results.items() if k != "runs"})))
+    ours = lesson_claims(results["claims"])
+    theirs = model.sentences()
+    assert list(ours) == list(theirs)
+    assert {k: lesson_label(v) for k, v in ours.items()} == {k: sentence_label(v) for k, v in theirs.items()}
+    assert [c.label for c in model.claims] == [_label(c) for c in results["claims"]]
+
+
+def _label(c: dict) -> str:
+    from harness.report import reader_label
+
+    return reader_label(c)
+
+
+def test_labels_and_tags_in_the_summary_and_sections(labelled):
+    results, page = labelled
+    parsed = _Page(page)
+    labels = [_label(c) for c in results["claims"]]
+    assert parsed.summary_badges == labels
+    assert parsed.sections == dict(zip([c["id"] for c in results["claims"]], labels))
+    assert {"ON THE LINE", "NOT TESTABLE HERE", "INCONCLUSIVE"} <= set(labels)
+    rows = {row[0]: row for row in parsed.summary}
+
+    def row(cid):
+        return next(r for k, r in rows.items() if k.startswith(cid))
+
+    assert "part of shallow_tanh_about_80_percent" in row("shallow_tanh_slows_around_200")[0]
+    assert "counted with its parts: REFUTED" in row("shallow_tanh_about_80_percent")[0]
+    assert "part of clipping_no_general_improvement-clipnorm" in row("clipping_no_general_improvement-clipvalue")[0]
+    assert "duplicate of standardized_target_converges, counted apart" in \
+        row("standardized_target_rmse_original_units")[0]
+    assert "derived prediction, counted apart" in row("standardized_vs_normalized_target")[0]
+    assert "tag" not in row("deep_relu_converges_about_200")[0] and "counted" not in row("relu20_no_longer_learns")[0]
+    # a not-testable claim shows its reason, never its placeholder 0 as an effect
+    clipvalue = row("clipping_no_general_improvement-clipvalue")
+    assert clipvalue[2] == f"none: {NEVER_ACTED}" and "= 0" not in clipvalue[2]
+    section = _part(page, "clipping_no_general_improvement-clipvalue", "</section>")
+    assert f"<th>not testable here</th><td>{html_escape(NEVER_ACTED)}" in section
+    assert "seeds needed" not in section  # not a matter of seeds
+    assert "seeds needed" in _part(page, "relu15_learns_some_of_the_time", "</section>")
+    assert "seeds needed" not in _part(page, "relu20_no_longer_learns", "</section>")
+    # the expected label where the results carry one; a verdict-level expectation where they do not
+    assert "expected SUPPORTED" in row("relu15_learns_some_of_the_time")[1]
+    assert "expected" not in row("relu20_no_longer_learns")[1]  # INCONCLUSIVE expected: ON THE LINE is that
+    # a claim whose zone applies to |effect| says so
+    assert "vs ±0.1 (zone on |effect| [0.05, 0.15])" in row("input_scaling_unscaled_vs_standardized_little")[2]
+
+
+def test_badges_have_the_figures_colours(labelled):
+    from harness.report import _BADGE_CLASSES, _CSS
+
+    _, page = labelled
+    for lab, cls in _BADGE_CLASSES.items():
+        assert f".badge.{cls}{{background:{figures.VERDICT_COLORS[lab]}}}" in _CSS
+        assert f'<span class="badge {cls}">{lab}</span>' in page
+    assert len(set(figures.VERDICT_COLORS.values())) == len(figures.VERDICT_COLORS) == 5
+
+
+def test_zone_sensitivity_table_lists_the_near_and_the_on_the_line(labelled):
+    _, page = labelled
+    part = _part(page, "zone-sensitivity")
+    assert "zone factor is how far" in part
+    (table,) = _Tables(part).tables
+    assert table[0] == ["test", "label", "effect [interval]", "zone", "zone factor"]
+    assert table[1:] == [
+        ["shallow_tanh_about_80_percent", "SUPPORTED", "0.006 [-0.003, 0.015]", "zone on |effect| [0.025, 0.075]",
+         "holds for zones up to 1.4x as wide"],
+        ["relu20_no_longer_learns", "ON THE LINE", "0.106 [0.08, 0.135]", "zone [0.05, 0.15]",
+         "stays on the line for zones at least 0.7x as wide"],
+        ["deep_relu_converges_about_200", "REFUTED", "0.31 [0.24, 0.38]", "zone [0.4, 0.6]",
+         "holds for zones up to 1.2x as wide"],
+        ["input_scaling_unscaled_vs_standardized_little_difference", "SUPPORTED", "-0.01 [-0.04, 0.014]",
+         "zone on |effect| [0.05, 0.15]", "holds for zones up to 1.2x as wide"],
+    ]  # not: factor 2 or more (2.0, 3.0, 4.0, 5.0), short of seeds, not testable
+    assert page.index('id="summary"') < page.index('id="zone-sensitivity"') < page.index('id="how-to-read"')
+
+
+def test_amendment_table_says_which_way_each_label_moved(labelled):
+    _, page = labelled
+    part = _part(page, "amendment-moves")
+    (table,) = _Tables(part).tables
+    moves = {r[0]: r[1:] for r in table[1:]}
+    assert table[0] == ["test", "before", "now", "moved"]
+    assert moves["shallow_tanh_about_80_percent"] == ["SUPPORTED", "SUPPORTED", "unchanged"]
+    assert moves["relu20_no_longer_learns"] == ["ON THE LINE", "ON THE LINE", "unchanged"]  # the last of the date
+    assert moves["clipping_no_general_improvement-clipnorm"] == ["INCONCLUSIVE", "SUPPORTED", "toward SUPPORTED"]
+    assert moves["clipping_no_general_improvement-clipvalue"] == ["SUPPORTED", "NOT TESTABLE HERE",
+                                                                  "toward undecided"]
+    assert moves["deep_relu_converges_about_200"] == ["SUPPORTED", "REFUTED", "toward REFUTED"]
+    assert moves["relu15_learns_some_of_the_time"] == ["SUPPORTED", "INCONCLUSIVE", "toward undecided"]
+    assert "standardized_vs_normalized_target" not in moves and len(moves) == 11
+    words = _words(part)
+    assert ("of 11 tests: 1 toward SUPPORTED, 1 toward REFUTED, 3 toward undecided, 6 unchanged" in words
+            and "not amended): standardized_vs_normalized_target" in words)
+    # each claim's own list says it too, for every amendment whose old verdict names a label
+    section = _words(_part(page, "deep_relu_converges_about_200", "</section>"))
+    assert "then SUPPORTED → now REFUTED (toward REFUTED)" in section
+    assert "then INCONCLUSIVE → now REFUTED" in section  # its amendment of 2026-11-28
+    assert page.index('id="amendment-moves"') < page.index('id="how-to-read"')
+
+
+def test_old_verdict_words_and_directions():
+    from harness.report import direction, old_label
+
+    assert old_label("INCONCLUSIVE on the line (effect 0.106)") == "ON THE LINE"
+    assert old_label("INCONCLUSIVE (3/30 learn)") == "INCONCLUSIVE"
+    assert old_label("REFUTED (effect 0)") == "REFUTED"
+    assert old_label("Under the old rule: 16 SUPPORTED, 2 REFUTED") is None
+    assert direction("SUPPORTED", "SUPPORTED") == "unchanged"
+    assert direction("REFUTED", "SUPPORTED") == "toward SUPPORTED"
+    assert direction("ON THE LINE", "REFUTED") == "toward REFUTED"
+    assert direction("SUPPORTED", "ON THE LINE") == "toward undecided"
+    assert direction("ON THE LINE", "NOT TESTABLE HERE") == "still undecided"
+
+
+def test_replayed_order_compares_labels_where_the_summary_has_them(labelled):
+    _, page = labelled
+    (table,) = _Tables(_part(page, "replayed-order")).tables
+    rows = {r[0]: r for r in table[1:]}
+    # the summary carries only the verdict: INCONCLUSIVE there, ON THE LINE here, the same verdict
+    assert rows["relu20_no_longer_learns"][1] == "ON THE LINE" and rows["relu20_no_longer_learns"][4] == "INCONCLUSIVE"
+    assert rows["relu20_no_longer_learns"][-1] == "same"
+    assert rows["deep_relu_converges_about_200"][-1] == "differs"
+
+
+def _forest(results: dict):
+    from harness.report import _Renderer
+
+    renderer = _Renderer(results)
+    captured = {}
+    real_png = figures.png
+
+    def keep(fig):
+        captured["fig"] = fig
+        return b""
+
+    figures.png = keep
+    try:
+        renderer.forest(renderer.claims())
+    finally:
+        figures.png = real_png
+    return captured["fig"]
+
+
+def test_forest_plot_colours_each_label_and_draws_no_interval_where_none_was_tested():
+    results = labelled_results()
+    fig = _forest(results)
+    try:
+        (legend,) = fig.legends
+        texts = [t.get_text() for t in legend.get_texts()]
+        assert texts == ["SUPPORTED", "REFUTED", "ON THE LINE (interval inside the zone)",
+                         "NOT TESTABLE HERE (no interval: the reason in its row)", "INCONCLUSIVE (short of seeds)",
+                         "threshold", "indifference zone"]
+        for handle, lab in zip(legend.legend_handles, figures.VERDICT_COLORS):
+            assert matplotlib_hex(handle.get_color()) == figures.VERDICT_COLORS[lab].lower()
+        assert len(fig.axes) == len(results["claims"])
+        for ax, c in zip(fig.axes, results["claims"]):
+            lab = _label(c)
+            drawn = {a.get_gid() for a in ax.get_children() if a.get_gid()}
+            texts = [t.get_text() for t in ax.texts]
+            assert lab in texts  # the label under the claim's name
+            if lab == "NOT TESTABLE HERE":
+                assert not drawn & {"value", "ci", "threshold", "zone"}  # no fake interval at 0
+                (why,) = [t for t in ax.texts if t.get_gid() == "untestable"]
+                assert why.get_text().startswith("NOT TESTABLE HERE: " + c["untestable"][:40])
+                continue
+            (value,) = [a for a in ax.get_lines() if a.get_gid() == "value"]
+            assert matplotlib_hex(value.get_color()) == figures.VERDICT_COLORS[lab].lower()
+        # |effect| in [0.05, 0.15]: the zone on both sides of 0, the threshold at +-0.1
+        ax = fig.axes[[c["id"] for c in results["claims"]].index(
+            "input_scaling_unscaled_vs_standardized_little_difference")]
+        zones = sorted((round(z.get_x(), 6), round(z.get_x() + z.get_width(), 6))
+                       for z in ax.patches if z.get_gid() == "zone")
+        assert zones == [(-0.15, -0.05), (0.05, 0.15)]
+        thresholds = sorted(a.get_xdata()[0] for a in ax.get_lines() if a.get_gid() == "threshold")
+        assert thresholds == pytest.approx([-0.1, 0.1])
+    finally:
+        figures.plt.close(fig)
+
+
+def test_terminal_summary_counts_the_lessons_claims():
+    from harness.pytest_plugin import summary_lines
+
+    results = labelled_results()
+    lines = summary_lines(results["claims"])
+    assert len(lines) == len(results["claims"])
+    by_id = dict(zip((c["id"] for c in results["claims"]), lines))
+    assert by_id["relu20_no_longer_learns"].startswith("ON THE LINE       relu20_no_longer_learns  (")
+    assert by_id["clipping_no_general_improvement-clipvalue"].startswith(
+        "NOT TESTABLE HERE clipping_no_general_improvement-clipvalue  (no test,")
+    assert by_id["shallow_tanh_slows_around_200"].endswith("[part of shallow_tanh_about_80_percent]")
+    assert by_id["standardized_vs_normalized_target"].endswith("[derived prediction, counted apart]")
+    assert by_id["relu15_learns_some_of_the_time"].endswith("(expected SUPPORTED)")
+    assert "expected" not in by_id["relu20_no_longer_learns"]
+
+
+def test_compare_matrix_shows_labels():
+    from harness import compare
+
+    def summary(fp, tf, claim):
+        return {"environment": {"fingerprint": fp, "tensorflow": tf, "keras": "3", "device": "cpu"},
+                "claims": [{"id": "c", "section": "1", "metric": "m", "metric_samples": {}, **claim}], "path": fp}
+
+    m = compare.matrix([summary("a", "2.15", {"verdict": "INCONCLUSIVE"}),
+                        summary("b", "2.21", {"verdict": "INCONCLUSIVE", "at_threshold": True})])
+    first, second = m["claims"][0]["cells"]
+    assert (first["label"], second["label"]) == ("INCONCLUSIVE", "ON THE LINE")
+    assert second["changed"]  # short of seeds there, on the line here
 
 
 # ------------------------------------------------------------------ small pieces

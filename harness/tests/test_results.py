@@ -37,6 +37,23 @@ def test_round_trip_keeps_every_field_and_non_finite_values():
     assert res.encode(back) == res.encode(r)
 
 
+def test_round_trip_keeps_labels_counts_and_sentences():
+    untestable = _claim(id="u", verdict="INCONCLUSIVE", untestable="never acted", p_value=None, counts="claim",
+                        sentence="c", effect=res.Effect(name="d", value=0.0, threshold=0.1, zone=[0.05, 0.15]),
+                        looks=[res.LookResult(seeds=30, verdict="INCONCLUSIVE", untestable="never acted")])
+    on_line = _claim(id="l", verdict="INCONCLUSIVE", at_threshold=True, zone_factor=0.7, counts="derived")
+    r = res.Results(claims=[_claim(zone_factor=1.4), untestable, on_line])
+    back = res.decode(res.encode(r))
+    assert res.encode(back) == res.encode(r)
+    c, u, line = back.claims
+    assert (c.label, u.label, line.label) == ("SUPPORTED", "NOT TESTABLE HERE", "ON THE LINE")
+    assert (c.zone_factor, line.zone_factor, u.untestable, u.looks[0].untestable) == (1.4, 0.7, "never acted",
+                                                                                        "never acted")
+    assert (u.counts, u.sentence, line.counts) == ("claim", "c", "derived")
+    assert back.sentences() == {"c": [c, u]}  # the derived prediction is not a claim of the lesson
+    assert res.sentence_label(back.sentences()["c"]) == "SUPPORTED"
+
+
 @pytest.mark.parametrize("data, message", [
     ({"schema": "someone/1", "claims": [{"id": "a", "verdict": "SUPPORTED"}]}, "schema 'someone/1'"),
     ({"schema": res.SCHEMA, "claims": []}, "no claims (field 'claims' is empty)"),
@@ -61,6 +78,8 @@ def test_schema_1_files_still_decode():
     old = res.load(SCHEMA_1)
     assert old.schema == "lesson-claims/results/1" and len(old.claims) == 2
     assert all(c.verdict in res.VERDICTS and not c.looks for c in old.claims)
+    # written before the labels: each test is a claim of its own, labelled by its verdict
+    assert all(c.counts == "claim" and c.untestable is None and c.label == c.verdict for c in old.claims)
 
 
 def test_outcome_travels_as_json():
@@ -128,7 +147,8 @@ def test_plugin_carries_outcomes_on_reports_and_leaves_no_side_directory(tmp_pat
     assert [c.id for c in results.claims] == ["standardized_target_converges"]
     assert results.environment["profile"] == "quick"
     assert not (report / ".parts").exists()
-    assert "lesson-claims: profile quick" in proc.stdout and "1 SUPPORTED" in proc.stdout
+    assert "lesson-claims: profile quick" in proc.stdout
+    assert "1 claim of the lesson: 1 SUPPORTED, 0 REFUTED" in proc.stdout  # the terminal counts lesson claims
     assert "batch order lesson" in proc.stdout and "self-certificate.json" in proc.stdout
     assert [(e["experiment"], e["level"], e["passed"]) for e in results.equivalence] == [
         ("reg_target_standard", "continuity", True), ("reg_target_standard", "window", True)]

@@ -382,3 +382,18 @@ def test_identical_runs_compares_every_history_value_and_metric():
     assert identical_runs(a, b) == 1
     b[0].metrics["test_loss"] = math.nan
     assert identical_runs(a, b) == 0
+
+
+def test_paired_means_are_decided_on_the_seeds_where_the_treatment_acted():
+    # 99 seeds where the clip never engaged (bit-identical runs) and one where it did: a t test over all
+    # 100 would report p ~ 1e-223 from 99 exact zeros.  One acted seed is no test.
+    base = np.random.default_rng(17).normal(-2, 0.5, 100)
+    clip = base.copy()
+    clip[7] += 0.001
+    d = nonsup()(Evidence({"base": runs("base", base), "clip": runs("clip", clip)}), ALPHA)
+    assert d.label == "NOT TESTABLE HERE" and "the 1 seeds where clip changed the run" in d.untestable
+    # Where it acted on enough seeds, those seeds decide, and the report says how many.
+    clip[:40] += np.random.default_rng(18).normal(0.0, 0.01, 40)
+    d = nonsup()(Evidence({"base": runs("base", base), "clip": runs("clip", clip)}), ALPHA)
+    assert d.label == "SUPPORTED" and d.p_value > 1e-100
+    assert any("decided on the 40 of 100 seeds" in f for f in d.findings)
