@@ -38,6 +38,14 @@ def rate_zone(p0: float) -> tuple[float, float]:
     return (round(p0 - half, 6), round(p0 + half, 6))
 
 
+def rate_rule_text(what: str, p0: float, claimed: str = "greater", more: str = "") -> str:
+    """A rate claim's decision rule in words, with the zone it is tested against."""
+    low, high = rate_zone(p0)
+    sup, ref = (f"above {high:g}", f"below {low:g}") if claimed == "greater" else (f"below {low:g}", f"above {high:g}")
+    return (f"Exact binomial test of {what} against the zone [{low:g}, {high:g}] around {p0:g} (SUPPORTED {sup}, "
+            f"REFUTED {ref}), one-sided at the design's alpha{more}.")
+
+
 AMENDED = "2026-11-28"
 # 2026-11-30 (issue 15): every claim decided on the lesson's batch order, a fresh permutation per
 # epoch, instead of seeded Keras 3's one permutation replayed every epoch.  No rule changed; where a

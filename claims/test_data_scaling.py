@@ -35,10 +35,6 @@ INPUT_GROUPS = {"unscaled": "reg_target_standard", "normalized": "reg_input_minm
                 "standardized": "reg_input_standard"}
 
 
-# "one-sided both ways": each direction at the sequential design's alpha (0.01 split over
-# both directions and every look, harness/sequential.py).
-BOTH_WAYS = "one-sided both ways at the design's alpha"
-
 CLAIMS = [
     Claim(
         id="unscaled_target_nan", section="2.1.2.1, 2.3.2.1",
@@ -46,7 +42,7 @@ CLAIMS = [
         interpretation="The lesson reports NaN as what its code does, not as a rare event: we read it as "
                        "'NaN is the typical outcome', i.e. the final model predicts NaN/inf in more than half "
                        "of the seeds.",
-        rule=f"Exact binomial test of the NaN rate against 0.5, {BOTH_WAYS}.",
+        rule=c.rate_rule_text("the NaN rate", 0.5),
         experiments=("reg_unscaled",), metric="final predictions non-finite (1/0)", metric_fn=c.nonfinite_final,
         decide=RateRule("reg_unscaled", lambda r: c.nonfinite_final(r) == 1.0, 0.5, "greater", "predict NaN/inf",
                         c.rate_zone(0.5)),
@@ -57,7 +53,7 @@ CLAIMS = [
         interpretation="'Almost immediately' in a 100-epoch run whose plot 'does not show anything': the "
                        "training loss is first NaN/inf within the first 5 epochs (5% of training), in more "
                        "than half of the seeds.",
-        rule=f"Exact binomial test of the rate of first non-finite epoch <= 5 against 0.5, {BOTH_WAYS}.",
+        rule=c.rate_rule_text("the rate of first non-finite epoch <= 5", 0.5),
         experiments=("reg_unscaled",), metric="first non-finite epoch",
         metric_fn=lambda r: float(r.metrics["first_nonfinite_epoch"] or math.inf), metric_threshold=5,
         decide=RateRule("reg_unscaled", lambda r: (r.metrics["first_nonfinite_epoch"] or math.inf) <= 5, 0.5,
@@ -70,7 +66,7 @@ CLAIMS = [
         interpretation="'Good performance' in standardized target units: final test MSE < 0.1 (over 90% of "
                        "the target variance explained; predicting the mean scores 1.0), in more than half of "
                        "the seeds.",
-        rule=f"Exact binomial test of the rate of test MSE < 0.1 against 0.5, {BOTH_WAYS}.",
+        rule=c.rate_rule_text("the rate of test MSE < 0.1", 0.5),
         experiments=("reg_target_standard",), metric="test MSE (standardized units)", metric_fn=c.heldout_loss,
         metric_threshold=c.GOOD_MSE_STANDARDIZED,
         decide=RateRule("reg_target_standard", lambda r: c.heldout_loss(r) < c.GOOD_MSE_STANDARDIZED, 0.5,
@@ -81,7 +77,7 @@ CLAIMS = [
         quote="neither overfitting nor underfitting the training dataset.",
         interpretation="Not underfitting: train MSE < 0.1; not overfitting: test MSE exceeds train MSE by "
                        "less than 0.1 (10% of the target variance), in more than half of the seeds.",
-        rule=f"Exact binomial test of the rate of (train MSE < 0.1 and test - train < 0.1) against 0.5, {BOTH_WAYS}.",
+        rule=c.rate_rule_text("the rate of (train MSE < 0.1 and test - train < 0.1)", 0.5),
         experiments=("reg_target_standard",), metric="test MSE - train MSE",
         metric_fn=lambda r: c.heldout_loss(r) - c.train_loss(r) if math.isfinite(c.train_loss(r)) else math.inf,
         metric_threshold=c.GOOD_MSE_STANDARDIZED,
@@ -96,7 +92,7 @@ CLAIMS = [
         interpretation="The exercise, done: test RMSE in the target's original units.  'Good performance' "
                        "carried over from standardized units: RMSE < sqrt(0.1) x sd(train target), in more "
                        "than half of the seeds.",
-        rule=f"Exact binomial test of the rate of RMSE_orig < sqrt(0.1) sd(y_train) against 0.5, {BOTH_WAYS}.",
+        rule=c.rate_rule_text("the rate of RMSE_orig < sqrt(0.1) sd(y_train)", 0.5),
         experiments=("reg_target_standard",), metric="test RMSE, original units", metric_fn=rmse_original_units,
         decide=RateRule("reg_target_standard", _good_rmse, 0.5, "greater", "reach the RMSE bound", c.rate_zone(0.5)),
         # RMSE_orig = sqrt(MSE_std) x sd(y_train): the same per-seed outcome as standardized_target_converges.

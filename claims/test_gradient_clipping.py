@@ -51,7 +51,7 @@ CLAIMS = [
         interpretation="Measured where the lesson's sentence applies, before divergence feeds back: the "
                        "largest |dLoss/dw| over all weights for the first batch of 32 at the initial weights. "
                        "'Hundreds or even thousands' = in [100, 10000), in more than half of the seeds.",
-        rule="Exact binomial test of the in-range rate against 0.5, one-sided both ways at the design's alpha.",
+        rule=c.rate_rule_text("the in-range rate", 0.5),
         experiments=("reg_unscaled",), metric="initial max |gradient|",
         metric_fn=lambda r: r.metrics["init_grad_max_abs"],
         decide=RateRule("reg_unscaled", _gradients_hundreds_to_thousands, 0.5, "greater",
@@ -63,7 +63,7 @@ CLAIMS = [
               "rapidly over 20 epochs.",
         interpretation="The training loss (History 'loss') of the first epoch is above 20,000 and that of "
                        "epoch 20 is below 100, with no NaN in the run; true for more than half of the seeds.",
-        rule="Exact binomial test of that per-seed rate against 0.5, one-sided both ways at the design's alpha.",
+        rule=c.rate_rule_text("that per-seed rate", 0.5),
         experiments=("reg_unscaled_clipnorm",), metric="training loss at epoch 20",
         metric_fn=lambda r: c.worst_if_nonfinite(r.history["loss"][19]), metric_threshold=100,
         decide=RateRule("reg_unscaled_clipnorm", _clipnorm_drop, 0.5, "greater", "drop from >20000 to <100",
@@ -75,7 +75,7 @@ CLAIMS = [
               "epochs.",
         interpretation="'Just a few' epochs = the first 5 (5% of the 100): the training loss is below 100 at "
                        "some epoch <= 5, with no NaN in the run; true for more than half of the seeds.",
-        rule="Exact binomial test of that per-seed rate against 0.5, one-sided both ways at the design's alpha.",
+        rule=c.rate_rule_text("that per-seed rate", 0.5),
         experiments=("reg_unscaled_clipvalue",), metric="lowest training loss in epochs 1-5",
         metric_fn=lambda r: c.worst_if_nonfinite(min(r.history["loss"][:5])), metric_threshold=100,
         decide=RateRule("reg_unscaled_clipvalue", _clipvalue_fast, 0.5, "greater", "reach MSE < 100 by epoch 5",

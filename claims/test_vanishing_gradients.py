@@ -76,7 +76,7 @@ CLAIMS = [
                        "shallow_tanh_about_80_percent): per seed, the train accuracy gained per epoch after "
                        "epochs 191-210 (to epochs 491-500) is smaller than before them (from epochs 1-10); true "
                        "for more than half of the seeds.",
-        rule="Exact binomial test of that per-seed rate against 0.5, one-sided both ways at the design's alpha.",
+        rule=c.rate_rule_text("that per-seed rate", 0.5),
         experiments=("circles_tanh1",), metric="train accuracy, epochs 191-210",
         metric_fn=lambda r: window_mean(r.history["accuracy"], 191, 210), metric_threshold=c.ABOUT_80[0],
         decide=RateRule("circles_tanh1", _slows_at_200, 0.5, "greater", "slow down after epoch 200",
@@ -103,7 +103,7 @@ CLAIMS = [
                            "80%'), in more than half of the seeds.  Decided for the lesson's literal code "
                            "(one shared RandomUniform: identical hidden layers under Keras 3) and with a fresh "
                            "initializer per layer.",
-            rule="Exact binomial test of the not-learned rate against 0.5, one-sided both ways at the design's alpha.",
+            rule=c.rate_rule_text("the not-learned rate", 0.5),
             experiments=(exp,), metric="final test accuracy", metric_fn=c.heldout_accuracy,
             metric_threshold=c.LEARNED_ACCURACY,
             decide=RateRule(exp, lambda r: not c.learned(r), 0.5, "greater", "fail to learn", c.rate_zone(0.5)),
@@ -117,8 +117,8 @@ CLAIMS = [
         interpretation="Per seed: the model learns (final test accuracy >= 0.75) and its convergence epoch "
                        "(first epoch with 90% of the total training-loss reduction done) lies in [100, 300] "
                        "('about 200' read off a 500-epoch plot, +-50%); true for more than half of the seeds.",
-        rule="Exact binomial test of that per-seed rate against 0.5, one-sided both ways at the design's alpha, "
-             "over the sequential looks until decided or on the line (rate interval inside [0.4, 0.6]).",
+        rule=c.rate_rule_text("that per-seed rate", 0.5, more=", over the sequential looks until decided or on the "
+                                                            "line (rate interval inside [0.4, 0.6])"),
         experiments=("circles_relu5",), metric="convergence epoch", metric_fn=_converge_epoch,
         decide=RateRule("circles_relu5", _converges_about_200, 0.5, "greater", "converge in 100-300 epochs",
                         c.rate_zone(0.5)),
@@ -168,7 +168,7 @@ CLAIMS = [
               "(at least some of the time).",
         interpretation="'At least some of the time' = learns (final test accuracy >= 0.75) in more than 5% "
                        "of the seeds (more than 1 run in 20).",
-        rule="Exact binomial test of the learned rate against 0.05, one-sided both ways at the design's alpha.",
+        rule=c.rate_rule_text("the learned rate", 0.05),
         experiments=("circles_relu15",), metric="final test accuracy", metric_fn=c.heldout_accuracy,
         metric_threshold=c.LEARNED_ACCURACY,
         decide=RateRule("circles_relu15", c.learned, 0.05, "greater", "learn", c.rate_zone(0.05)),
@@ -179,8 +179,8 @@ CLAIMS = [
               "the model is no longer capable of learning the problem",
         interpretation="'No longer capable' = learns (final test accuracy >= 0.75) in fewer than 10% of the "
                        "seeds (a rate below 0.1; a rate of exactly 0.1 is not 'fewer').",
-        rule="Exact binomial test of the learned rate against 0.1, one-sided both ways at the design's alpha, over "
-             "the sequential looks until decided or on the line (rate interval inside [0.05, 0.15]).",
+        rule=c.rate_rule_text("the learned rate", 0.1, "less", ", over the sequential looks until decided or on the "
+                                                                "line (rate interval inside [0.05, 0.15])"),
         experiments=("circles_relu20",), metric="final test accuracy", metric_fn=c.heldout_accuracy,
         metric_threshold=c.LEARNED_ACCURACY,
         decide=RateRule("circles_relu20", c.learned, 0.1, "less", "learn", c.rate_zone(0.1)),

@@ -26,9 +26,9 @@ import numpy as np
 from scipy import stats as sps
 
 from . import sequential
-from .claims import CLAIM_ALPHA, Evidence, Verdict
+from .claims import CLAIM_ALPHA, Evidence
 from .rules import (MeanInBandRule, PairedBestOfGroupsRule, PairedEquivalenceRule, PairedNonSuperiorityRule,
-                    PairedShiftRule, PairedTighterRule, RateRule)
+                    PairedTighterRule, RateRule)
 
 REPS = 5000
 BOUND = CLAIM_ALPHA

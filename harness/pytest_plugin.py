@@ -298,7 +298,9 @@ def summary_lines(tests: list[dict]) -> list[str]:
     sentences = lesson_claims(tests)
     lines = []
     for c in tests:
-        p = "no test" if c.get("p_value") is None else f"p={c['p_value']:.3g}"
+        # below 1e-6 a bound, as in the report (harness.report.P_FLOOR)
+        p = ("no test" if c.get("p_value") is None else "p < 1e-6" if c["p_value"] < 1e-6
+             else f"p={c['p_value']:.3g}")
         looks = c.get("looks") or []
         seeds = " -> ".join(str(lk["seeds"]) for lk in looks) if len(looks) > 1 else str(c.get("seeds"))
         kind = belongs(c, sentences)

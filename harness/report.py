@@ -114,13 +114,20 @@ def fmt_num(x: Any, digits: int = 4) -> str:
     return str(x)
 
 
+# Below this a p-value is shown as a bound: every alpha of the design is far above it, and the far tail of
+# a t (or normal) approximation at a few dozen seeds is not accurate to such digits.
+P_FLOOR = 1e-6
+
+
 def fmt_p(p: Any) -> str:
-    """p-values like 3.2e-05, 0.041 or 0.5."""
+    """p-values like 3.2e-05, 0.041 or 0.5; below 1e-6 "< 1e-6"."""
     if p is None or isinstance(p, bool) or not isinstance(p, (int, float)):
         return fmt_num(p)
     v = float(p)
     if not math.isfinite(v) or v == 0:
         return fmt_num(v)
+    if v < P_FLOOR:
+        return "< 1e-6"
     if abs(v) < 1e-3:
         return f"{v:.1e}"
     return f"{v:.3g}"

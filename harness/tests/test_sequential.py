@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from scipy import stats as sps
 
 from harness.claims import Evidence, Verdict
 from harness.records import RunRecord
