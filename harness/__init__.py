@@ -1,5 +1,19 @@
 """lesson-claims harness: datasets, models, engines, run store, statistics and report."""
 
-__version__ = "0.3.0"
-# Results files carry this; `harness compare` refuses files of another schema.
-RESULTS_SCHEMA = "lesson-claims/results/2"  # harness.results: the typed model and its codec
+from .version import RESULTS_SCHEMA, __version__
+
+__all__ = ["RESULTS_SCHEMA", "__version__", "all_claims", "check_claims"]
+
+
+def __getattr__(name: str):
+    # ``from harness import check_claims, all_claims``: resolved on first use, so importing the package
+    # stays cheap (no scipy, statsmodels or TensorFlow until a claim is collected or decided).
+    if name == "all_claims":
+        from .claimset import all_claims
+
+        return all_claims
+    if name == "check_claims":
+        from .runner import check_claims
+
+        return check_claims
+    raise AttributeError(f"module 'harness' has no attribute {name!r}")

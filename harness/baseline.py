@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import __version__, records
+from . import records
+from .version import __version__
 
 SUMMARY_SCHEMA = "lesson-claims/summary/1"
 _ENV_KEYS = ("fingerprint", "python", "platform", "tensorflow", "keras", "keras_major", "legacy_keras", "numpy",

@@ -103,6 +103,37 @@ class Decision:
         return label(self.verdict.value, self.at_threshold, self.untestable)
 
 
+class SpecError(ValueError):
+    """A rule or claim spec that cannot decide anything as written (e.g. a zone without its threshold)."""
+
+
+def check_zone(zone, threshold: float, what: str) -> tuple[float, float]:
+    """A zone is part of the hypothesis: two increasing numbers around the threshold."""
+    if zone is None:
+        raise SpecError(f"{what}: no indifference zone (every rule needs one, on the quantity it tests)")
+    lo, hi = (float(z) for z in zone)
+    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+        raise SpecError(f"{what}: zone {list(zone)} must be two increasing finite numbers")
+    if not lo <= threshold <= hi:
+        raise SpecError(f"{what}: zone {list(zone)} does not contain the threshold {threshold}")
+    return lo, hi
+
+
+def identical_runs(a: list[RunRecord], b: list[RunRecord]) -> int:
+    """Seeds whose two runs are bit-identical: every History value of every epoch and every final metric."""
+    def same(x, y) -> bool:
+        if x.history.keys() != y.history.keys() or x.metrics.keys() != y.metrics.keys():
+            return False
+        for k in x.history:
+            if not np.array_equal(np.asarray(x.history[k], float), np.asarray(y.history[k], float), equal_nan=True):
+                return False
+        return all(x.metrics[k] == y.metrics[k] or (isinstance(x.metrics[k], float) and isinstance(y.metrics[k], float)
+                                                    and math.isnan(x.metrics[k]) and math.isnan(y.metrics[k]))
+                   for k in x.metrics)
+
+    return sum(same(x, y) for x, y in zip(a, b))
+
+
 ON_THE_LINE = "ON THE LINE"
 NOT_TESTABLE = "NOT TESTABLE HERE"
 LABELS = ("SUPPORTED", "REFUTED", ON_THE_LINE, NOT_TESTABLE, "INCONCLUSIVE")
@@ -216,8 +247,6 @@ class Claim:
     sentence: str | None = None
 
     def __post_init__(self):
-        from .rules import SpecError, check_zone
-
         if self.counts not in COUNTS:
             raise SpecError(f"claim {self.id}: counts={self.counts!r} is not one of {', '.join(COUNTS)}")
         if self.counts == "duplicate" and not self.sentence:
@@ -253,8 +282,6 @@ class Evidence:
 
     def identical(self, a: str, b: str) -> np.ndarray:
         """Per seed (of those both have): are the runs of ``a`` and ``b`` bit-identical?"""
-        from .rules import identical_runs
-
         n = min(len(self.runs[a]), len(self.runs[b]))
         return np.array([identical_runs([x], [y]) == 1 for x, y in zip(self.runs[a][:n], self.runs[b][:n])],
                         dtype=bool)
@@ -285,21 +312,3 @@ def worst_if_nonfinite(x: float) -> float:
 def window_mean(values: Sequence[float], first_epoch: int, last_epoch: int) -> float:
     """Mean over 1-based epochs first..last inclusive (NaN propagates)."""
     return float(np.mean(np.asarray(values[first_epoch - 1:last_epoch], dtype=float)))
-
-
-def parametrize_with_claims(claims: Sequence[Claim]):
-    """``@pytest.mark.parametrize`` over claims, ids = claim ids (``-k`` friendly);
-    a claim expected to end other than SUPPORTED becomes a strict xfail that only
-    that exact outcome satisfies (a missed pin raises ExpectationMissed, which no
-    xfail accepts)."""
-    import pytest
-
-    params = []
-    for c in claims:
-        marks = ()
-        if c.expect.verdict is not Verdict.SUPPORTED:
-            exc = (ClaimRefuted if c.expect.verdict is Verdict.REFUTED
-                   else ClaimNotTestable if c.expect.label == NOT_TESTABLE else ClaimInconclusive)
-            marks = (pytest.mark.xfail(strict=True, raises=exc, reason=c.expect.describe()),)
-        params.append(pytest.param(c, id=c.id, marks=marks))
-    return pytest.mark.parametrize("claim", params)

@@ -23,16 +23,13 @@ import math
 import textwrap
 from typing import Mapping, Sequence
 
-import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
-import numpy as np  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
-from matplotlib.patches import Patch  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
-
-from .claims import NOT_TESTABLE, ON_THE_LINE  # noqa: E402
+from .claims import NOT_TESTABLE, ON_THE_LINE
 
 DPI = 80
 PALETTE = 64  # colours per PNG: line plots need few, and a palette PNG is ~4x smaller than RGBA
@@ -60,6 +57,11 @@ INPUT_SCALING_LABELS = {
 }
 
 
+def close(fig: Figure) -> None:
+    """Release a figure's artists (figures here are plain ``Figure`` objects: no pyplot state to close)."""
+    fig.clear()
+
+
 def png(fig) -> bytes:
     """The figure as a palette PNG (deterministic bytes); closes the figure."""
     from PIL import Image
@@ -68,7 +70,7 @@ def png(fig) -> bytes:
     try:
         fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
     finally:
-        plt.close(fig)
+        close(fig)
     buf.seek(0)
     img = Image.open(buf).convert("RGB")
     out = io.BytesIO()
@@ -246,7 +248,7 @@ def _forest_row(ax, row: Mapping) -> None:
     ax.tick_params(axis="x", labelsize=7.5, length=2, pad=1)
 
 
-def forest_figure(rows: Sequence[Mapping], title: str = "") -> "plt.Figure":
+def forest_figure(rows: Sequence[Mapping], title: str = "") -> Figure:
     """One row per claim: its effect (dot) with its interval (bar) against its
     threshold (dashed line) and indifference zone (shaded), coloured by its
     label, with a key of every label above the rows.
@@ -264,7 +266,7 @@ def forest_figure(rows: Sequence[Mapping], title: str = "") -> "plt.Figure":
     n = max(1, len(rows))
     row_h, head_h, foot_h = 0.5, 0.8, 0.3
     height = row_h * n + head_h + foot_h
-    fig = plt.figure(figsize=(14.0, height))
+    fig = Figure(figsize=(14.0, height))
     gs = fig.add_gridspec(n, 1, left=0.30, right=0.66, top=1 - head_h / height, bottom=foot_h / height,
                           hspace=1.25)
     for i, row in enumerate(rows):
@@ -279,7 +281,7 @@ def forest_figure(rows: Sequence[Mapping], title: str = "") -> "plt.Figure":
 
 def metric_figure(samples: Mapping[str, Sequence[float]], metric: str, title: str,
                   outcomes: Mapping[str, Sequence[bool]] | None = None, threshold: float | None = None,
-                  labels: Mapping[str, str] | None = None, paired: bool = False) -> "plt.Figure":
+                  labels: Mapping[str, str] | None = None, paired: bool = False) -> Figure:
     """Every seed's value of the deciding metric, one column per experiment.
 
     Finite values are points on the metric's own axis (with a box of their
@@ -290,7 +292,8 @@ def metric_figure(samples: Mapping[str, Sequence[float]], metric: str, title: st
     """
     groups = list(samples.items())
     width = max(8.0, min(12.0, 1.9 * len(groups) + 4.5))
-    fig, ax = plt.subplots(figsize=(width, 3.6))
+    fig = Figure(figsize=(width, 3.6))
+    ax = fig.subplots()
     rng = np.random.default_rng(0)
     ticks, all_finite, xs_by_group = [], [], {}
     for pos, (name, vals) in enumerate(groups, start=1):
@@ -370,7 +373,7 @@ def curve_keys(runs: Sequence[Mapping], metric: str = "") -> list[str]:
 
 
 def curves_figure(runs: Sequence[Mapping], keys: Sequence[str], title: str,
-                  outcomes: Sequence[bool] | None = None, max_lines: int = MAX_SEED_LINES) -> "plt.Figure":
+                  outcomes: Sequence[bool] | None = None, max_lines: int = MAX_SEED_LINES) -> Figure:
     """One panel per History key: each seed's curve, coloured by its outcome
     (the seeds that met the rule's condition in blue, on top), and the median of
     each group; without outcomes, the median and the 25-75% band of all seeds.
@@ -379,7 +382,8 @@ def curves_figure(runs: Sequence[Mapping], keys: Sequence[str], title: str,
     per group (the first ones, by seed); the medians use every seed.
     """
     keys = list(keys)[:2] or ["loss"]
-    fig, axes = plt.subplots(1, len(keys), figsize=(5.6 * len(keys), 3.1), squeeze=False)
+    fig = Figure(figsize=(5.6 * len(keys), 3.1))
+    axes = fig.subplots(1, len(keys), squeeze=False)
     is_regression = not any("accuracy" in (r.get("history") or {}) for r in runs)
     oc = list(outcomes) if outcomes is not None and len(outcomes) == len(runs) else None
     for ax, key in zip(axes.ravel(), keys):
@@ -436,12 +440,13 @@ def curves_figure(runs: Sequence[Mapping], keys: Sequence[str], title: str,
 
 # ------------------------------------------------------------------ the lesson's own figures
 
-def regression_histograms_figure() -> "plt.Figure":
+def regression_histograms_figure() -> Figure:
     """The lesson's 2.1.2 figure: histograms of features 0 and 1 and of the target."""
     from .data import raw_regression
 
     x, y = raw_regression()
-    fig, ax = plt.subplots(3, 1, figsize=(9, 5))
+    fig = Figure(figsize=(9, 5))
+    ax = fig.subplots(3, 1)
     for a, values, label in ((ax[0], x[:, 0], "Feature 0"), (ax[1], x[:, 1], "Feature 1"), (ax[2], y, "Output")):
         a.hist(values, gid=label)
         a.set_ylabel(label)
@@ -455,12 +460,13 @@ def regression_histograms() -> bytes:
     return png(regression_histograms_figure())
 
 
-def circles_scatter_figure() -> "plt.Figure":
+def circles_scatter_figure() -> Figure:
     """The lesson's 2.2.3 figure: the circles dataset colored by class."""
     from .data import raw_circles
 
     x, y = raw_circles()
-    fig, ax = plt.subplots(figsize=(6.4, 4.8))
+    fig = Figure(figsize=(6.4, 4.8))
+    ax = fig.subplots()
     for i in range(2):
         ix = np.where(y == i)[0]
         ax.scatter(x[ix, 0], x[ix, 1], label=str(i), s=10, gid=f"class:{i}")
@@ -477,7 +483,7 @@ def circles_scatter() -> bytes:
     return png(circles_scatter_figure())
 
 
-def input_scaling_figure(values_by_group: Mapping[str, Sequence[float]]) -> "plt.Figure":
+def input_scaling_figure(values_by_group: Mapping[str, Sequence[float]]) -> Figure:
     """The lesson's 2.1.2.3 box plot of test MSE, in the lesson's order and with its labels."""
     names = [k for k in INPUT_SCALING_LABELS if k in values_by_group]
     names += [k for k in values_by_group if k not in INPUT_SCALING_LABELS]

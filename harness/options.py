@@ -3,7 +3,7 @@ dead runs left behind.
 
 Every check here runs before any training or benchmarking and fails with a
 message that names the option (or file) at fault, says what is wrong and how
-to fix it; :func:`validate` turns it into a ``pytest.UsageError`` (exit status
+to fix it (:class:`BadInput`); the pytest plugin turns it into a ``pytest.UsageError`` (exit status
 4), ``python -m harness`` into an argparse error (exit status 2).
 
 ``--baseline`` is read here too (before TensorFlow is imported): a file of
@@ -27,23 +27,14 @@ constants) against this machine's memory, not from a number picked for taste:
   2.21, CPU); doubled for the copies a caller keeps beside them,
   :data:`CONFIG_BYTES_PER_SEED` = 1 MiB.
 
-Leftovers of dead runs (:func:`clean_leftovers`): the temporary files of an
+Leftovers of dead runs (:func:`start_run`): the temporary files of an
 interrupted atomic write (``.<name>.~<pid>@<host>~XXXX.tmp``, see
-:func:`harness.store.atomic_write_text`) and ``<report-dir>/.parts/<session>/``
-folders.  A run's controller writes ``.parts/<session>/.owner`` (its pid,
-host and start time) at start and removes the folder when it ends; a folder or
-temporary file is removed only when its writer is not alive on this host (its
-pid is gone, or now belongs to a process started after it), or, when written
-on another host (a shared disk), once it is older than
-:data:`FOREIGN_PARTS_AGE` / :data:`FOREIGN_TMP_AGE`.
+:func:`harness.store.atomic_write_text`), removed only when their writer is not
+alive (:mod:`harness.liveness`).
 """
 from __future__ import annotations
 
-import json
 import os
-import shutil
-import socket
-import time
 import uuid
 from pathlib import Path
 
@@ -53,14 +44,6 @@ CONFIG_BYTES_PER_SEED = 2**20
 FALLBACK_MEMORY = 16 * 2**30
 
 # this host, as written into temporary files' names and parts owners
-HOST = socket.gethostname().replace("~", "-").replace("/", "-").replace("@", "-") or "localhost"
-PARTS = ".parts"
-OWNER = ".owner"
-# A temporary file lives for one write (milliseconds); a parts folder for one
-# run (hours at most).  Only for files written on another host, whose pids
-# cannot be checked from here.
-FOREIGN_TMP_AGE = 3600
-FOREIGN_PARTS_AGE = 7 * 24 * 3600
 
 
 class BadInput(ValueError):
@@ -181,123 +164,48 @@ def installed_keras_major() -> int:
     return 3
 
 
-def validate(config) -> None:
-    """Every option of the suite, before anything runs (controller); raises pytest.UsageError."""
-    import pytest
-
+def validate(config, outputs: bool = True) -> None:
+    """Every option of the suite, before anything runs (controller); raises :class:`BadInput` naming the
+    option (the plugin turns it into ``pytest.UsageError``).  ``outputs``: the session decides claims, so
+    the folders it will write are checked (and made); a session of the harness's own tests writes none."""
     if getattr(config, "workerinput", None) is not None:
         return  # the controller checked them all before starting this worker
-    try:
-        check_seed_count("--seeds", config.getoption("seeds") or 30, SUITE_BYTES_PER_SEED,
-                         "a run (the controller holds every seed's learning curves of all 15 configurations "
-                         "when it writes results.json)", hint=" (the default is 30, the lesson's n_repeats)")
+    check_seed_count("--seeds", config.getoption("seeds") or 30, SUITE_BYTES_PER_SEED,
+                     "a run (the controller holds every seed's learning curves of all 16 configurations "
+                     "when it writes results.json)", hint=" (the default is 30, the lesson's n_repeats)")
+    if outputs:
         report_dir = check_dir("--report-dir", config.getoption("report_dir"))
         history = config.getoption("history_dir")
         check_dir("--history-dir" if history else "--report-dir", history or report_dir / "history")
         check_dir("--store-dir", config.getoption("store_dir"), create=False)
-        certs = Path(config.getoption("certificate_dir"))
-        if certs.exists() and not certs.is_dir():
-            raise BadInput(f"--certificate-dir {certs}: is a file, not a directory; give the directory that holds "
-                           "<environment fingerprint>.json (default reports/certificates)")
-        if config.getoption("batch_order") == "replayed" and installed_keras_major() < 3:
-            raise BadInput("--batch-order=replayed: the replayed order is seeded Keras 3's (one permutation every "
-                           "epoch); this environment trains with Keras 2, whose fit draws a fresh order per epoch: "
-                           "use the default --batch-order=lesson")
-        baseline = config.getoption("baseline")
-        if baseline and Path(baseline).is_dir():
-            raise BadInput(f"--baseline {baseline}: is a directory; give one summary file "
-                           "(reports/baselines/*.json or a results.json)")
-        if baseline:  # here, before TensorFlow is imported; the plugin reads it again for use
-            from . import baseline as summaries
+    certs = Path(config.getoption("certificate_dir"))
+    if certs.exists() and not certs.is_dir():
+        raise BadInput(f"--certificate-dir {certs}: is a file, not a directory; give the directory that holds "
+                       "<environment fingerprint>.json (default reports/certificates)")
+    if config.getoption("batch_order") == "replayed" and installed_keras_major() < 3:
+        raise BadInput("--batch-order=replayed: the replayed order is seeded Keras 3's (one permutation every "
+                       "epoch); this environment trains with Keras 2, whose fit draws a fresh order per epoch: "
+                       "use the default --batch-order=lesson")
+    baseline = config.getoption("baseline")
+    if baseline and Path(baseline).is_dir():
+        raise BadInput(f"--baseline {baseline}: is a directory; give one summary file "
+                       "(reports/baselines/*.json or a results.json)")
+    if baseline:  # here, before TensorFlow is imported; the plugin reads it again for use
+        from . import baseline as summaries
 
-            try:
-                summaries.load(Path(baseline))
-            except summaries.SummaryError as exc:
-                raise BadInput(f"--baseline: {exc}") from None
-    except BadInput as exc:
-        raise pytest.UsageError(str(exc)) from None
+        try:
+            summaries.load(Path(baseline))
+        except summaries.SummaryError as exc:
+            raise BadInput(f"--baseline: {exc}") from None
 
 
 # -- leftovers of dead runs --------------------------------------------------------
-def _process_start(pid: int) -> float | None:
-    """When process ``pid`` started (epoch seconds), from /proc; None where unknown."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        ticks = int(stat[stat.rindex(")") + 2:].split()[19])
-        boot = next(float(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines()
-                    if line.startswith("btime "))
-        return boot + ticks / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError, StopIteration):
-        return None
-
-
-def writer_alive(pid: int, host: str, since: float) -> bool:
-    """Is the process that wrote something at ``since`` still running?  Only on this host
-    (another host's pids cannot be checked: True)."""
-    if host != HOST:
-        return True
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass  # it exists (another user's)
-    except OSError:
-        return True
-    started = _process_start(pid)
-    # a pid reused by a process started after the file was written is not its writer
-    return started is None or started <= since + 2
-
-
-def _newest_mtime(folder: Path) -> float:
-    newest = 0.0
-    for p in [folder, *folder.iterdir()]:
-        try:
-            newest = max(newest, p.stat().st_mtime)
-        except OSError:
-            pass
-    return newest
-
-
-def clean_parts(report_dir, now: float | None = None) -> list[Path]:
-    """Remove ``<report-dir>/.parts/<session>/`` folders no live run holds; return them."""
-    now = now or time.time()
-    root = Path(report_dir) / PARTS
-    removed = []
-    try:
-        sessions = [p for p in root.iterdir() if p.is_dir()]
-    except OSError:
-        return removed
-    for folder in sessions:
-        try:
-            owner = json.loads((folder / OWNER).read_text(encoding="utf-8"))
-            dead = not writer_alive(int(owner["pid"]), str(owner["host"]), float(owner["started"]))
-            if not dead and owner["host"] != HOST:
-                dead = now - _newest_mtime(folder) > FOREIGN_PARTS_AGE
-        except (OSError, ValueError, KeyError, TypeError):
-            # no owner (written before owners were recorded, or being created now): by age
-            dead = now - _newest_mtime(folder) > FOREIGN_PARTS_AGE
-        if dead:
-            shutil.rmtree(folder, ignore_errors=True)
-            if not folder.exists():
-                removed.append(folder)
-    return removed
-
-
 def start_run(config) -> None:
-    """Controller, at start (after :func:`validate`): clean dead runs' leftovers (temporary files,
-    and the parts folders that versions before results travelled on test reports left behind)."""
+    """Controller, at start (after :func:`validate`): clean dead runs' temporary files."""
     from . import store
 
     report_dir = Path(config.getoption("report_dir"))
-    removed = clean_parts(report_dir)
-    try:
-        (report_dir / PARTS).rmdir()  # nothing writes parts any more; gone once its last folder is
-    except OSError:
-        pass
-    removed += store.clean_tmp(config.getoption("store_dir"))
+    removed = store.clean_tmp(config.getoption("store_dir"))
     removed += store.clean_tmp(report_dir)  # results.json, index.html, figures/, history/, parts
     if config.getoption("history_dir"):
         removed += store.clean_tmp(config.getoption("history_dir"), recursive=False)

@@ -19,7 +19,7 @@ import importlib.util
 import re
 from pathlib import Path
 
-from . import __version__
+from .version import __version__
 
 DIGEST_SCHEME = "logical-modules/1"
 

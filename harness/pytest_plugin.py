@@ -13,9 +13,11 @@ import argparse
 import time
 import uuid
 from pathlib import Path
+from typing import Sequence
 
 import pytest
 
+from . import claims as claimlib
 from . import devices, runner
 
 PROGRESS_LOG = "progress.log"  # in the report dir: what each process trains, with estimates, as it goes
@@ -102,18 +104,23 @@ def pytest_configure(config):
     from . import options
 
     config.stash[SETTINGS] = _settings(config)
-    options.validate(config)  # every option, before any work: a UsageError naming the option
+    claims = _collects_claims(config)
+    try:  # every option, before any work: a UsageError naming the option
+        options.validate(config, outputs=claims)
+    except options.BadInput as exc:
+        raise pytest.UsageError(str(exc)) from None
     # Pin this worker's GPU and size TF's thread pools before TensorFlow is imported; a session
     # without claims (the harness's own tests) sets the same as environment variables and imports
     # nothing: TensorFlow is imported only by what trains.
-    config.stash[DEVICES] = devices.configure() if _collects_claims(config) else devices.configure_environment()
+    config.stash[DEVICES] = devices.configure() if claims else devices.configure_environment()
     if worker is None:
         config.stash[SESSION] = uuid.uuid4().hex
-        try:
-            _progress_log(config).write_text("", encoding="utf-8")  # this session's progress only
-        except OSError:
-            pass
-        options.start_run(config)  # clean dead runs' leftovers
+        if claims:  # a session of the harness's own tests writes nothing into the report folder
+            try:
+                _progress_log(config).write_text("", encoding="utf-8")  # this session's progress only
+            except OSError:
+                pass
+            options.start_run(config)  # clean dead runs' leftovers
         config.stash[STARTED] = time.time()
         if config.pluginmanager.hasplugin("xdist"):
             config.pluginmanager.register(_XdistHooks(), "lesson-claims-xdist")
@@ -309,3 +316,20 @@ def summary_lines(tests: list[dict]) -> list[str]:
         flag = f"  (expected {expected})" if differs else ""
         lines.append(f"{reader_label(c):<17} {c['id']}  ({p}, seeds {seeds}){tag}{flag}")
     return lines
+
+
+def parametrize_with_claims(claims: Sequence[claimlib.Claim]):
+    """``@pytest.mark.parametrize`` over claims, ids = claim ids (``-k`` friendly);
+    a claim expected to end other than SUPPORTED becomes a strict xfail that only
+    that exact outcome satisfies (a missed pin raises ExpectationMissed, which no
+    xfail accepts)."""
+    params = []
+    for c in claims:
+        marks = ()
+        if c.expect.verdict is not claimlib.Verdict.SUPPORTED:
+            exc = (claimlib.ClaimRefuted if c.expect.verdict is claimlib.Verdict.REFUTED
+                   else claimlib.ClaimNotTestable if c.expect.label == claimlib.NOT_TESTABLE
+                   else claimlib.ClaimInconclusive)
+            marks = (pytest.mark.xfail(strict=True, raises=exc, reason=c.expect.describe()),)
+        params.append(pytest.param(c, id=c.id, marks=marks))
+    return pytest.mark.parametrize("claim", params)

@@ -38,7 +38,8 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from . import RESULTS_SCHEMA, figures, records
+from . import figures, records
+from .version import RESULTS_SCHEMA
 from .claims import LABELS, NOT_TESTABLE, ON_THE_LINE, label
 from .results import sentence_label
 from .store import atomic_write_text

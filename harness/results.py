@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from . import RESULTS_SCHEMA, records
+from . import records
+from .version import RESULTS_SCHEMA
 
 SCHEMA = RESULTS_SCHEMA
 READABLE = ("lesson-claims/results/1", SCHEMA)

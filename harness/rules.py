@@ -38,7 +38,7 @@ import numpy as np
 from scipy import stats as sps
 
 from . import stats
-from .claims import CLAIM_ALPHA, Decision, Evidence, Verdict
+from .claims import CLAIM_ALPHA, Decision, Evidence, SpecError, Verdict, check_zone  # noqa: F401 (SpecError re-exported)
 from .records import RunRecord
 
 # One look, both directions: each one-sided test at half the claim's alpha.
@@ -55,22 +55,6 @@ SPREAD_RESAMPLES = 9999
 # against a chi-square of equal variance: 1.3% wrong decisions from a first look at 30; harness/error_rates.py),
 # so it waits for the design's next look.
 SPREAD_MIN_SEEDS = 100
-
-
-class SpecError(ValueError):
-    """A rule or claim spec that cannot decide anything as written (e.g. a zone without its threshold)."""
-
-
-def check_zone(zone, threshold: float, what: str) -> tuple[float, float]:
-    """A zone is part of the hypothesis: two increasing numbers around the threshold."""
-    if zone is None:
-        raise SpecError(f"{what}: no indifference zone (every rule needs one, on the quantity it tests)")
-    lo, hi = (float(z) for z in zone)
-    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
-        raise SpecError(f"{what}: zone {list(zone)} must be two increasing finite numbers")
-    if not lo <= threshold <= hi:
-        raise SpecError(f"{what}: zone {list(zone)} does not contain the threshold {threshold}")
-    return lo, hi
 
 
 def inside(zone: tuple[float, float] | None, low: float | None, high: float | None) -> bool:
@@ -103,21 +87,6 @@ def untestable(test: str, alpha: float, effect_name: str, reason: str, settled: 
     return Decision(verdict=Verdict.INCONCLUSIVE, test=test, p_value=None, alpha=alpha, effect_name=effect_name,
                     effect=kw.pop("effect", None), detail=f"not testable here: {reason}", untestable=reason,
                     untestable_settled=settled, **kw)
-
-
-def identical_runs(a: list[RunRecord], b: list[RunRecord]) -> int:
-    """Seeds whose two runs are bit-identical: every History value of every epoch and every final metric."""
-    def same(x, y) -> bool:
-        if x.history.keys() != y.history.keys() or x.metrics.keys() != y.metrics.keys():
-            return False
-        for k in x.history:
-            if not np.array_equal(np.asarray(x.history[k], float), np.asarray(y.history[k], float), equal_nan=True):
-                return False
-        return all(x.metrics[k] == y.metrics[k] or (isinstance(x.metrics[k], float) and isinstance(y.metrics[k], float)
-                                                    and math.isnan(x.metrics[k]) and math.isnan(y.metrics[k]))
-                   for k in x.metrics)
-
-    return sum(same(x, y) for x, y in zip(a, b))
 
 
 def _pairing(ev: Evidence, a: str, b: str) -> tuple[int, int, tuple[str, ...]]:

@@ -307,7 +307,8 @@ def claim_result(claim, d, looks, samples: dict, design, missed: list[str], prob
 def merge(outcomes: Sequence[ClaimOutcome], settings: Settings, *, certificate: dict | None, wall_seconds: float,
           workers: int, devices: dict | None, baseline_path: str | None, mutants: dict | None) -> tuple[res.Results, list]:
     """One :class:`Results` (and the per-epoch runs for the sidecar) from the outcomes of a run."""
-    from . import __version__, environment, provenance
+    from . import environment, provenance
+    from .version import __version__
     from .merge import MULTIPLICITY, notes
     from .sequential import DESIGN_AMENDMENT
 

@@ -35,7 +35,7 @@ from typing import Callable, Iterable
 from filelock import FileLock
 
 from . import provenance, records
-from .options import HOST as _HOST
+from .liveness import HOST as _HOST
 from .records import RunRecord
 
 
@@ -69,10 +69,10 @@ _TMP = re.compile(r"^\.(?P<name>.+)\.(?:~(?P<pid>\d+)@(?P<host>[^~/]+)~)?[a-z0-9
 
 def clean_tmp(root, recursive: bool = True, now: float | None = None) -> list[Path]:
     """Remove the temporary files of atomic writes that died before their rename, under
-    ``root``; only those whose writer is not alive (see :func:`harness.options.writer_alive`),
+    ``root``; only those whose writer is not alive (see harness.liveness.writer_alive),
     or, written on another host or by an older version (no pid in the name), older than
-    ``options.FOREIGN_TMP_AGE`` (a write takes milliseconds).  Returns what it removed."""
-    from .options import FOREIGN_TMP_AGE, writer_alive
+    ``liveness.FOREIGN_TMP_AGE`` (a write takes milliseconds).  Returns what it removed."""
+    from .liveness import FOREIGN_TMP_AGE, writer_alive
 
     now = now or time.time()
     root = Path(root)

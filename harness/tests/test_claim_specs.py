@@ -8,7 +8,8 @@ import pytest
 
 from harness import claimset
 from harness.claims import (Amendment, ClaimInconclusive, ClaimNotTestable, ClaimRefuted, Decision, Expectation,
-                            Verdict, assert_supported, parametrize_with_claims)
+                            Verdict, assert_supported)
+from harness.pytest_plugin import parametrize_with_claims
 from harness.rules import RateRule
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -77,7 +78,8 @@ def test_a_spec_with_a_bad_zone_fails_at_collection_naming_the_claim(tmp_path):
 
     spec = tmp_path / "test_bad_spec.py"
     spec.write_text(
-        "from harness.claims import Claim, parametrize_with_claims\n"
+        "from harness.claims import Claim\n"
+        "from harness.pytest_plugin import parametrize_with_claims\n"
         "from harness.rules import RateRule\n"
         "CLAIMS = [Claim(id='zone_misses_p0', section='1', quote='q', interpretation='i', rule='r',\n"
         "                experiments=('reg_unscaled',), metric='m', metric_fn=float,\n"

@@ -377,7 +377,7 @@ def test_metric_figure_plots_the_real_per_seed_values_with_threshold_and_outcome
             else:
                 assert not threshold
         finally:
-            figures.plt.close(fig)
+            figures.close(fig)
 
 
 def test_input_scaling_figure_is_drawn_from_the_real_claims(rendered, real):
@@ -395,7 +395,7 @@ def test_input_scaling_figure_is_drawn_from_the_real_claims(rendered, real):
             (points,) = _by_gid(fig, f"seeds:{exp}")
             np.testing.assert_array_equal(points.get_offsets()[:, 1], samples[exp])
     finally:
-        figures.plt.close(fig)
+        figures.close(fig)
     assert (a / "figures" / "lesson_input_scaling_boxplot.png").exists()
     assert 'data-figure="lesson_input_scaling_boxplot.png"' in index.read_text(encoding="utf-8")
 
@@ -434,7 +434,7 @@ def test_forest_plot_rows_show_each_effect_its_interval_and_threshold(real):
         xlims = {tuple(ax.get_xlim()) for ax in fig.axes}
         assert len(xlims) > 3
     finally:
-        figures.plt.close(fig)
+        figures.close(fig)
 
 
 def test_learning_curves_plot_each_seeds_history_coloured_by_outcome(real):
@@ -460,7 +460,7 @@ def test_learning_curves_plot_each_seeds_history_coloured_by_outcome(real):
             finite = finite[np.isfinite(finite)]
             assert lo <= finite.min() and finite.max() <= hi
     finally:
-        figures.plt.close(fig)
+        figures.close(fig)
 
 
 def test_learning_curves_without_outcomes_and_with_diverged_seeds(real):
@@ -475,7 +475,7 @@ def test_learning_curves_without_outcomes_and_with_diverged_seeds(real):
             want = np.array(run["history"]["loss"], dtype=float)
             np.testing.assert_array_equal(line.get_ydata(), np.where(np.isfinite(want), want, np.nan))
     finally:
-        figures.plt.close(fig)
+        figures.close(fig)
 
 
 def test_lesson_figures_plot_the_lessons_data():
@@ -490,7 +490,7 @@ def test_lesson_figures_plot_the_lessons_data():
             counts, _ = np.histogram(values)
             assert heights == list(counts)
     finally:
-        figures.plt.close(fig)
+        figures.close(fig)
     x, y = raw_circles()
     fig = figures.circles_scatter_figure()
     try:
@@ -498,7 +498,7 @@ def test_lesson_figures_plot_the_lessons_data():
             (points,) = _by_gid(fig, f"class:{k}")
             np.testing.assert_array_equal(points.get_offsets(), x[y == k])
     finally:
-        figures.plt.close(fig)
+        figures.close(fig)
 
 
 # ------------------------------------------------------------------ labels, lesson claims, zones, amendments
@@ -831,7 +831,7 @@ def test_forest_plot_colours_each_label_and_draws_no_interval_where_none_was_tes
         thresholds = sorted(a.get_xdata()[0] for a in ax.get_lines() if a.get_gid() == "threshold")
         assert thresholds == pytest.approx([-0.1, 0.1])
     finally:
-        figures.plt.close(fig)
+        figures.close(fig)
 
 
 def test_terminal_summary_counts_the_lessons_claims():

@@ -137,7 +137,7 @@ def test_plugin_carries_outcomes_on_reports_and_leaves_no_side_directory(tmp_pat
 
     report = tmp_path / "r"
     # the certificate: the batched engine's of itself (harness.tests.selfcert), not this environment's
-    proc = subprocess.run([sys.executable, "-m", "pytest", "claims/test_data_scaling.py", "-p", "no:xdist",
+    proc = subprocess.run([sys.executable, "-m", "pytest", "claims/test_claims.py", "-p", "no:xdist",
                            "-p", "harness.tests.selfcert", "-k", "standardized_target_converges",
                            f"--report-dir={report}", f"--store-dir={tmp_path / 'store'}", "--claims-profile=quick"],
                           cwd=ROOT, capture_output=True, text=True, timeout=600,

@@ -12,10 +12,10 @@ import math
 import numpy as np
 import pytest
 
-from harness.claims import Claim, Evidence, Verdict
+from harness.claims import Claim, Evidence, Verdict, identical_runs
 from harness.records import RunRecord
 from harness.rules import (MeanInBandRule, PairedBestOfGroupsRule, PairedEquivalenceRule, PairedNonSuperiorityRule,
-                           PairedShiftRule, PairedTighterRule, RateRule, SpecError, identical_runs)
+                           PairedShiftRule, PairedTighterRule, RateRule, SpecError)
 
 ALPHA = 0.005
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 
 from claims import common as c
-from harness.claims import Claim, Expectation, Verdict, parametrize_with_claims
+from harness.claims import Claim, Expectation, Verdict
 from harness.rules import PairedNonSuperiorityRule, RateRule
 
 
@@ -117,7 +117,3 @@ CLAIMS = [
 
 CLAIMS = c.with_zone_amendment(CLAIMS)
 
-
-@parametrize_with_claims(CLAIMS)
-def test_claim(claim, decide_claim):
-    decide_claim(claim)

@@ -6,7 +6,7 @@ import math
 import numpy as np
 
 from claims import common as c
-from harness.claims import Amendment, Claim, Expectation, Verdict, parametrize_with_claims, window_mean
+from harness.claims import Amendment, Claim, Expectation, Verdict, window_mean
 from harness.rules import MeanInBandRule, PairedShiftRule, RateRule
 
 
@@ -205,7 +205,3 @@ CLAIMS = [
 
 CLAIMS = c.with_zone_amendment(CLAIMS)
 
-
-@parametrize_with_claims(CLAIMS)
-def test_claim(claim, decide_claim):
-    decide_claim(claim)
