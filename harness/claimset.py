@@ -20,7 +20,7 @@ def all_claims() -> list:
     return found
 
 
-# -- the README's claims table, generated from the specs ----------------------------------------------
+# -- the claims table of docs/claims.md, generated from the specs ----------------------------------------------
 PINNED_ENV = "tf2.21.0-keras3.15.1-cpu"
 
 

@@ -1,4 +1,5 @@
-"""The README's tables, generated from committed data and checked by a test.
+"""The documents' generated tables (docs/claims.md, docs/versions.md, docs/costs.md), from committed
+data and checked by a test.
 
 * ``claims``: every claim's spec and expectation (:func:`harness.claimset.claims_table`);
 * ``costs``: ``reports/bench.json`` (``python -m harness bench``);
@@ -95,36 +96,49 @@ def end(name: str) -> str:
     return f"<!-- /{name} -->"
 
 
-def render(readme: str) -> str:
-    """``readme`` with every generated table replaced by its current text."""
+# Which document holds each generated table.
+DOCS = {"claims": ROOT / "docs" / "claims.md", "matrix": ROOT / "docs" / "versions.md",
+        "costs": ROOT / "docs" / "costs.md"}
+
+
+def render(text: str, names=None) -> str:
+    """``text`` with each generated table named in ``names`` (default: every table it has markers for)
+    replaced by its current text; a table named but without markers is an error."""
     for name, make in TABLES.items():
         b, e = begin(name), end(name)
-        if b not in readme or e not in readme:
-            raise ValueError(f"README has no {name} table markers ({b!r} ... {e!r})")
-        head, rest = readme.split(b, 1)
+        present = b in text and e in text
+        if names is not None and name in names and not present:
+            raise ValueError(f"no {name} table markers ({b!r} ... {e!r})")
+        if not present or (names is not None and name not in names):
+            continue
+        head, rest = text.split(b, 1)
         _, tail = rest.split(e, 1)
-        readme = f"{head}{b}\n{make()}\n{e}{tail}"
-    return readme
+        text = f"{head}{b}\n{make()}\n{e}{tail}"
+    return text
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m harness.readme",
-                                     description="regenerate the README's tables from committed data")
-    parser.add_argument("--write", action="store_true", help="rewrite README.md (default: print whether it is current)")
-    parser.add_argument("--readme", type=Path, default=ROOT / "README.md")
+                                     description="regenerate the generated tables in docs/ from committed data; "
+                                                 "exit status 1 when one is stale and --write was not given")
+    parser.add_argument("--write", action="store_true", help="rewrite the documents (default: report whether "
+                                                             "they are current)")
     args = parser.parse_args(argv)
-    try:
-        text = args.readme.read_text(encoding="utf-8")
-        new = render(text)
-    except (OSError, ValueError, KeyError) as exc:
-        parser.error(f"--readme {args.readme}: {exc}")
-    if args.write and new != text:
-        from .store import atomic_write_text
+    stale = False
+    for name, path in DOCS.items():
+        try:
+            text = path.read_text(encoding="utf-8")
+            new = render(text, [name])
+        except (OSError, ValueError, KeyError) as exc:
+            parser.error(f"{path}: {exc}")
+        if args.write and new != text:
+            from .store import atomic_write_text
 
-        atomic_write_text(args.readme, new)
-    state = "current" if new == text else ("updated" if args.write else "STALE (run with --write)")
-    print(f"{args.readme}: tables {state}")
-    return 0 if (new == text or args.write) else 1
+            atomic_write_text(path, new)
+        state = "current" if new == text else ("updated" if args.write else "STALE (run with --write)")
+        stale |= new != text and not args.write
+        print(f"{path.relative_to(ROOT)}: {name} table {state}")
+    return 1 if stale else 0
 
 
 if __name__ == "__main__":

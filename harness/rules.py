@@ -768,16 +768,19 @@ class PairedTighterRule:
         verdict, p = ((Verdict.SUPPORTED, pro) if pro < alpha else (Verdict.REFUTED, con) if con < alpha
                       else (Verdict.INCONCLUSIVE, pro))
         worst = max(others, key=lambda o: tests[o].ratio)
-        intervals = {o: tests[o].interval(alpha) for o in others}
-        low, high = intervals[worst]
-        at_line = (verdict is Verdict.INCONCLUSIVE
-                   and all(pros[o] < alpha or inside(self.zone, *intervals[o]) for o in others))
+        # The interval (the test inverted) lies inside the zone exactly when the tests at the zone's edges
+        # reject from inside: two evaluations instead of a bisection (simulations skip the intervals).
+        at_line = verdict is Verdict.INCONCLUSIVE and all(
+            pros[o] < alpha or (tests[o].p_greater(self.zone[0]) < alpha and tests[o].p_less(self.zone[1]) < alpha)
+            for o in others)
+        intervals = {o: tests[o].interval(alpha) for o in others} if explain else {}
+        low, high = intervals.get(worst, (None, None))
         return Decision(
             verdict=verdict, test=test, p_value=p, alpha=alpha, effect_name=name, effect=tests[worst].ratio,
             ci_low=low, ci_high=high, at_threshold=at_line,
-            zone_factor=zone_factor(verdict, "less", 1.0, self.zone, low, high),
+            zone_factor=zone_factor(verdict, "less", 1.0, self.zone, low, high) if intervals else None,
             detail="; ".join(f"vs {o}: spread ratio {tests[o].ratio:.3g}"
-                             + f" [{intervals[o][0]:.3g}, {intervals[o][1]:.3g}]"
+                             + (f" [{intervals[o][0]:.3g}, {intervals[o][1]:.3g}]" if intervals else "")
                              + f", p(< {self.zone[0]})={pros[o]:.3g}, Bonferroni p(> {self.zone[1]})={cons[o]:.3g}"
                              for o in others),
             findings=findings, **common,

@@ -127,18 +127,34 @@ def test_every_spec_is_complete(claim):
         assert all(lo <= hi for lo, hi in pins.values())
 
 
-def test_readme_tables_are_generated_from_committed_data():
+def test_generated_tables_are_current():
     from harness import readme
 
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert readme.render(text) == text, "run `python -m harness.readme --write`"
+    for name, path in readme.DOCS.items():
+        text = path.read_text(encoding="utf-8")
+        assert readme.render(text, [name]) == text, f"{path}: run `python -m harness.readme --write`"
     table = claimset.claims_table()
     for c in CLAIMS:
         assert f"`{c.id}`" in table
+    with pytest.raises(ValueError, match="no claims table markers"):
+        readme.render("no markers here", ["claims"])
 
 
-def test_readme_render_refuses_a_readme_without_markers():
-    from harness import readme
+def test_the_readme_is_for_users():
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert len(text.split()) <= 1500
+    assert "../" not in text  # no link leaves the repository
 
-    with pytest.raises(ValueError, match="markers"):
-        readme.render("# no table here\n")
+
+def test_every_quote_is_in_the_lessons_copy():
+    # docs/lesson/better-learning.md is the lesson as given (docs/lesson/SOURCE.md); markdown emphasis and
+    # line breaks aside, each part of a quote ("..." separates them) is there word for word.
+    import re
+
+    def plain(text: str) -> str:
+        return re.sub(r"\s+", " ", re.sub(r"\*\*|<[^>]+>", "", text))
+
+    lesson = plain((ROOT / "docs" / "lesson" / "better-learning.md").read_text(encoding="utf-8"))
+    for c in CLAIMS:
+        for part in c.quote.split("..."):
+            assert plain(part).strip() in lesson, (c.id, part)
