@@ -1,4 +1,8 @@
-"""``python -m harness certify|mutants|report|bench|compare|error-rates``."""
+"""python -m harness certify|mutants|report|bench|compare|error-rates: the suite's maintainer commands.
+
+Exit status: 0 done; 1 a check failed (mutants: a mutant survived; error-rates: a rate above its bound or a
+stale file; certify: a check of the new certificate failed); 2 bad input (an option or file, named in
+the message), before any work."""
 from __future__ import annotations
 
 import argparse
@@ -7,10 +11,13 @@ from pathlib import Path
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m harness", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m harness", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     rep = sub.add_parser("report", help="re-render the HTML report from results.json, without training")
-    rep.add_argument("results", nargs="?", default="reports/results.json", type=Path)
+    rep.add_argument("results", nargs="?", default="reports/results.json", type=Path,
+                     help="the results file of a run (default reports/results.json); the page and its figures "
+                          "are written beside it")
     bench = sub.add_parser("bench", help="time the keras and batched engines side by side")
     bench.add_argument("--seeds", type=int, default=3, help="seeds per configuration for the Keras engine")
     bench.add_argument("--batched-seeds", type=int, nargs="+", default=[30, 100, 300, 1000],
@@ -26,13 +33,15 @@ def main(argv=None) -> int:
     comp = sub.add_parser("compare", help="claims x environments: write matrix.html from results/summary files")
     comp.add_argument("files", nargs="+", type=Path, help="summary files (reports/history/*.json, "
                       "reports/baselines/*.json) or results.json files, one per environment")
-    comp.add_argument("--out-dir", type=Path, default=Path("reports"))
+    comp.add_argument("--out-dir", type=Path, default=Path("reports"),
+                      help="where matrix.html is written (default reports)")
     cert = sub.add_parser("certify", help="train this environment's Keras references once and write its engine "
                           "certificate (reports/certificates/<environment fingerprint>.json)")
     cert.add_argument("--workers", type=int, default=None,
                       help="parallel Keras trainings (default: one per CPU core)")
     cert.add_argument("--store-dir", type=Path, default=Path(".store"), help="the run store (default: .store)")
-    cert.add_argument("--out-dir", type=Path, default=Path("reports/certificates"))
+    cert.add_argument("--out-dir", type=Path, default=Path("reports/certificates"),
+                      help="where the certificate is written (default reports/certificates)")
     cert.add_argument("--independence-seeds", type=int, default=1000,
                       help="seed counts compared for per-seed independence (default 1000; at most what this "
                            "machine's memory holds at about 1 MiB per seed)")
@@ -41,15 +50,18 @@ def main(argv=None) -> int:
                            "circles_tanh1 circles_relu5)")
     mut = sub.add_parser("mutants", help="run semantic mutants of the batched engine against the certificate; "
                          "exit 1 if any survives")
-    mut.add_argument("--certificate-dir", type=Path, default=Path("reports/certificates"))
+    mut.add_argument("--certificate-dir", type=Path, default=Path("reports/certificates"),
+                     help="where this environment's certificate is looked up (default reports/certificates)")
     mut.add_argument("--only", nargs="+", default=None, metavar="MUTANT", help="run only these mutants")
     mut.add_argument("--every-configuration", action="store_true",
                      help="check every configuration, not only until the first kill (how many catch each mutant)")
-    mut.add_argument("--out", type=Path, default=Path("reports/mutants.json"))
+    mut.add_argument("--out", type=Path, default=Path("reports/mutants.json"),
+                     help="the mutants table, read by the report (default reports/mutants.json)")
     err = sub.add_parser("error-rates", help="measure every decision rule's wrong-decision rate at the edges of its "
                          "zone over the sequential design (exact or 5000 replicates) into reports/error_rates.json")
     err.add_argument("--workers", type=int, default=None, help="processes side by side (default: one per core)")
-    err.add_argument("--out", type=Path, default=Path("reports/error_rates.json"))
+    err.add_argument("--out", type=Path, default=Path("reports/error_rates.json"),
+                     help="where the measurement is written (default reports/error_rates.json, committed)")
     args = parser.parse_args(argv)
     from . import options
 
