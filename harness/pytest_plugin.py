@@ -21,7 +21,7 @@ from . import claims as claimlib
 from . import devices, runner
 
 PROGRESS_LOG = "progress.log"  # in the report dir: what each process trains, with estimates, as it goes
-PROPERTY = "lesson_claims_outcome"  # the user property that carries a claim's outcome on its report
+REPORT_ATTR = "lesson_claims_outcome"  # the call report's attribute that carries a claim's outcome
 
 SETTINGS = pytest.StashKey["runner.Settings"]()
 SESSION = pytest.StashKey[str]()
@@ -29,6 +29,8 @@ STARTED = pytest.StashKey[float]()
 CERTIFICATE = pytest.StashKey[object]()  # the verified certificate object (controller), or None
 BASELINE = pytest.StashKey[object]()
 DEVICES = pytest.StashKey[object]()
+OUTCOME = pytest.StashKey[object]()  # a test item's decided claim (runner.ClaimOutcome)
+OUTCOMES = pytest.StashKey[object]()  # the controller's _Outcomes
 FINISHED = pytest.StashKey[tuple]()  # (index path, summary path, Results) once the controller merged them
 
 
@@ -122,6 +124,8 @@ def pytest_configure(config):
                 pass
             options.start_run(config)  # clean dead runs' leftovers
         config.stash[STARTED] = time.time()
+        config.stash[OUTCOMES] = _Outcomes()
+        config.pluginmanager.register(config.stash[OUTCOMES], "lesson-claims-outcomes")
         if config.pluginmanager.hasplugin("xdist"):
             config.pluginmanager.register(_XdistHooks(), "lesson-claims-xdist")
     else:
@@ -215,7 +219,6 @@ def _progress_log(config) -> Path:
 @pytest.fixture
 def decide_claim(claim_runner, request):
     """Decide a claim, carry its outcome on the test report, and fail the test unless it is SUPPORTED."""
-    from . import records
     from .windows import EquivalenceError
 
     def run(claim):
@@ -225,7 +228,7 @@ def decide_claim(claim_runner, request):
             # Stop the run: results from a batched engine that does not match keras are never used.
             request.session.shouldstop = str(exc)
             raise
-        request.node.user_properties.append((PROPERTY, records.dumps(outcome.to_dict())))
+        request.node.stash[OUTCOME] = outcome  # carried on the call report (pytest_runtest_makereport)
         if isinstance(outcome.failure, EquivalenceError):
             request.session.shouldstop = str(outcome.failure)
         if outcome.failure is not None:
@@ -234,27 +237,35 @@ def decide_claim(claim_runner, request):
     return run
 
 
-def pytest_runtest_logreport(report):
-    """Controller (and in-process runs): collect each claim's outcome from its call report."""
-    if report.when != "call":
-        return
-    for name, value in getattr(report, "user_properties", ()):
-        if name == PROPERTY:
-            _COLLECTED.append(value)
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Each claim's outcome rides on its call report as one small string (the way Hypothesis carries its
+    statistics): xdist serialises a report's attributes to the controller; the histories stay in the run
+    store, so ``--junitxml`` stays small."""
+    report = yield
+    if call.when == "call" and OUTCOME in item.stash:
+        from . import records
+
+        setattr(report, REPORT_ATTR, records.dumps(item.stash[OUTCOME].to_dict()))
+    return report
 
 
-# The controller's collected outcomes.  A module-level list because pytest_runtest_logreport
-# receives no config; it is emptied at the start of every session.
-_COLLECTED: list[str] = []
+class _Outcomes:
+    """The controller's outcomes of this session (registered on its config; no module-level state)."""
 
+    def __init__(self):
+        self.values: list[str] = []
 
-def pytest_sessionstart(session):
-    _COLLECTED.clear()
+    def pytest_runtest_logreport(self, report):
+        value = getattr(report, REPORT_ATTR, None)
+        if report.when == "call" and value is not None:
+            self.values.append(value)
 
 
 def pytest_sessionfinish(session, exitstatus):
     config = session.config
-    if hasattr(config, "workerinput") or not _COLLECTED or SETTINGS not in config.stash:
+    collected = config.stash.get(OUTCOMES, None)
+    if hasattr(config, "workerinput") or collected is None or not collected.values or SETTINGS not in config.stash:
         return
     from . import records
     from .baseline import write_summary
@@ -262,7 +273,7 @@ def pytest_sessionfinish(session, exitstatus):
     from .report import write_report
     from .results import to_dict
 
-    outcomes = [runner.ClaimOutcome.from_dict(records.loads(v)) for v in _COLLECTED]
+    outcomes = [runner.ClaimOutcome.from_dict(records.loads(v)) for v in collected.values]
     cert = config.stash.get(CERTIFICATE, None)
     report_dir = Path(config.getoption("report_dir"))
     from . import environment
@@ -272,7 +283,8 @@ def pytest_sessionfinish(session, exitstatus):
         wall_seconds=time.time() - config.stash[STARTED],
         workers=getattr(config.option, "numprocesses", None) or 1, devices=config.stash.get(DEVICES, None),
         baseline_path=config.getoption("baseline"),
-        mutants=load_mutants(report_dir / "mutants.json", environment.describe()["fingerprint"]))
+        mutants=load_mutants(report_dir / "mutants.json", environment.describe()["fingerprint"]),
+        session=config.stash[SESSION])
     data = to_dict(results)
     data["runs"] = runs  # write_report moves them into the compressed sidecar
     index = write_report(data, report_dir)

@@ -64,7 +64,9 @@ class ClaimOutcome:
     """One claim decided: its result, what the report needs beside it, and how the test ends."""
 
     result: res.ClaimResult
-    runs: dict[str, dict] = field(default_factory=dict)  # experiment -> {"runs": [...], "info": {...}}
+    # experiment -> {"info": {...}}: the histories stay in the run store, where the controller reads them
+    # (:func:`stored_runs`); "runs" travels inline only where the store could not keep them.
+    runs: dict[str, dict] = field(default_factory=dict)
     equivalence: list[dict] = field(default_factory=list)
     drift: list[dict] = field(default_factory=list)
     failure: AssertionError | None = None  # None: SUPPORTED and every check passed
@@ -269,10 +271,23 @@ class ClaimRunner:
         from . import experiments
 
         exp = experiments.get(name)
-        return {"runs": [r.to_dict() for r in runs],
-                "info": {"section": exp.section, "description": exp.description, "fingerprint": exp.fingerprint,
-                         "engine": self.engine, "seeds": len(runs), "wall_seconds": sum(r.wall_seconds for r in runs),
-                         "lookup_seconds": seconds, "device": runs[0].device}}
+        entry = {"info": {"section": exp.section, "description": exp.description, "fingerprint": exp.fingerprint,
+                          "engine": self.engine, "store": self.store_engine, "seeds": len(runs),
+                          "wall_seconds": sum(r.wall_seconds for r in runs), "lookup_seconds": seconds,
+                          "device": runs[0].device}}
+        if any(self.store.read(self.store_engine, exp.fingerprint, r.seed) is None for r in runs):
+            entry["runs"] = [r.to_dict() for r in runs]  # the store could not keep them: they travel
+        return entry
+
+
+def stored_runs(store: RunStore, info: dict) -> list[dict]:
+    """The first look's runs of one experiment, read back from the run store the workers wrote."""
+    got = [store.read(info["store"], info["fingerprint"], seed) for seed in range(info["seeds"])]
+    lost = [seed for seed, r in enumerate(got) if r is None]
+    if lost:
+        raise RuntimeError(f"run store {store.root}: the runs of {info['fingerprint']} (seeds {lost[:5]}...) that "
+                           "this run's workers wrote are gone")
+    return [r.to_dict() for r in got]
 
 
 def claim_result(claim, d, looks, samples: dict, design, missed: list[str], probed: list[dict],
@@ -305,20 +320,25 @@ def claim_result(claim, d, looks, samples: dict, design, missed: list[str], prob
 # -- many claims ----------------------------------------------------------------
 
 def merge(outcomes: Sequence[ClaimOutcome], settings: Settings, *, certificate: dict | None, wall_seconds: float,
-          workers: int, devices: dict | None, baseline_path: str | None, mutants: dict | None) -> tuple[res.Results, list]:
-    """One :class:`Results` (and the per-epoch runs for the sidecar) from the outcomes of a run."""
+          workers: int, devices: dict | None, baseline_path: str | None, mutants: dict | None,
+          session: str = "") -> tuple[res.Results, list]:
+    """One :class:`Results` (and the per-epoch runs for the sidecar, read from the run store) from the
+    outcomes of a run; ``session``: the run's id (``--fresh`` reads only what this run wrote)."""
     from . import environment, provenance
     from .version import __version__
     from .merge import MULTIPLICITY, notes
     from .sequential import DESIGN_AMENDMENT
 
+    env = environment.describe()
+    store = RunStore(settings.store_dir, env["fingerprint"], session=session or uuid.uuid4().hex,
+                     fresh=settings.fresh and bool(session))
     claims = sorted((o.result for o in outcomes), key=lambda c: (c.section, c.id))
     runs, experiments_info, equivalence, drift = [], {}, [], []
     for o in outcomes:
         for name, entry in o.runs.items():
             if name not in experiments_info:
                 experiments_info[name] = entry["info"]
-                runs.extend(entry["runs"])
+                runs.extend(entry["runs"] if "runs" in entry else stored_runs(store, entry["info"]))
         equivalence.extend(o.equivalence)
         drift.extend(o.drift)
     # Under xdist each worker checks the windows of the experiments it uses: one row per
@@ -329,7 +349,6 @@ def merge(outcomes: Sequence[ClaimOutcome], settings: Settings, *, certificate: 
         if key not in checked or not row["passed"]:
             checked[key] = row
     equivalence = [checked[k] for k in sorted(checked, key=lambda k: (k[0], str(k[1])))]
-    env = environment.describe()
     env.update({"engine": settings.engine, "batch_order": settings.batch_order, "seeds": settings.seeds, "max_seeds": settings.design().looks[-1],
                 "profile": settings.profile, "certificate": (certificate or {}).get("path"), "fresh": settings.fresh,
                 "baseline": baseline_path, "wall_seconds": wall_seconds, "workers": workers, "devices": devices,
@@ -402,4 +421,4 @@ def check_claims(claims=None, settings: Settings | None = None, progress: Callab
             progress(f"[{i}/{len(claims)}] {r.verdict:<12} {r.id} ({r.seeds} seeds, {time.time() - start:.0f} s)")
     cert = runner.certificate.summary() if runner.certificate else None
     return merge(outcomes, settings, certificate=cert, wall_seconds=time.time() - start, workers=1, devices=dev,
-                 baseline_path=(baseline or {}).get("path"), mutants=None)
+                 baseline_path=(baseline or {}).get("path"), mutants=None, session=runner.store.session)

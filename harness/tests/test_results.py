@@ -139,7 +139,8 @@ def test_plugin_carries_outcomes_on_reports_and_leaves_no_side_directory(tmp_pat
     # the certificate: the batched engine's of itself (harness.tests.selfcert), not this environment's
     proc = subprocess.run([sys.executable, "-m", "pytest", "claims/test_claims.py", "-p", "no:xdist",
                            "-p", "harness.tests.selfcert", "-k", "standardized_target_converges",
-                           f"--report-dir={report}", f"--store-dir={tmp_path / 'store'}", "--claims-profile=quick"],
+                           f"--report-dir={report}", f"--store-dir={tmp_path / 'store'}", "--claims-profile=quick",
+                           f"--junitxml={tmp_path / 'junit.xml'}"],
                           cwd=ROOT, capture_output=True, text=True, timeout=600,
                           env={**os.environ, "LESSON_CLAIMS_SELF_CERT": "reg_target_standard"})
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
@@ -148,6 +149,10 @@ def test_plugin_carries_outcomes_on_reports_and_leaves_no_side_directory(tmp_pat
     assert results.environment["profile"] == "quick"
     assert not (report / ".parts").exists()
     assert "lesson-claims: profile quick" in proc.stdout
+    # The outcome rides on the report, not in user properties: JUnit XML gets no histories.
+    junit = (tmp_path / "junit.xml").read_text(encoding="utf-8")
+    assert "lesson_claims" not in junit and len(junit) < 5_000
+    assert results.runs_file and len(res.load(report / "results.json").claims[0].metric_samples) == 1
     assert "1 claim of the lesson: 1 SUPPORTED, 0 REFUTED" in proc.stdout  # the terminal counts lesson claims
     assert "batch order lesson" in proc.stdout and "self-certificate.json" in proc.stdout
     assert [(e["experiment"], e["level"], e["passed"]) for e in results.equivalence] == [
