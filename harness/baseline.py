@@ -5,7 +5,7 @@ the environment, and per claim its verdict, test, effect and the per-seed
 values of its deciding metric (no learning curves, so a file stays small
 enough to commit).  Every run writes one to ``<history-dir>/<environment
 fingerprint>.json`` (like pytest-benchmark's autosave); ``reports/baselines/``
-holds the committed ones; ``--baseline FILE`` and ``python -m harness compare``
+holds the committed ones; ``--claims-baseline FILE`` and ``python -m harness compare``
 read them (a full ``results.json`` is accepted too).
 """
 from __future__ import annotations
@@ -100,7 +100,7 @@ def check_batch_order(summary: dict, batch_order: str) -> None:
                            + (f"{theirs!r} batch order" if theirs else "seeded Keras order of before 2026-11-30 "
                               "(one permutation replayed every epoch on Keras 3)")
                            + f", this run trains {batch_order!r}: compare runs of the same batch order "
-                             f"(--batch-order={theirs or 'replayed'}, or a summary of a {batch_order!r} run)")
+                             f"(--claims-batch-order={theirs or 'replayed'}, or a summary of a {batch_order!r} run)")
 
 
 _FIX = "use a file a run wrote (<report-dir>/history/*.json, reports/baselines/*.json or a results.json)"
@@ -158,7 +158,7 @@ def check_results(path) -> dict:
 
     if data["schema"] not in READABLE:
         raise SummaryError(f"{path}: schema {data['schema']!r} is not a results file ({', '.join(READABLE)}); give the "
-                           "results.json a run wrote into its --report-dir (summaries go to `python -m harness "
+                           "results.json a run wrote into its --claims-report-dir (summaries go to `python -m harness "
                            "compare`)")
     claims = data.get("claims")
     if not isinstance(claims, list) or not claims:

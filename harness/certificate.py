@@ -356,5 +356,5 @@ def find(directory: Path, environment: dict, experiment_names=None) -> Certifica
         f"no engine certificate for this environment ({environment['fingerprint']}: TF {environment['tensorflow']}, "
         f"Keras {environment['keras']}, {environment['device']}) in {directory}/. "
         f"Certify it once with `{MAKE}` (trains the Keras references and windows: about 10 minutes on 2 CPU "
-        f"cores), or run the literal engine with --engine keras."
+        f"cores), or run the literal engine with --claims-engine keras."
         + (f" On file: {', '.join(others)}." if others else ""))

@@ -28,7 +28,7 @@ def notes(claims: list[dict], runs: list[dict]) -> list[str]:
     if order == {"lesson"}:
         notes.append("Batch order: the lesson's, a fresh permutation of the training set every epoch, as its unseeded "
                      "fit(shuffle=True) draws, seeded by the suite (harness.orders) and the same for both engines. "
-                     "Seeded Keras 3 would replay one permutation every epoch instead (--batch-order=replayed).")
+                     "Seeded Keras 3 would replay one permutation every epoch instead (--claims-batch-order=replayed).")
     elif order == {"replayed"}:
         notes.append("Batch order: REPLAYED, the one permutation seeded Keras 3's fit(shuffle=True) replays every "
                      "epoch (keras.utils.set_random_seed fixes its tf.data shuffle's op seed and fit makes a new "

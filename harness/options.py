@@ -6,14 +6,14 @@ message that names the option (or file) at fault, says what is wrong and how
 to fix it (:class:`BadInput`); the pytest plugin turns it into a ``pytest.UsageError`` (exit status
 4), ``python -m harness`` into an argparse error (exit status 2).
 
-``--baseline`` is read here too (before TensorFlow is imported): a file of
+``--claims-baseline`` is read here too (before TensorFlow is imported): a file of
 the right schema whose ``metric_samples`` are empty or not numbers is refused
 by :func:`harness.baseline.load`, naming the claim and the field.
 
 Seed bounds come from a memory estimate per seed (measured, see the
 constants) against this machine's memory, not from a number picked for taste:
 
-* ``--seeds`` (pytest): every seed's per-epoch history of all 15
+* ``--claims-seeds`` (pytest): every seed's per-epoch history of all 15
   configurations is held by the controller when it merges the parts and
   writes ``results.json`` and the report.  Measured with TF 2.21 on the
   30-seed results of the whole suite: 0.5 MB per seed of held results plus a
@@ -170,25 +170,25 @@ def validate(config, outputs: bool = True) -> None:
     the folders it will write are checked (and made); a session of the harness's own tests writes none."""
     if getattr(config, "workerinput", None) is not None:
         return  # the controller checked them all before starting this worker
-    check_seed_count("--seeds", config.getoption("seeds") or 30, SUITE_BYTES_PER_SEED,
+    check_seed_count("--claims-seeds", config.getoption("seeds") or 30, SUITE_BYTES_PER_SEED,
                      "a run (the controller holds every seed's learning curves of all 16 configurations "
                      "when it writes results.json)", hint=" (the default is 30, the lesson's n_repeats)")
     if outputs:
-        report_dir = check_dir("--report-dir", config.getoption("report_dir"))
+        report_dir = check_dir("--claims-report-dir", config.getoption("report_dir"))
         history = config.getoption("history_dir")
-        check_dir("--history-dir" if history else "--report-dir", history or report_dir / "history")
-        check_dir("--store-dir", config.getoption("store_dir"), create=False)
+        check_dir("--claims-history-dir" if history else "--claims-report-dir", history or report_dir / "history")
+        check_dir("--claims-store-dir", config.getoption("store_dir"), create=False)
     certs = Path(config.getoption("certificate_dir"))
     if certs.exists() and not certs.is_dir():
-        raise BadInput(f"--certificate-dir {certs}: is a file, not a directory; give the directory that holds "
+        raise BadInput(f"--claims-certificate-dir {certs}: is a file, not a directory; give the directory that holds "
                        "<environment fingerprint>.json (default reports/certificates)")
     if config.getoption("batch_order") == "replayed" and installed_keras_major() < 3:
-        raise BadInput("--batch-order=replayed: the replayed order is seeded Keras 3's (one permutation every "
+        raise BadInput("--claims-batch-order=replayed: the replayed order is seeded Keras 3's (one permutation every "
                        "epoch); this environment trains with Keras 2, whose fit draws a fresh order per epoch: "
-                       "use the default --batch-order=lesson")
+                       "use the default --claims-batch-order=lesson")
     baseline = config.getoption("baseline")
     if baseline and Path(baseline).is_dir():
-        raise BadInput(f"--baseline {baseline}: is a directory; give one summary file "
+        raise BadInput(f"--claims-baseline {baseline}: is a directory; give one summary file "
                        "(reports/baselines/*.json or a results.json)")
     if baseline:  # here, before TensorFlow is imported; the plugin reads it again for use
         from . import baseline as summaries
@@ -196,7 +196,7 @@ def validate(config, outputs: bool = True) -> None:
         try:
             summaries.load(Path(baseline))
         except summaries.SummaryError as exc:
-            raise BadInput(f"--baseline: {exc}") from None
+            raise BadInput(f"--claims-baseline: {exc}") from None
 
 
 # -- leftovers of dead runs --------------------------------------------------------

@@ -47,38 +47,42 @@ def _positive_int(text: str) -> int:
 def pytest_addoption(parser):
     g = parser.getgroup("lesson-claims")
     g.addoption("--claims-profile", default="default", choices=sorted(runner.PROFILES), metavar="NAME",
-                help="a bundle of settings: default (30 seeds, looks up to 1000 for undecided claims), quick (30 "
-                     "seeds, no further looks), thorough (first look at 100 seeds); explicit options override it")
-    g.addoption("--seeds", type=_positive_int, default=None, metavar="N",
+                help="a bundle of settings (every option of the suite starts with --claims-): default (30 "
+                     "seeds, looks up to 1000 for undecided claims), quick (30 seeds, no further looks), "
+                     "thorough (first look at 100 seeds); explicit options override it")
+    g.addoption("--claims-seeds", dest="seeds", type=_positive_int, default=None, metavar="N",
                 help="seeds per experiment (seeds 0..N-1; default 30, the lesson's n_repeats); at most what this "
                      "machine's memory holds at about 4 MiB per seed (the controller keeps every seed's learning "
                      "curves of all configurations to write results.json; see harness/options.py)")
-    g.addoption("--max-seeds", type=_positive_int, default=None, metavar="N",
-                help="the sequential design's last look: a claim still undecided at --seeds is decided again at "
-                     "100, 300 and 1000 seeds (those <= N) until decided; default 1000 with the batched engine, "
-                     "--seeds (no further looks) with --engine keras; --max-seeds equal to --seeds turns looks off")
-    g.addoption("--report-dir", default="reports", metavar="DIR",
+    g.addoption("--claims-max-seeds", dest="max_seeds", type=_positive_int, default=None, metavar="N",
+                help="the sequential design's last look: a claim still undecided at --claims-seeds is decided "
+                     "again at 100, 300 and 1000 seeds (those <= N) until decided; default 1000 with the batched "
+                     "engine, --claims-seeds (no further looks) with --claims-engine=keras; equal to "
+                     "--claims-seeds turns looks off")
+    g.addoption("--claims-report-dir", dest="report_dir", default="reports", metavar="DIR",
                 help="where index.html, results.json and the figures go (default: reports)")
-    g.addoption("--fresh", action="store_true", help="ignore the run store: retrain everything this run needs")
-    g.addoption("--engine", choices=("batched", "keras"), default="batched",
+    g.addoption("--claims-fresh", dest="fresh", action="store_true",
+                help="ignore the run store: retrain everything this run needs")
+    g.addoption("--claims-engine", dest="engine", choices=("batched", "keras"), default="batched",
                 help="batched: all seeds as one TF program, checked in every run against this environment's "
                      "certificate of Keras references (default); keras: the lesson's literal Sequential + fit, "
                      "one model per seed (no certificate needed)")
-    g.addoption("--batch-order", choices=("lesson", "replayed"), default="lesson",
+    g.addoption("--claims-batch-order", dest="batch_order", choices=("lesson", "replayed"), default="lesson",
                 help="lesson: a fresh permutation of the training set every epoch, as the lesson's unseeded fit "
                      "draws, seeded by the suite (default); replayed: the one permutation seeded Keras 3's "
                      "fit(shuffle=True) replays every epoch (a named variant, Keras 3 only)")
-    g.addoption("--store-dir", default=".store", metavar="DIR", help="the run store (default: .store)")
-    g.addoption("--certificate-dir", default="reports/certificates", metavar="DIR",
+    g.addoption("--claims-store-dir", dest="store_dir", default=".store", metavar="DIR",
+                help="the run store (default: .store)")
+    g.addoption("--claims-certificate-dir", dest="certificate_dir", default="reports/certificates", metavar="DIR",
                 help="where engine certificates are looked up, <environment fingerprint>.json (default: "
                      "reports/certificates; make one with `python -m harness certify`)")
-    g.addoption("--baseline", default=None, metavar="FILE",
+    g.addoption("--claims-baseline", dest="baseline", default=None, metavar="FILE",
                 help="a summary or results.json of an earlier run (reports/baselines/*.json): each claim's "
                      "deciding metric is compared with it and a drift beyond tolerance, or a changed verdict, "
                      "fails the claim")
-    g.addoption("--history-dir", default=None, metavar="DIR",
+    g.addoption("--claims-history-dir", dest="history_dir", default=None, metavar="DIR",
                 help="where each run saves its summary as <environment fingerprint>.json (default: "
-                     "<report-dir>/history), the input of `python -m harness compare`")
+                     "<claims-report-dir>/history), the input of `python -m harness compare`")
 
 
 def _settings(config) -> runner.Settings:
@@ -90,9 +94,9 @@ def _settings(config) -> runner.Settings:
         store_dir=o.store_dir,
         certificate_dir=o.certificate_dir, fresh=o.fresh or None)
     if settings.max_seeds is not None and settings.max_seeds < settings.seeds:
-        raise pytest.UsageError(f"--max-seeds {settings.max_seeds} is below --seeds {settings.seeds}: the last look "
-                                "cannot come before the first; give --max-seeds >= --seeds (equal turns the later "
-                                "looks off)")
+        raise pytest.UsageError(f"--claims-max-seeds {settings.max_seeds} is below --claims-seeds {settings.seeds}: "
+                                "the last look cannot come before the first; give --claims-max-seeds >= "
+                                "--claims-seeds (equal turns the later looks off)")
     o.seeds = settings.seeds
     o.max_seeds = o.max_seeds or settings.design().looks[-1]  # a given value is kept for validation
     return settings
@@ -138,7 +142,7 @@ def pytest_configure(config):
             config.stash[BASELINE] = baseline.load(Path(config.getoption("baseline")))
             baseline.check_batch_order(config.stash[BASELINE], config.stash[SETTINGS].batch_order)
         except baseline.SummaryError as exc:
-            raise pytest.UsageError(f"--baseline: {exc}") from None
+            raise pytest.UsageError(f"--claims-baseline: {exc}") from None
     config.stash[CERTIFICATE] = None
     if worker is None and config.getoption("engine") == "batched" and _collects_claims(config):
         from . import certificate, environment
@@ -147,7 +151,7 @@ def pytest_configure(config):
             config.stash[CERTIFICATE] = certificate.find(Path(config.getoption("certificate_dir")),
                                                          environment.describe())
         except certificate.CertificateError as exc:
-            raise pytest.UsageError(f"--certificate-dir: {exc}") from None
+            raise pytest.UsageError(f"--claims-certificate-dir: {exc}") from None
 
 
 def pytest_report_header(config):

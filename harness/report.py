@@ -996,7 +996,7 @@ class _Renderer:
     def drift(self) -> str:
         rows_in = [d for d in self.results.get("drift") or [] if isinstance(d, Mapping)]
         if not rows_in:
-            return ""  # no --baseline in this run
+            return ""  # no --claims-baseline in this run
         parts = ['<h2 id="drift">Regression check against the baseline</h2>',
                  "<p>Per claim and experiment: the deciding metric now against the baseline's (two-sided "
                  "Mann-Whitney). It fails on a changed verdict, or on p &lt; 0.01 with P(now &gt; baseline) "

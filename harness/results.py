@@ -152,7 +152,7 @@ class Results:
     design: dict | None = None
     rules: str | None = None  # harness.claims.RULES of the run
     # Other batch orders' verdicts of the same claims in this environment (committed summaries of a
-    # --batch-order=replayed run): {"replayed": {"path": ..., "claims": {id: {...}}}}
+    # --claims-batch-order=replayed run): {"replayed": {"path": ..., "claims": {id: {...}}}}
     variants: dict | None = None
     runs_file: dict | None = None  # the per-epoch histories' sidecar: name and sha256
     runs: list[dict] | None = None  # inline histories (schema 1 files; new files use the sidecar)

@@ -372,7 +372,7 @@ VARIANTS_DIR = Path(__file__).resolve().parents[1] / "reports" / "variants"
 def variant_verdicts(fingerprint: str, batch_order: str, code_digest: str | None,
                      directory: Path = VARIANTS_DIR) -> dict | None:
     """The committed verdicts of the same claims under the other batch order, in this environment
-    (``reports/variants/replayed/<fingerprint>.json``, the summary of a ``--batch-order=replayed``
+    (``reports/variants/replayed/<fingerprint>.json``, the summary of a ``--claims-batch-order=replayed``
     run), for the report's per-claim comparison; None where there is none."""
     from . import baseline
 
@@ -387,7 +387,7 @@ def variant_verdicts(fingerprint: str, batch_order: str, code_digest: str | None
         if theirs != code_digest:  # a stored verdict never outlives the code that decided it
             raise baseline.SummaryError(
                 f"{path}: decided by other engine code ({str(theirs)[:16]}, here {str(code_digest)[:16]}); "
-                "re-run `pytest -n auto --batch-order=replayed --history-dir=reports/variants/replayed`")
+                "re-run `pytest -n auto --claims-batch-order=replayed --claims-history-dir=reports/variants/replayed`")
     except baseline.SummaryError as exc:
         return {"replayed": {"path": str(path), "error": str(exc), "claims": {}}}
     try:

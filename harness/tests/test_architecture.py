@@ -55,7 +55,7 @@ def test_the_claims_come_without_pytest_or_tensorflow():
 def test_a_session_of_the_harness_tests_writes_no_report_folder(tmp_path):
     report = tmp_path / "reports"
     out = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:xdist", "-p", "no:cacheprovider",
-                          f"{Path(__file__)}::test_no_import_circle", f"--report-dir={report}"],
+                          f"{Path(__file__)}::test_no_import_circle", f"--claims-report-dir={report}"],
                          cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
     assert not report.exists()

@@ -60,60 +60,60 @@ FILES = {
     "not_ours.json": json.dumps([1, 2, 3]),
 }
 
-PY = "pytest"  # python -m pytest claims -q -p no:xdist --store-dir={tmp}/store --report-dir={tmp}/r ARGS
+PY = "pytest"  # python -m pytest claims -q -p no:xdist --claims-store-dir={tmp}/store --claims-report-dir={tmp}/r ARGS
 HX = "harness"  # python -m harness ARGS
 
 # (id, kind, args, exit status, message fragment, paths that must not exist afterwards, seconds)
 ROWS = [
     # -- pytest options -----------------------------------------------------------
-    ("seeds-zero", PY, ["--seeds=0"], 4, "expected a positive integer, got 0", ["store"], FAST),
-    ("seeds-text", PY, ["--seeds=abc"], 4, "expected a positive integer, got 'abc'", ["store"], FAST),
-    ("seeds-huge", PY, ["--seeds=10000000"], 4, "--seeds 10000000: too many seeds for this machine", ["store"],
+    ("seeds-zero", PY, ["--claims-seeds=0"], 4, "expected a positive integer, got 0", ["store"], FAST),
+    ("seeds-text", PY, ["--claims-seeds=abc"], 4, "expected a positive integer, got 'abc'", ["store"], FAST),
+    ("seeds-huge", PY, ["--claims-seeds=10000000"], 4, "--claims-seeds 10000000: too many seeds for this machine", ["store"],
      FAST),
-    ("max-seeds-zero", PY, ["--max-seeds=0"], 4, "expected a positive integer, got 0", ["store"], FAST),
-    ("max-seeds-below-seeds", PY, ["--seeds=100", "--max-seeds=50"], 4, "--max-seeds 50 is below --seeds 100",
+    ("max-seeds-zero", PY, ["--claims-max-seeds=0"], 4, "expected a positive integer, got 0", ["store"], FAST),
+    ("max-seeds-below-seeds", PY, ["--claims-seeds=100", "--claims-max-seeds=50"], 4, "--claims-max-seeds 50 is below --claims-seeds 100",
      ["store"], FAST),
     ("claims-profile-unknown", PY, ["--claims-profile=nope"], 4, "--claims-profile: invalid choice: 'nope'",
      ["store"], FAST),
-    ("report-dir-under-file", PY, ["--report-dir={tmp}/file/sub"], 4,
-     "--report-dir {tmp}/file/sub: not writable", ["store"], FAST),
-    ("report-dir-proc", PY, ["--report-dir=/proc/zz"], 4, "--report-dir /proc/zz: not writable", ["store"], FAST),
-    ("history-dir-proc", PY, ["--history-dir=/proc/y"], 4, "--history-dir /proc/y: not writable", ["store"], FAST),
-    ("history-dir-file", PY, ["--history-dir={tmp}/file"], 4, "--history-dir {tmp}/file: not writable",
+    ("report-dir-under-file", PY, ["--claims-report-dir={tmp}/file/sub"], 4,
+     "--claims-report-dir {tmp}/file/sub: not writable", ["store"], FAST),
+    ("report-dir-proc", PY, ["--claims-report-dir=/proc/zz"], 4, "--claims-report-dir /proc/zz: not writable", ["store"], FAST),
+    ("history-dir-proc", PY, ["--claims-history-dir=/proc/y"], 4, "--claims-history-dir /proc/y: not writable", ["store"], FAST),
+    ("history-dir-file", PY, ["--claims-history-dir={tmp}/file"], 4, "--claims-history-dir {tmp}/file: not writable",
      ["store"], FAST),
-    ("store-dir-file", PY, ["--store-dir={tmp}/file"], 4, "--store-dir {tmp}/file: not writable (it is a file",
+    ("store-dir-file", PY, ["--claims-store-dir={tmp}/file"], 4, "--claims-store-dir {tmp}/file: not writable (it is a file",
      ["r/results.json"], FAST),
-    ("store-dir-under-file", PY, ["--store-dir={tmp}/file/store"], 4, "--store-dir {tmp}/file/store: not writable",
+    ("store-dir-under-file", PY, ["--claims-store-dir={tmp}/file/store"], 4, "--claims-store-dir {tmp}/file/store: not writable",
      ["r/results.json"], FAST),
-    ("store-dir-proc", PY, ["--store-dir=/proc/zz/store"], 4, "--store-dir /proc/zz/store: not writable",
+    ("store-dir-proc", PY, ["--claims-store-dir=/proc/zz/store"], 4, "--claims-store-dir /proc/zz/store: not writable",
      ["r/results.json"], FAST),
-    ("certificate-dir-file", PY, ["--certificate-dir={tmp}/file"], 4,
-     "--certificate-dir {tmp}/file: is a file, not a directory", ["store"], FAST),
-    ("certificate-dir-empty", PY, ["--certificate-dir={tmp}/certs"], 4,
+    ("certificate-dir-file", PY, ["--claims-certificate-dir={tmp}/file"], 4,
+     "--claims-certificate-dir {tmp}/file: is a file, not a directory", ["store"], FAST),
+    ("certificate-dir-empty", PY, ["--claims-certificate-dir={tmp}/certs"], 4,
      "no engine certificate for this environment", ["store"], WITH_TF),
-    ("baseline-missing", PY, ["--baseline={tmp}/missing.json"], 4, "--baseline: {tmp}/missing.json: cannot read",
+    ("baseline-missing", PY, ["--claims-baseline={tmp}/missing.json"], 4, "--claims-baseline: {tmp}/missing.json: cannot read",
      ["store"], FAST),
-    ("baseline-dir", PY, ["--baseline={tmp}"], 4, "--baseline {tmp}: is a directory", ["store"], FAST),
-    ("baseline-torn", PY, ["--baseline={tmp}/torn.json"], 4, "{tmp}/torn.json: not valid JSON", ["store"], FAST),
-    ("baseline-not-ours", PY, ["--baseline={tmp}/not_ours.json"], 4, "no 'schema'", ["store"], FAST),
-    ("baseline-samples-empty", PY, ["--baseline={tmp}/empty_samples.json"], 4,
+    ("baseline-dir", PY, ["--claims-baseline={tmp}"], 4, "--claims-baseline {tmp}: is a directory", ["store"], FAST),
+    ("baseline-torn", PY, ["--claims-baseline={tmp}/torn.json"], 4, "{tmp}/torn.json: not valid JSON", ["store"], FAST),
+    ("baseline-not-ours", PY, ["--claims-baseline={tmp}/not_ours.json"], 4, "no 'schema'", ["store"], FAST),
+    ("baseline-samples-empty", PY, ["--claims-baseline={tmp}/empty_samples.json"], 4,
      "{tmp}/empty_samples.json: claim 'claim_a': metric_samples['exp'] is empty", ["store"], FAST),
-    ("baseline-samples-oops", PY, ["--baseline={tmp}/oops_samples.json"], 4,
+    ("baseline-samples-oops", PY, ["--claims-baseline={tmp}/oops_samples.json"], 4,
      "claim 'claim_a': metric_samples['exp'] holds 'oops', not a number", ["store"], FAST),
-    ("baseline-samples-bool", PY, ["--baseline={tmp}/bool_samples.json"], 4,
+    ("baseline-samples-bool", PY, ["--claims-baseline={tmp}/bool_samples.json"], 4,
      "claim 'claim_a': metric_samples['exp'] holds True, not a number", ["store"], FAST),
-    ("baseline-samples-dict", PY, ["--baseline={tmp}/dict_samples.json"], 4,
+    ("baseline-samples-dict", PY, ["--claims-baseline={tmp}/dict_samples.json"], 4,
      "claim 'claim_a': metric_samples['exp'] is dict, not a list", ["store"], FAST),
-    ("baseline-samples-none", PY, ["--baseline={tmp}/no_samples.json"], 4,
+    ("baseline-samples-none", PY, ["--claims-baseline={tmp}/no_samples.json"], 4,
      "claim 'claim_a': metric_samples is empty", ["store"], FAST),
-    ("baseline-no-verdict", PY, ["--baseline={tmp}/no_verdict.json"], 4,
+    ("baseline-no-verdict", PY, ["--claims-baseline={tmp}/no_verdict.json"], 4,
      "{tmp}/no_verdict.json: claim 'claim_a': verdict None is not one of", ["store"], FAST),
-    ("baseline-bad-verdict", PY, ["--baseline={tmp}/bad_verdict.json"], 4,
+    ("baseline-bad-verdict", PY, ["--claims-baseline={tmp}/bad_verdict.json"], 4,
      "claim 'claim_a': verdict 'MAYBE' is not one of SUPPORTED", ["store"], FAST),
-    ("engine-unknown", PY, ["--engine=foo"], 4, "--engine: invalid choice: 'foo'", ["store"], FAST),
-    ("batch-order-unknown", PY, ["--batch-order=shuffled"], 4, "--batch-order: invalid choice: 'shuffled'",
+    ("engine-unknown", PY, ["--claims-engine=foo"], 4, "--claims-engine: invalid choice: 'foo'", ["store"], FAST),
+    ("batch-order-unknown", PY, ["--claims-batch-order=shuffled"], 4, "--claims-batch-order: invalid choice: 'shuffled'",
      ["store"], FAST),
-    ("equivalence-seeds-removed", PY, ["--seeds=3", "--equivalence-seeds=50"], 4, "--equivalence-seeds",
+    ("equivalence-seeds-removed", PY, ["--claims-seeds=3", "--equivalence-seeds=50"], 4, "--equivalence-seeds",
      ["store"], FAST),
     # -- python -m harness report -------------------------------------------------
     ("report-missing", HX, ["report", "{tmp}/missing.json"], 2, "report {tmp}/missing.json: cannot read",
@@ -198,7 +198,7 @@ ROWS = [
 def _run(kind, args, tmp: Path, timeout: float):
     if kind == PY:
         argv = [sys.executable, "-m", "pytest", "claims", "-q", "-p", "no:xdist", "-p", "no:cacheprovider",
-                f"--store-dir={tmp / 'store'}", f"--report-dir={tmp / 'r'}", *args]
+                f"--claims-store-dir={tmp / 'store'}", f"--claims-report-dir={tmp / 'r'}", *args]
     else:
         argv = [sys.executable, "-m", "harness", *args]
     start = time.perf_counter()
@@ -229,7 +229,7 @@ def test_bad_input_is_a_clear_error_before_any_work(tmp_path, name, kind, args, 
 def test_every_option_and_command_has_a_row():
     import re
 
-    options_of_plugin = set(re.findall(r'addoption\("(--[a-z-]+)"', PLUGIN)) - {"--fresh"}  # a flag: no value
+    options_of_plugin = set(re.findall(r'addoption\("(--[a-z-]+)"', PLUGIN)) - {"--claims-fresh"}  # a flag: no value
     covered = {a.split("=")[0] for _, kind, args, *_ in ROWS if kind == PY for a in args}
     assert options_of_plugin <= covered, options_of_plugin - covered
     commands = {"report", "bench", "compare", "certify", "mutants"}
@@ -369,8 +369,8 @@ def test_a_run_cleans_dead_leftovers_and_leaves_none(tmp_path):
     tmp_file.write_text("{")
     # a session that decides claims (here only collects them, with the engine that needs no certificate)
     res = subprocess.run([sys.executable, "-m", "pytest", "claims/test_claims.py", "--collect-only", "-q", "-p",
-                          "no:xdist", "-p", "no:cacheprovider", "--engine=keras", f"--report-dir={report}",
-                          f"--store-dir={store_dir}"],
+                          "no:xdist", "-p", "no:cacheprovider", "--claims-engine=keras", f"--claims-report-dir={report}",
+                          f"--claims-store-dir={store_dir}"],
                          cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     assert not tmp_file.exists()

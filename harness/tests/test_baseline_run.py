@@ -1,4 +1,4 @@
-"""--baseline end to end: a real claims run against its own summary passes, and
+"""--claims-baseline end to end: a real claims run against its own summary passes, and
 against a summary whose metric was shifted (or whose verdict differs) fails
 that claim with a message naming claim, metric, both medians and the p-value."""
 from __future__ import annotations
@@ -33,15 +33,15 @@ pytestmark = pytest.mark.skipif(not _certified(), reason="no engine certificate 
 
 def _run(tmp_path, *args):
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "claims", "-q", "-p", "no:xdist", "-k", CLAIM, f"--seeds={SEEDS}",
-         f"--store-dir={tmp_path / 'store'}", *args],
+        [sys.executable, "-m", "pytest", "claims", "-q", "-p", "no:xdist", "-k", CLAIM, f"--claims-seeds={SEEDS}",
+         f"--claims-store-dir={tmp_path / 'store'}", *args],
         cwd=ROOT, capture_output=True, text=True, timeout=600)
 
 
 @pytest.fixture(scope="module")
 def first_run(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("baseline")
-    res = _run(tmp, f"--report-dir={tmp / 'r1'}")
+    res = _run(tmp, f"--claims-report-dir={tmp / 'r1'}")
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     (summary,) = (tmp / "r1" / "history").glob("*.json")
     return tmp, summary
@@ -49,7 +49,7 @@ def first_run(tmp_path_factory):
 
 def test_same_run_as_baseline_passes(first_run):
     tmp, summary = first_run
-    res = _run(tmp, f"--report-dir={tmp / 'r2'}", f"--baseline={summary}")
+    res = _run(tmp, f"--claims-report-dir={tmp / 'r2'}", f"--claims-baseline={summary}")
     assert res.returncode == 0, res.stdout[-3000:]
     results = records.loads((tmp / "r2" / "results.json").read_text())
     assert [d["drifted"] for d in results["drift"]] == [False]
@@ -70,7 +70,7 @@ def test_shifted_baseline_fails_the_claim(first_run):
     def shift(claim):  # the baseline went NaN at epochs 40-47 instead of within the first few
         claim["metric_samples"]["reg_unscaled"] = [40.0 + i for i in range(SEEDS)]
 
-    res = _run(tmp, f"--report-dir={tmp / 'r3'}", f"--baseline={_edited(tmp, summary, 'shifted.json', shift)}")
+    res = _run(tmp, f"--claims-report-dir={tmp / 'r3'}", f"--claims-baseline={_edited(tmp, summary, 'shifted.json', shift)}")
     assert res.returncode == 1
     assert "regression against baseline" in res.stdout
     assert f"{CLAIM} [reg_unscaled] first non-finite epoch: median 43.5 (baseline, n={SEEDS})" in res.stdout
@@ -83,6 +83,6 @@ def test_changed_verdict_fails_the_claim(first_run):
     def flip(claim):
         claim["verdict"] = "REFUTED"
 
-    res = _run(tmp, f"--report-dir={tmp / 'r4'}", f"--baseline={_edited(tmp, summary, 'flipped.json', flip)}")
+    res = _run(tmp, f"--claims-report-dir={tmp / 'r4'}", f"--claims-baseline={_edited(tmp, summary, 'flipped.json', flip)}")
     assert res.returncode == 1
     assert "verdict changed REFUTED -> SUPPORTED" in res.stdout

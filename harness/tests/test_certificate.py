@@ -292,7 +292,7 @@ def test_no_certificate_names_the_command_and_what_is_on_file(cert_path):
     with pytest.raises(certificate.CertificateError) as info:
         certificate.find(cert_path.parent, other, NAMES)
     msg = str(info.value)
-    assert "python -m harness certify" in msg and "--engine keras" in msg
+    assert "python -m harness certify" in msg and "--claims-engine keras" in msg
     assert f"{cert_path.name} (tensorflow 2.21.0 vs 2.18.1)" in msg
 
 

@@ -146,5 +146,5 @@ def test_a_baseline_of_another_batch_order_is_refused():
     with pytest.raises(baseline.SummaryError, match="'lesson' batch order, this run trains 'replayed'"):
         baseline.check_batch_order(lesson, "replayed")
     old = {"path": "old.json", "environment": {"fingerprint": "f"}}  # before 2026-11-30: no batch order named
-    with pytest.raises(baseline.SummaryError, match="before 2026-11-30.*--batch-order=replayed"):
+    with pytest.raises(baseline.SummaryError, match="before 2026-11-30.*--claims-batch-order=replayed"):
         baseline.check_batch_order(old, "lesson")

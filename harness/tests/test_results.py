@@ -139,7 +139,7 @@ def test_plugin_carries_outcomes_on_reports_and_leaves_no_side_directory(tmp_pat
     # the certificate: the batched engine's of itself (harness.tests.selfcert), not this environment's
     proc = subprocess.run([sys.executable, "-m", "pytest", "claims/test_claims.py", "-p", "no:xdist",
                            "-p", "harness.tests.selfcert", "-k", "standardized_target_converges",
-                           f"--report-dir={report}", f"--store-dir={tmp_path / 'store'}", "--claims-profile=quick",
+                           f"--claims-report-dir={report}", f"--claims-store-dir={tmp_path / 'store'}", "--claims-profile=quick",
                            f"--junitxml={tmp_path / 'junit.xml'}"],
                           cwd=ROOT, capture_output=True, text=True, timeout=600,
                           env={**os.environ, "LESSON_CLAIMS_SELF_CERT": "reg_target_standard"})
@@ -237,5 +237,5 @@ def test_the_replayed_order_verdicts_never_outlive_their_code(tmp_path):
     same = runner.variant_verdicts(fp, "lesson", digest, tmp_path)["replayed"]
     assert "error" not in same and same["claims"]
     stale = runner.variant_verdicts(fp, "lesson", "0" * 64, tmp_path)["replayed"]
-    assert "other engine code" in stale["error"] and "--batch-order=replayed" in stale["error"] and not stale["claims"]
+    assert "other engine code" in stale["error"] and "--claims-batch-order=replayed" in stale["error"] and not stale["claims"]
     assert runner.variant_verdicts(fp, "replayed", digest, tmp_path) is None  # a variant run compares with nothing
