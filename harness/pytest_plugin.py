@@ -273,7 +273,7 @@ def pytest_sessionfinish(session, exitstatus):
         return
     from . import records
     from .baseline import write_summary
-    from .merge import load_mutants
+    from .run_notes import load_mutants
     from .report import write_report
     from .results import to_dict
 

@@ -1210,7 +1210,7 @@ def _independence_text(indep: Mapping) -> str:
 
 def render_from_json(path: Path) -> Path:
     """Re-render index.html and figures/ next to a results.json (and its runs sidecar); return the index path."""
-    from .merge import load_mutants
+    from .run_notes import load_mutants
 
     path = Path(path)
     results = load_results(path)

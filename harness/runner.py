@@ -326,7 +326,7 @@ def merge(outcomes: Sequence[ClaimOutcome], settings: Settings, *, certificate: 
     outcomes of a run; ``session``: the run's id (``--fresh`` reads only what this run wrote)."""
     from . import environment, provenance
     from .version import __version__
-    from .merge import MULTIPLICITY, notes
+    from .run_notes import MULTIPLICITY, notes
     from .sequential import DESIGN_AMENDMENT
 
     env = environment.describe()

@@ -1,4 +1,4 @@
-"""What the merged results say besides the claims: the multiplicity statement, the mutants table, notes."""
+"""What a run's results say besides the claims: the multiplicity statement, the mutants table, notes."""
 from __future__ import annotations
 
 from pathlib import Path
