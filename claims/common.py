@@ -9,7 +9,7 @@ import dataclasses
 import math
 
 from harness.claims import Amendment, Claim, worst_if_nonfinite
-from harness.records import RunRecord
+from harness.training.records import RunRecord
 
 # "learned the problem" on the circles data: final test accuracy >= 0.75.
 # Chance is 0.5; the lesson's working shallow tanh model reaches "about 80%",
@@ -65,7 +65,7 @@ def batch_order_amendment(rule: str, old_verdict: str) -> Amendment:
         BATCH_ORDER_AMENDED, f"{rule} Decided on seeded Keras 3's batch order: keras.utils.set_random_seed fixes "
                              "fit's shuffle, which then replays ONE permutation in every epoch.",
         f"{rule} Decided on the lesson's batch order: a fresh permutation every epoch, as the lesson's unseeded "
-        "fit draws, seeded by the suite (harness.orders).",
+        "fit draws, seeded by the suite (harness.training.orders).",
         "The suite trained another procedure than the lesson's (issue 15): its reader gets a fresh order every "
         "epoch. The rule and its thresholds are unchanged; the verdict moved with the training.",
         old_verdict)

@@ -16,7 +16,7 @@ def rmse_original_units(r) -> float:
 
 
 def _target_sd() -> float:
-    from harness import data
+    from harness.training import data
     return float(np.std(data.load("regression").train_y))
 
 

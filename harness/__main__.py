@@ -70,7 +70,7 @@ def main(argv=None) -> int:
     except options.BadInput as exc:
         parser.error(f"{args.command} {exc}")
     if args.command == "certify":
-        from . import experiments
+        from .training import experiments
 
         if args.workers is not None and args.workers < 1:
             parser.error("certify --workers: expected a positive integer")
@@ -80,7 +80,7 @@ def main(argv=None) -> int:
         if unknown:
             parser.error(f"certify --independence-configs: unknown configuration(s) {', '.join(unknown)}")
         from .certify import INDEPENDENCE_CONFIGS, run_certify
-        from .devices import available_cores
+        from .training.devices import available_cores
 
         from .store import clean_tmp
 
@@ -89,7 +89,7 @@ def main(argv=None) -> int:
         args.independence_configs = args.independence_configs or list(INDEPENDENCE_CONFIGS)
         return run_certify(args)
     if args.command == "error-rates":
-        from .devices import available_cores
+        from .training.devices import available_cores
         from .error_rates import check, run
 
         if args.workers is not None and args.workers < 1:
@@ -100,7 +100,7 @@ def main(argv=None) -> int:
             print(f"error-rates: {p}", file=sys.stderr)
         return 1 if problems else 0
     if args.command == "mutants":
-        from .mutants import run_mutants
+        from .training.mutants import run_mutants
 
         return run_mutants(args)
     if args.command == "compare":
@@ -126,7 +126,7 @@ def main(argv=None) -> int:
             parser.error(str(exc))
         print(index)
         return 0
-    from . import experiments
+    from .training import experiments
 
     unknown = [n for n in (args.configs or []) + (args.scaling_configs or []) if n not in experiments.EXPERIMENTS]
     if unknown:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import records
+from .training import records
 from .version import __version__
 
 SUMMARY_SCHEMA = "lesson-claims/summary/1"

@@ -16,7 +16,7 @@ import json
 import time
 from pathlib import Path
 
-from . import devices
+from .training import devices
 
 
 def _time(fn) -> float:
@@ -36,8 +36,8 @@ def run_bench(args) -> int:
     if args.cold_suite:
         return _run_cold(args)
     devices.configure()
-    from . import environment, experiments
-    from .engines import batched, keras_engine
+    from .training import environment, experiments
+    from .training.engines import batched, keras_engine
 
     names = args.configs or list(experiments.EXPERIMENTS)
     for n in names + list(args.scaling_configs or []):

@@ -30,8 +30,9 @@ from pathlib import Path
 
 import numpy as np
 
-from . import provenance, records
-from .records import RunRecord
+from . import provenance
+from .training import records
+from .training.records import RunRecord
 
 SCHEMA = "lesson-claims/certificate/2"
 MAKE = "python -m harness certify"
@@ -66,7 +67,7 @@ def checksum(cert: dict) -> str:
 def data_digest(exp) -> str:
     """SHA-256 of the exact arrays ``exp`` trains and tests on (catches a change in data generation
     that no version number shows)."""
-    from .engines.common import split_for
+    from .training.engines.common import split_for
 
     split = split_for(exp)
     h = hashlib.sha256()
@@ -110,7 +111,8 @@ def encode_window(seed: int, epoch: int, source: str, state: dict, history: dict
 
 def build(environment: dict, references: dict[str, list[RunRecord]], windows_by_name: dict[str, list[dict]], *,
           checks: list[dict], plan: dict, seed_independence: dict, cost: dict, created: str) -> dict:
-    from . import experiments, orders, windows
+    from .training import experiments, orders
+    from . import windows
 
     cert = {
         "schema": SCHEMA,
@@ -199,7 +201,8 @@ def decode_windows(path, name: str, entry: dict) -> list[dict]:
     """The windows of one configuration, every field checked; CertificateError naming the field."""
     import math as _math
 
-    from . import experiments, windows
+    from .training import experiments
+    from . import windows
 
     exp = experiments.get(name)
     steps = _math.ceil(500 / exp.batch_size)
@@ -268,7 +271,7 @@ def decode_windows(path, name: str, entry: dict) -> list[dict]:
 
 def load(path: Path, environment: dict, experiment_names=None) -> Certificate:
     """Read and verify; any failure raises :class:`CertificateError` naming the check that failed."""
-    from . import experiments, orders
+    from .training import experiments, orders
 
     path = Path(path)
     try:

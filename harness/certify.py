@@ -35,7 +35,7 @@ def seed_independence(names: list[str], runs_30: dict, big: int, big_configs, tr
     ``alone`` seeds): the largest difference of any per-epoch value or final metric over
     the seeds both batches hold, and, for the claims decided on ``big_configs``
     alone, the verdict on seeds 0-29 of each batch."""
-    from . import experiments
+    from .training import experiments
     from .claims import Evidence
 
     rows, firsts = {}, {}
@@ -99,11 +99,12 @@ def reference_windows(exp, refs) -> list[dict]:
 
 
 def run_certify(args) -> int:
-    from . import devices
+    from .training import devices
 
     devices.configure()
-    from . import certificate, claimset, environment, experiments, references, windows
-    from .engines import batched
+    from . import certificate, claimset, references, windows
+    from .training import environment, experiments
+    from .training.engines import batched
     from .store import RunStore
 
     start = time.perf_counter()

@@ -20,7 +20,7 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
-from .records import RunRecord
+from .training.records import RunRecord
 
 # The date of the decision rules in force: set anew by every amendment.  Summaries carry it,
 # and a baseline decided under other rules has its verdicts shown, never compared.
@@ -237,7 +237,7 @@ class Claim:
     amendments: tuple[Amendment, ...] = ()
     # The value of the metric the rule compares each seed with, where there is one (for figures).
     metric_threshold: float | None = None
-    # Clipped experiments whose clipping engagement is measured beside the decision (harness.probes).
+    # Clipped experiments whose clipping engagement is measured beside the decision (harness.training.probes).
     probes: tuple[str, ...] = ()
     # What the test counts as in the summary: "claim" (a sentence of the lesson; tests of parts of one
     # sentence, or of one sentence under several settings, share ``sentence``), "derived" (a prediction

@@ -29,7 +29,7 @@ def quick_start(readme: Path = ROOT / "README.md") -> list[str]:
 
 
 def machine() -> dict:
-    from .devices import available_cores
+    from .training.devices import available_cores
 
     model = "unknown"
     try:

@@ -19,7 +19,8 @@ import html
 import sys
 from pathlib import Path
 
-from . import baseline, drift, records
+from . import baseline, drift
+from .training import records
 from .store import atomic_write_text
 
 

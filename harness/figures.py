@@ -442,7 +442,7 @@ def curves_figure(runs: Sequence[Mapping], keys: Sequence[str], title: str,
 
 def regression_histograms_figure() -> Figure:
     """The lesson's 2.1.2 figure: histograms of features 0 and 1 and of the target."""
-    from .data import raw_regression
+    from .training.data import raw_regression
 
     x, y = raw_regression()
     fig = Figure(figsize=(9, 5))
@@ -462,7 +462,7 @@ def regression_histograms() -> bytes:
 
 def circles_scatter_figure() -> Figure:
     """The lesson's 2.2.3 figure: the circles dataset colored by class."""
-    from .data import raw_circles
+    from .training.data import raw_circles
 
     x, y = raw_circles()
     fig = Figure(figsize=(6.4, 4.8))

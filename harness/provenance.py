@@ -26,15 +26,15 @@ DIGEST_SCHEME = "logical-modules/1"
 # Logical name -> the module doing that job today.  What a trained record depends on,
 # besides the installed packages (those are the environment fingerprint's job).
 MODULES = {
-    "data": "harness.data",
-    "models": "harness.models",
-    "experiments": "harness.experiments",
-    "compatibility layer": "harness.compat",
-    "records": "harness.records",
-    "batch orders": "harness.orders",
-    "engine common": "harness.engines.common",
-    "keras engine": "harness.engines.keras_engine",
-    "batched engine": "harness.engines.batched",
+    "data": "harness.training.data",
+    "models": "harness.training.models",
+    "experiments": "harness.training.experiments",
+    "compatibility layer": "harness.training.compat",
+    "records": "harness.training.records",
+    "batch orders": "harness.training.orders",
+    "engine common": "harness.training.engines.common",
+    "keras engine": "harness.training.engines.keras_engine",
+    "batched engine": "harness.training.engines.batched",
 }
 SHARED = ("data", "models", "experiments", "compatibility layer", "records", "batch orders", "engine common")
 ENGINE_MODULES = {

@@ -18,7 +18,8 @@ from typing import Sequence
 import pytest
 
 from . import claims as claimlib
-from . import devices, runner
+from .training import devices
+from . import runner
 
 PROGRESS_LOG = "progress.log"  # in the report dir: what each process trains, with estimates, as it goes
 REPORT_ATTR = "lesson_claims_outcome"  # the call report's attribute that carries a claim's outcome
@@ -145,7 +146,8 @@ def pytest_configure(config):
             raise pytest.UsageError(f"--claims-baseline: {exc}") from None
     config.stash[CERTIFICATE] = None
     if worker is None and config.getoption("engine") == "batched" and _collects_claims(config):
-        from . import certificate, environment
+        from . import certificate
+        from .training import environment
 
         try:  # no, or a bad, certificate stops the run here, before any training
             config.stash[CERTIFICATE] = certificate.find(Path(config.getoption("certificate_dir")),
@@ -248,7 +250,7 @@ def pytest_runtest_makereport(item, call):
     store, so ``--junitxml`` stays small."""
     report = yield
     if call.when == "call" and OUTCOME in item.stash:
-        from . import records
+        from .training import records
 
         setattr(report, REPORT_ATTR, records.dumps(item.stash[OUTCOME].to_dict()))
     return report
@@ -271,7 +273,7 @@ def pytest_sessionfinish(session, exitstatus):
     collected = config.stash.get(OUTCOMES, None)
     if hasattr(config, "workerinput") or collected is None or not collected.values or SETTINGS not in config.stash:
         return
-    from . import records
+    from .training import records
     from .baseline import write_summary
     from .run_notes import load_mutants
     from .report import write_report
@@ -280,7 +282,7 @@ def pytest_sessionfinish(session, exitstatus):
     outcomes = [runner.ClaimOutcome.from_dict(records.loads(v)) for v in collected.values]
     cert = config.stash.get(CERTIFICATE, None)
     report_dir = Path(config.getoption("report_dir"))
-    from . import environment
+    from .training import environment
 
     results, runs = runner.merge(
         outcomes, config.stash[SETTINGS], certificate=cert.summary() if cert is not None else None,

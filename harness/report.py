@@ -4,7 +4,7 @@
 
 * ``out_dir/runs.json.gz``: every run's per-epoch history (``results["runs"]``),
   gzip-compressed strict JSON, the sidecar that keeps results.json small;
-* ``out_dir/results.json``: the results in strict JSON (:mod:`harness.records`,
+* ``out_dir/results.json``: the results in strict JSON (:mod:`harness.training.records`,
   so NaN and inf survive as the strings "NaN" / "Infinity"), without the runs
   but with ``runs_file`` naming the sidecar and its digest;
 * ``out_dir/figures/*.png``: the forest plot of every claim's effect, per claim
@@ -38,7 +38,8 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from . import figures, records
+from . import figures
+from .training import records
 from .version import RESULTS_SCHEMA
 from .claims import LABELS, NOT_TESTABLE, ON_THE_LINE, label
 from .results import sentence_label

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from . import records
+from .training import records
 from .version import RESULTS_SCHEMA
 
 SCHEMA = RESULTS_SCHEMA
@@ -175,7 +175,7 @@ class Results:
 # ------------------------------------------------------------------ codec
 
 def to_dict(obj) -> Any:
-    """Plain JSON-ready data (non-finite floats survive through :mod:`harness.records`)."""
+    """Plain JSON-ready data (non-finite floats survive through :mod:`harness.training.records`)."""
     if dataclasses.is_dataclass(obj):
         return {f.name: to_dict(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
     if isinstance(obj, dict):

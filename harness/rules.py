@@ -39,7 +39,7 @@ from scipy import stats as sps
 
 from . import stats
 from .claims import CLAIM_ALPHA, Decision, Evidence, SpecError, Verdict, check_zone  # noqa: F401 (SpecError re-exported)
-from .records import RunRecord
+from .training.records import RunRecord
 
 # One look, both directions: each one-sided test at half the claim's alpha.
 DEFAULT_ALPHA = CLAIM_ALPHA / 2

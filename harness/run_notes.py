@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import records
+from .training import records
 
 
 MULTIPLICITY = ("No adjustment across claims: each claim answers its own question of the lesson and is decided "
@@ -27,7 +27,7 @@ def notes(claims: list[dict], runs: list[dict]) -> list[str]:
     order = {r["extra"].get("batch_order") for r in runs if "batch_order" in r.get("extra", {})}
     if order == {"lesson"}:
         notes.append("Batch order: the lesson's, a fresh permutation of the training set every epoch, as its unseeded "
-                     "fit(shuffle=True) draws, seeded by the suite (harness.orders) and the same for both engines. "
+                     "fit(shuffle=True) draws, seeded by the suite (harness.training.orders) and the same for both engines. "
                      "Seeded Keras 3 would replay one permutation every epoch instead (--claims-batch-order=replayed).")
     elif order == {"replayed"}:
         notes.append("Batch order: REPLAYED, the one permutation seeded Keras 3's fit(shuffle=True) replays every "

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from . import claims as claimlib
-from . import orders
+from .training import orders
 from . import results as res
 from .store import RunStore
 
@@ -39,7 +39,7 @@ class Settings:
     seeds: int = 30
     max_seeds: int | None = None  # None: 1000 with the batched engine, ``seeds`` with keras
     engine: str = "batched"
-    batch_order: str = "lesson"  # harness.orders: the lesson's fresh order per epoch, or seeded Keras 3's replayed one
+    batch_order: str = "lesson"  # harness.training.orders: the lesson's fresh order per epoch, or seeded Keras 3's replayed one
     store_dir: str = ".store"
     certificate_dir: str = "reports/certificates"
     fresh: bool = False
@@ -117,7 +117,7 @@ class ClaimRunner:
 
     def __init__(self, settings: Settings, session: str | None = None, certificate=None, baseline: dict | None = None,
                  on_train: Callable[[str], None] | None = None):
-        from . import environment
+        from .training import environment
 
         self.settings = settings
         self.seeds = list(range(settings.seeds))
@@ -141,7 +141,7 @@ class ClaimRunner:
 
     # -- runs ---------------------------------------------------------------
     def train(self, exp, seeds):
-        from .engines import train
+        from .training.engines import train
 
         def compute(missing):
             start = time.perf_counter()
@@ -160,7 +160,8 @@ class ClaimRunner:
         """The runs of ``name`` for the first look; before the batched engine's runs of a
         configuration are first used, its program is restarted from every window of the
         certificate and checked against Keras (:func:`harness.windows.check`)."""
-        from . import experiments, windows
+        from .training import experiments
+        from . import windows
 
         runs = self.train(experiments.get(name), self.seeds)
         if self.engine == "batched" and name not in self._checked:
@@ -175,7 +176,7 @@ class ClaimRunner:
 
     def runs_upto(self, name: str, n: int):
         """Seeds 0..n-1 of ``name`` (a later look of the sequential design)."""
-        from . import experiments
+        from .training import experiments
 
         return self.train(experiments.get(name), list(range(n)))
 
@@ -237,7 +238,7 @@ class ClaimRunner:
         """The claim's clipping probes on the first look's seeds (batched engine only: the probe is its program)."""
         if self.engine != "batched" or not claim.probes:
             return []
-        from . import probes
+        from .training import probes
 
         return [probes.clipping_engagement(e, list(range(len(self.seeds))), evidence.runs[e], self.batch_order)
                 for e in claim.probes]
@@ -268,7 +269,7 @@ class ClaimRunner:
         return drift.DriftError(f"regression against baseline {base['path']}: " + " | ".join(moved)) if moved else None
 
     def _runs_entry(self, name: str, runs, seconds: float) -> dict:
-        from . import experiments
+        from .training import experiments
 
         exp = experiments.get(name)
         entry = {"info": {"section": exp.section, "description": exp.description, "fingerprint": exp.fingerprint,
@@ -324,7 +325,8 @@ def merge(outcomes: Sequence[ClaimOutcome], settings: Settings, *, certificate: 
           session: str = "") -> tuple[res.Results, list]:
     """One :class:`Results` (and the per-epoch runs for the sidecar, read from the run store) from the
     outcomes of a run; ``session``: the run's id (``--fresh`` reads only what this run wrote)."""
-    from . import environment, provenance
+    from .training import environment
+    from . import provenance
     from .version import __version__
     from .run_notes import MULTIPLICITY, notes
     from .sequential import DESIGN_AMENDMENT
@@ -405,7 +407,8 @@ def check_claims(claims=None, settings: Settings | None = None, progress: Callab
                  baseline: dict | None = None) -> tuple[res.Results, list]:
     """Decide ``claims`` (default: every claim of the suite) in this process and return the results
     and the per-epoch runs; nothing is asserted and nothing is written but the run store."""
-    from . import claimset, devices
+    from . import claimset
+    from .training import devices
 
     settings = settings or Settings()
     dev = devices.configure()

@@ -19,7 +19,7 @@ is trained once and kept on disk as JSON, reused by every claim and later runs.
   with a warning.
 * ``fresh``: entries written before this session are ignored (recomputed);
   entries written by this session (another xdist worker) are still shared.
-* No pickle: only JSON (see :mod:`harness.records`).
+* No pickle: only JSON (see :mod:`harness.training.records`).
 """
 from __future__ import annotations
 
@@ -34,9 +34,10 @@ from typing import Callable, Iterable
 
 from filelock import FileLock
 
-from . import provenance, records
+from . import provenance
+from .training import records
 from .liveness import HOST as _HOST
-from .records import RunRecord
+from .training.records import RunRecord
 
 
 class StoreWarning(UserWarning):

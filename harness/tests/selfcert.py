@@ -29,7 +29,7 @@ FINAL_KEYS = ("train_loss", "train_accuracy", "test_loss", "test_accuracy", "tes
 def engine_windows(exp, seeds, checkpoints, source: str) -> tuple[list, list[dict]]:
     """(the batched runs, their windows at ``checkpoints``): state and the History after it."""
     from harness import certificate, windows
-    from harness.engines import batched
+    from harness.training.engines import batched
 
     w = windows.window_epochs(exp.name)
     runs = batched.train(exp, list(seeds), checkpoints=tuple(checkpoints))
@@ -49,7 +49,8 @@ def engine_windows(exp, seeds, checkpoints, source: str) -> tuple[list, list[dic
 @functools.lru_cache(maxsize=None)
 def build(names: tuple[str, ...] = (CHEAP,), later: bool = True) -> dict:
     """The certificate's data (schema 2, checksummed), for this environment."""
-    from harness import certificate, environment, experiments, windows
+    from harness import certificate, windows
+    from harness.training import environment, experiments
 
     refs, wins = {}, {}
     for name in names:
@@ -83,7 +84,7 @@ def pytest_configure(config):
     from harness import certificate
 
     def find(directory, environment, experiment_names=None):  # built when the run looks it up
-        from harness import devices
+        from harness.training import devices
 
         devices.configure()
         return certificate_for(tuple(names.split(",")))

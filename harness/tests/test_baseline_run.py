@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import records
+from harness.training import records
 
 ROOT = Path(__file__).resolve().parents[2]
 CLAIM = "unscaled_target_nan_immediately"  # reg_unscaled, 100 epochs: the cheapest claim to train
@@ -17,7 +17,8 @@ SEEDS = 8  # 8 vs 8 seeds: the smallest two-sided Mann-Whitney p is 1.6e-4, belo
 
 
 def _certified() -> bool:
-    from harness import certificate, environment
+    from harness import certificate
+    from harness.training import environment
 
     try:
         certificate.find(ROOT / certificate.DEFAULT_DIR, environment.describe())

@@ -9,8 +9,9 @@ import math
 import numpy as np
 import pytest
 
-from harness import certificate, experiments, records, windows
-from harness.records import RunRecord
+from harness import certificate, windows
+from harness.training import experiments, records
+from harness.training.records import RunRecord
 
 NAMES = ["reg_unscaled", "circles_tanh1"]
 ENV = {"python": "3.11.7", "implementation": "cpython", "platform": "Linux-x86_64", "tensorflow": "2.21.0",
@@ -186,7 +187,7 @@ def test_another_environment_is_refused_naming_the_field(cert_path):
 def test_other_code_is_refused_naming_the_modules(cert_path):
     _rewrite(cert_path, lambda d: (d["code"].update(digest="0" * 64),
                                    d["code"]["modules"].update({"keras engine": "0" * 64})))
-    msg = _refused(cert_path, r"code: certifies other code: keras engine \(harness.engines.keras_engine\) changed")
+    msg = _refused(cert_path, r"code: certifies other code: keras engine \(harness.training.engines.keras_engine\) changed")
     assert "python -m harness certify" in msg
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from harness import certify, cold
-from harness.records import RunRecord
+from harness.training.records import RunRecord
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -68,7 +68,8 @@ def test_references_already_stored_are_not_trained_again(tmp_path, monkeypatch):
     """Certifying resumes: what the store holds for this code is reused, and the cost announced is what is left."""
     import io
 
-    from harness import experiments, references
+    from harness.training import experiments
+    from harness import references
     from harness.store import RunStore
 
     store = RunStore(tmp_path / "store", "env")
@@ -91,7 +92,8 @@ def test_runs_of_another_label_are_not_references(tmp_path, monkeypatch):
     """The store keeps the certificate's references (with their states) apart from plain keras runs."""
     import io
 
-    from harness import experiments, references
+    from harness.training import experiments
+    from harness import references
     from harness.store import RunStore
 
     assert references.ENGINE == "keras-reference"
@@ -106,7 +108,8 @@ def test_reference_windows_tile_the_keras_run():
     final metrics, the first the initial gradient."""
     import numpy as np
 
-    from harness import certificate, experiments, windows
+    from harness import certificate, windows
+    from harness.training import experiments
 
     exp = experiments.get("reg_unscaled_clipvalue")  # windows of 2 epochs
     shapes = windows.param_shapes(exp)
@@ -133,7 +136,8 @@ def test_reference_windows_tile_the_keras_run():
 
 
 def test_cost_estimate_grows_with_epochs():
-    from harness import experiments, references
+    from harness.training import experiments
+    from harness import references
 
     assert references.estimate_seconds(experiments.get("circles_relu5")) > \
         references.estimate_seconds(experiments.get("reg_unscaled"))

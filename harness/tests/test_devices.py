@@ -1,4 +1,4 @@
-"""harness.devices: worker -> GPU / thread assignment, from faked environments."""
+"""harness.training.devices: worker -> GPU / thread assignment, from faked environments."""
 import json
 import os
 import subprocess
@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from harness import devices
-from harness.devices import (
+from harness.training import devices
+from harness.training.devices import (
     assign_gpu, auto_workers, threads_per_worker, visible_gpus, worker_count, worker_index,
     xdist_auto_num_workers,
 )
@@ -25,7 +25,7 @@ def xdist(i: int, n: int, cuda: str | None = None) -> dict:
 
 
 def test_module_does_not_import_tensorflow():
-    code = "import sys, harness.devices; print('tensorflow' in sys.modules)"
+    code = "import sys, harness.training.devices; print('tensorflow' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
@@ -133,7 +133,7 @@ def test_xdist_auto_num_workers_reads_proc_listing(monkeypatch, tmp_path):
 def test_configure_in_worker_subprocess():
     code = textwrap.dedent("""
         import json, os
-        from harness import devices
+        from harness.training import devices
         report = devices.configure()
         report["_cores"] = devices.available_cores()
         report["_env"] = {k: os.environ.get(k) for k in (

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from harness import RESULTS_SCHEMA, __version__, baseline, compare, drift, records
+from harness import RESULTS_SCHEMA, __version__, baseline, compare, drift
+from harness.training import records
 
 
 # -- the two-sample drift check ------------------------------------------------

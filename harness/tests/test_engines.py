@@ -16,8 +16,8 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from harness import compat, experiments, models  # noqa: E402
-from harness.engines import batched, common, keras_engine  # noqa: E402
+from harness.training import compat, experiments, models  # noqa: E402
+from harness.training.engines import batched, common, keras_engine  # noqa: E402
 
 SEEDS = (0, 1)
 N_TRAIN = 500
@@ -242,7 +242,7 @@ def test_batch_orders_fall_back_to_the_adapter_on_a_wrong_derivation(monkeypatch
 
 def _patch_lesson_orders(monkeypatch, change):
     """The batched engine's lesson orders, changed by ``change(orders, first_epoch)`` as drawn."""
-    from harness import orders
+    from harness.training import orders
 
     original = orders.OrderStream.draw
 

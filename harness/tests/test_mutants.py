@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from harness import mutants, windows
+from harness.training import mutants
+from harness import windows
 from harness.tests import selfcert
 
 NAME = selfcert.CHEAP  # reg_target_standard: 100 epochs, one hidden layer: seconds to train
@@ -15,7 +16,7 @@ NAME = selfcert.CHEAP  # reg_target_standard: 100 epochs, one hidden layer: seco
 
 @pytest.fixture(scope="module")
 def cert():
-    from harness import devices
+    from harness.training import devices
 
     devices.configure()
     return selfcert.certificate_for((NAME,))
@@ -26,7 +27,7 @@ def _by_name():
 
 
 def test_the_unmutated_engine_passes_every_window(cert):
-    from harness.engines.batched import Program
+    from harness.training.engines.batched import Program
 
     result = windows.check(cert, NAME)
     assert result["passed"] and result["level"] == "window", result["detail"]

@@ -69,7 +69,7 @@ def test_no_certificate_stops_the_run_naming_the_command(tmp_path):
 
 
 def test_truncated_certificate_stops_the_run_naming_the_check(tmp_path):
-    from harness import environment
+    from harness.training import environment
 
     certs = tmp_path / "certs"
     certs.mkdir()

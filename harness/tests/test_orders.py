@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from harness import orders
+from harness.training import orders
 
 N = 500
 

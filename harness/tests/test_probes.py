@@ -6,14 +6,14 @@ import pytest
 
 @pytest.fixture(scope="module")
 def tf_ready():
-    from harness import devices
+    from harness.training import devices
 
     devices.configure()
 
 
 def test_probe_counts_clipping_and_leaves_the_runs_unchanged(tf_ready):
-    from harness import experiments, probes
-    from harness.engines import batched
+    from harness.training import experiments, probes
+    from harness.training.engines import batched
 
     seeds = [0, 1, 2]
     value = experiments.get("reg_scaled_clipvalue").with_epochs(5)

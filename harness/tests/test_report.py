@@ -24,7 +24,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from harness import RESULTS_SCHEMA, figures, records
+from harness import RESULTS_SCHEMA, figures
+from harness.training import records
 from harness.report import (RUNS_NAME, claim_outcomes, claim_samples, fmt_num, fmt_p, load_runs, render_from_json,
                             write_report)
 
@@ -479,7 +480,7 @@ def test_learning_curves_without_outcomes_and_with_diverged_seeds(real):
 
 
 def test_lesson_figures_plot_the_lessons_data():
-    from harness.data import raw_circles, raw_regression
+    from harness.training.data import raw_circles, raw_regression
 
     x, y = raw_regression()
     fig = figures.regression_histograms_figure()

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from harness import records, results as res
+from harness.training import records
+from harness import results as res
 from harness.runner import PROFILES, ClaimOutcome, Settings
 
 ROOT = Path(__file__).resolve().parents[2]

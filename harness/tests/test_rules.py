@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from harness.claims import Claim, Evidence, Verdict, identical_runs
-from harness.records import RunRecord
+from harness.training.records import RunRecord
 from harness.rules import (MeanInBandRule, PairedBestOfGroupsRule, PairedEquivalenceRule, PairedNonSuperiorityRule,
                            PairedShiftRule, PairedTighterRule, RateRule, SpecError)
 

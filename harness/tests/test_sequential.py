@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from harness.claims import Evidence, Verdict
-from harness.records import RunRecord
+from harness.training.records import RunRecord
 from harness import sequential
 from harness.rules import PairedEquivalenceRule, RateRule
 

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from harness import records, store as store_module
-from harness.records import RunRecord
+from harness.training import records
+from harness import store as store_module
+from harness.training.records import RunRecord
 from harness.store import RunStore, StoreWarning
 
 REPO = Path(__file__).resolve().parents[2]
@@ -276,7 +277,7 @@ def test_process_killed_mid_write_leaves_old_entry(store):
     code = textwrap.dedent(f"""
         import math, os
         from harness.store import RunStore
-        from harness.records import RunRecord
+        from harness.training.records import RunRecord
         os.fsync = lambda fd: os._exit(17)
         store = RunStore({str(store.root)!r}, {ENV!r}, session="s1")
         rec = RunRecord("circles_relu-new", {FP!r}, 5, {ENGINE!r}, 3, {{"loss": [1.0]}}, {{}})

@@ -7,7 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from harness import experiments, windows
+from harness.training import experiments
+from harness import windows
 
 SAMPLES = {"accuracy": 500, "val_accuracy": 500}
 

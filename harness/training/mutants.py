@@ -183,7 +183,7 @@ def run_mutant(mutant: Mutant, cert, out=sys.stdout, every: bool = False) -> dic
     """The window check of every configuration against ``mutant``, cheapest first; the first
     failure kills it.  ``every``: go on through all configurations and list where it was killed
     (how many configurations would catch it alone)."""
-    from . import windows
+    from .. import windows
 
     start = time.perf_counter()
     row = None
@@ -238,8 +238,9 @@ def run_mutants(args) -> int:
     from . import devices
 
     devices.configure()
-    from . import certificate, environment
-    from .store import atomic_write_text
+    from .. import certificate
+    from . import environment
+    from ..store import atomic_write_text
 
     env = environment.describe()
     try:
