@@ -82,7 +82,7 @@ def main(argv=None) -> int:
         from .certify import INDEPENDENCE_CONFIGS, run_certify
         from .training.devices import available_cores
 
-        from .store import clean_tmp
+        from .storage.store import clean_tmp
 
         clean_tmp(args.store_dir)  # temporary files of writers that died (killed certify runs)
         args.workers = args.workers or available_cores()

@@ -46,7 +46,7 @@ def summarize(results: dict) -> dict:
 
 
 def write_summary(results: dict, directory: Path) -> Path:
-    from .store import atomic_write_text
+    from .storage.store import atomic_write_text
 
     summary = summarize(results)
     path = Path(directory) / f"{summary['environment']['fingerprint']}.json"

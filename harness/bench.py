@@ -77,7 +77,7 @@ def _write(path, out: dict, status: int = 0) -> int:
     import sys
     import tempfile
 
-    from .store import atomic_write_text
+    from .storage.store import atomic_write_text
 
     text = json.dumps(out, indent=1)
     try:

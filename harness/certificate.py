@@ -141,7 +141,7 @@ def build(environment: dict, references: dict[str, list[RunRecord]], windows_by_
 
 
 def write(cert: dict, directory: Path = DEFAULT_DIR) -> Path:
-    from .store import atomic_write_text
+    from .storage.store import atomic_write_text
 
     path = path_for(directory, cert["environment"]["fingerprint"])
     atomic_write_text(path, records.dumps(cert, indent=None, separators=(",", ":")) + "\n")

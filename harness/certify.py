@@ -105,7 +105,7 @@ def run_certify(args) -> int:
     from . import certificate, claimset, references, windows
     from .training import environment, experiments
     from .training.engines import batched
-    from .store import RunStore
+    from .storage.store import RunStore
 
     start = time.perf_counter()
     env = environment.describe()

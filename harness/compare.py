@@ -21,7 +21,7 @@ from pathlib import Path
 
 from . import baseline, drift
 from .training import records
-from .store import atomic_write_text
+from .storage.store import atomic_write_text
 
 
 def load_all(paths, warn=lambda msg: print(msg, file=sys.stderr)) -> list[dict]:

@@ -29,8 +29,8 @@ constants) against this machine's memory, not from a number picked for taste:
 
 Leftovers of dead runs (:func:`start_run`): the temporary files of an
 interrupted atomic write (``.<name>.~<pid>@<host>~XXXX.tmp``, see
-:func:`harness.store.atomic_write_text`), removed only when their writer is not
-alive (:mod:`harness.liveness`).
+:func:`harness.storage.store.atomic_write_text`), removed only when their writer is not
+alive (:mod:`harness.storage.liveness`).
 """
 from __future__ import annotations
 
@@ -202,7 +202,7 @@ def validate(config, outputs: bool = True) -> None:
 # -- leftovers of dead runs --------------------------------------------------------
 def start_run(config) -> None:
     """Controller, at start (after :func:`validate`): clean dead runs' temporary files."""
-    from . import store
+    from .storage import store
 
     report_dir = Path(config.getoption("report_dir"))
     removed = store.clean_tmp(config.getoption("store_dir"))

@@ -132,7 +132,7 @@ def main(argv=None) -> int:
         except (OSError, ValueError, KeyError) as exc:
             parser.error(f"{path}: {exc}")
         if args.write and new != text:
-            from .store import atomic_write_text
+            from .storage.store import atomic_write_text
 
             atomic_write_text(path, new)
         state = "current" if new == text else ("updated" if args.write else "STALE (run with --write)")

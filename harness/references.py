@@ -44,7 +44,7 @@ def _train_one(name: str, seed: int, store_root: str, environment: str) -> tuple
     from .training import experiments
     from . import windows
     from .training.engines.keras_engine import train_one
-    from .store import RunStore
+    from .storage.store import RunStore
 
     start = time.perf_counter()
     exp = experiments.get(name)

@@ -43,7 +43,7 @@ from .training import records
 from .version import RESULTS_SCHEMA
 from .claims import LABELS, NOT_TESTABLE, ON_THE_LINE, label
 from .results import sentence_label
-from .store import atomic_write_text
+from .storage.store import atomic_write_text
 
 RESULTS_NAME = "results.json"
 RUNS_NAME = "runs.json.gz"

@@ -21,7 +21,7 @@ from typing import Callable, Sequence
 from . import claims as claimlib
 from .training import orders
 from . import results as res
-from .store import RunStore
+from .storage.store import RunStore
 
 # A profile bundles settings (as Hypothesis' profiles do); explicit options override it.
 PROFILES: dict[str, dict] = {

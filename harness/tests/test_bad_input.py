@@ -21,7 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from harness import RESULTS_SCHEMA, __version__, baseline, liveness, options, store as store_module
+from harness import RESULTS_SCHEMA, __version__, baseline, options
+from harness.storage import liveness, store as store_module
 from harness.training import records
 from harness.options import BadInput
 

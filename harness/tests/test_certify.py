@@ -70,7 +70,7 @@ def test_references_already_stored_are_not_trained_again(tmp_path, monkeypatch):
 
     from harness.training import experiments
     from harness import references
-    from harness.store import RunStore
+    from harness.storage.store import RunStore
 
     store = RunStore(tmp_path / "store", "env")
     exp = experiments.get("reg_unscaled")
@@ -94,7 +94,7 @@ def test_runs_of_another_label_are_not_references(tmp_path, monkeypatch):
 
     from harness.training import experiments
     from harness import references
-    from harness.store import RunStore
+    from harness.storage.store import RunStore
 
     assert references.ENGINE == "keras-reference"
     store = RunStore(tmp_path / "store", "env")

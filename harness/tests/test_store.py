@@ -1,4 +1,4 @@
-"""harness.store.RunStore with hand-made records (no training): round trips,
+"""harness.storage.store.RunStore with hand-made records (no training): round trips,
 corruption, crash safety, cross-process locking, fresh mode, no pickle."""
 import ast
 import json
@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from harness.training import records
-from harness import store as store_module
+from harness.storage import store as store_module
 from harness.training.records import RunRecord
-from harness.store import RunStore, StoreWarning
+from harness.storage.store import RunStore, StoreWarning
 
 REPO = Path(__file__).resolve().parents[2]
 ENV = "tf2.21-keras3.15-cpu-deadbeef"
@@ -276,7 +276,7 @@ def test_process_killed_mid_write_leaves_old_entry(store):
     store.write(old)
     code = textwrap.dedent(f"""
         import math, os
-        from harness.store import RunStore
+        from harness.storage.store import RunStore
         from harness.training.records import RunRecord
         os.fsync = lambda fd: os._exit(17)
         store = RunStore({str(store.root)!r}, {ENV!r}, session="s1")

@@ -240,7 +240,7 @@ def run_mutants(args) -> int:
     devices.configure()
     from .. import certificate
     from . import environment
-    from ..store import atomic_write_text
+    from ..storage.store import atomic_write_text
 
     env = environment.describe()
     try:

@@ -34,10 +34,10 @@ from typing import Callable, Iterable
 
 from filelock import FileLock
 
-from . import provenance
-from .training import records
+from .. import provenance
+from ..training import records
 from .liveness import HOST as _HOST
-from .training.records import RunRecord
+from ..training.records import RunRecord
 
 
 class StoreWarning(UserWarning):
@@ -70,7 +70,7 @@ _TMP = re.compile(r"^\.(?P<name>.+)\.(?:~(?P<pid>\d+)@(?P<host>[^~/]+)~)?[a-z0-9
 
 def clean_tmp(root, recursive: bool = True, now: float | None = None) -> list[Path]:
     """Remove the temporary files of atomic writes that died before their rename, under
-    ``root``; only those whose writer is not alive (see harness.liveness.writer_alive),
+    ``root``; only those whose writer is not alive (see harness.storage.liveness.writer_alive),
     or, written on another host or by an older version (no pid in the name), older than
     ``liveness.FOREIGN_TMP_AGE`` (a write takes milliseconds).  Returns what it removed."""
     from .liveness import FOREIGN_TMP_AGE, writer_alive
