@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 
 from claims import common as c
-from harness.claims import Claim, Expectation, Verdict
+from harness.claims import Amendment, Claim, Expectation, Verdict
 from harness.rules import PairedNonSuperiorityRule, RateRule
 
 
@@ -42,6 +42,20 @@ EXPECT_NO_IMPROVEMENT = {
                                  "[-0.038, 0.028]"),
     "clipvalue_half": Expectation(),
 }
+
+# 2026-11-30, after the first run under the zone rules had been seen: the paired mean rules decide on
+# the seeds where the treatment changed the run.  Recorded on the one claim whose data prompted it.
+ACTED_SEEDS_AMENDMENT = {"clipvalue": (Amendment(
+    c.RULES_AMENDED,
+    "Paired one-sided t on the per-seed improvement over every seed, the bit-identical ones (clipvalue never "
+    "engaged) included as exact zeros.",
+    "The same t on the seeds where the clipped run differs from the unclipped one (the treatment acted); NOT "
+    "TESTABLE HERE below 3 such seeds, and the next look is taken.",
+    "Exact zeros are not draws of a continuous difference: over 99 of them and one small value the t test "
+    "reported p = 3.8e-223, a certainty about clipping from seeds where it never acted.",
+    "SUPPORTED (improvement 0.000, interval [-0.000, 0.000], p=3.8e-223, 100 seeds of which 99 bit-identical; "
+    "2026-11-30, first run under the zone rules). Now SUPPORTED on the 38 of 1000 seeds where clipvalue=5 acts: "
+    "the verdict did not move, its evidence did."),)}
 
 CLAIMS = [
     Claim(
@@ -107,7 +121,8 @@ CLAIMS = [
                 "One-sided Welch t on log10 test MSE (the non-superiority side of TOST), margin 0.1, alpha 0.01; "
                 "REFUTED if the improvement is significantly larger than the margin.",
                 "The same test paired by seed (one-sample t on the per-seed improvement) at the design's alpha.",
-                OLD_NO_IMPROVEMENT[kind]),) if kind in OLD_NO_IMPROVEMENT else (),
+                OLD_NO_IMPROVEMENT[kind]),) + ACTED_SEEDS_AMENDMENT.get(kind, ()) if kind in OLD_NO_IMPROVEMENT
+            else (),
         )
         for kind, exp in (("clipnorm", "reg_scaled_clipnorm"), ("clipvalue", "reg_scaled_clipvalue"),
                           ("clipvalue_half", "reg_scaled_clipvalue_half"))

@@ -57,6 +57,15 @@ SPREAD_RESAMPLES = 9999
 SPREAD_MIN_SEEDS = 100
 
 
+def _verdict(pro: float, con: float, alpha: float) -> tuple[Verdict, float]:
+    """The verdict of a pair of one-sided tests against the zone's edges, with the p-value it reports."""
+    if pro < alpha:
+        return Verdict.SUPPORTED, pro
+    if con < alpha:
+        return Verdict.REFUTED, con
+    return Verdict.INCONCLUSIVE, pro
+
+
 def inside(zone: tuple[float, float] | None, low: float | None, high: float | None) -> bool:
     """The whole interval [low, high] lies inside the zone."""
     return (zone is not None and low is not None and high is not None
@@ -147,8 +156,7 @@ def rate_decision(k: int, n: int, zone: tuple[float, float], threshold: float, c
     pro = _binomial_p(k, n, edge_pro, claimed)
     con = _binomial_p(k, n, edge_con, opposite)
     low, high = _clopper_pearson(k, n, 1 - 2 * alpha)
-    verdict, p = ((Verdict.SUPPORTED, pro) if pro < alpha else (Verdict.REFUTED, con) if con < alpha
-                  else (Verdict.INCONCLUSIVE, pro))
+    verdict, p = _verdict(pro, con, alpha)
     at_line = verdict is Verdict.INCONCLUSIVE and inside(zone, low, high)
     need = need_for = None
     rate = k / n
@@ -339,8 +347,7 @@ class PairedBestOfGroupsRule:
         k_other = len(others)
         pro = max(r[2] for r in rows.values())
         con = min(min(1.0, r[3] * k_other) for r in rows.values())
-        verdict, p = ((Verdict.SUPPORTED, pro) if pro < alpha else (Verdict.REFUTED, con) if con < alpha
-                      else (Verdict.INCONCLUSIVE, pro))
+        verdict, p = _verdict(pro, con, alpha)
         worst = min(others, key=lambda o: rows[o][0] / rows[o][1])
         wins, m = rows[worst][:2]
         low, high = _clopper_pearson(wins, m, 1 - 2 * alpha)
@@ -385,13 +392,12 @@ def _abs_zone_factor(verdict: Verdict, margin: float, zone: tuple[float, float],
     return None
 
 
-def _closeness(x: np.ndarray, centre: float, margin: float, zone: tuple[float, float], alpha: float,
-               alpha_refute: float) -> tuple[float, float, bool, bool]:
-    """For the claim |mean(x) - centre| < margin with zone on |.|: (p SUPPORTED, p REFUTED, supported, refuted).
+def _closeness(x: np.ndarray, centre: float, zone: tuple[float, float]) -> tuple[float, float]:
+    """For the claim |mean(x) - centre| small with the zone on |.|: (p SUPPORTED, p REFUTED).
     SUPPORTED: TOST against centre +- zone[0]; REFUTED: the mean beyond centre +- zone[1] on either side."""
     pro = max(_t_p(x, centre - zone[0], "greater"), _t_p(x, centre + zone[0], "less"))
     con = min(_t_p(x, centre + zone[1], "greater"), _t_p(x, centre - zone[1], "less"))
-    return pro, con, pro < alpha, con < alpha_refute
+    return pro, con
 
 
 @dataclass(frozen=True)
@@ -435,10 +441,9 @@ class PairedEquivalenceRule:
             return got
         d, findings = got
         mean, sd = float(d.mean()), float(d.std(ddof=1))
-        pro, con, sup, ref = _closeness(d, 0.0, self.margin, self.zone, alpha, alpha)
+        pro, con = _closeness(d, 0.0, self.zone)
         low, high = _t_interval(d, alpha)
-        verdict, p = ((Verdict.SUPPORTED, pro) if sup else (Verdict.REFUTED, con) if ref
-                      else (Verdict.INCONCLUSIVE, pro))
+        verdict, p = _verdict(pro, con, alpha)
         at_line = verdict is Verdict.INCONCLUSIVE and (inside(self.zone, low, high)
                                                        or inside(self.zone, -high, -low))
         need = need_for = None
@@ -538,8 +543,7 @@ class PairedNonSuperiorityRule:
         mean, sd = float(g.mean()), float(g.std(ddof=1))
         pro = _t_p(g, self.zone[0], "less")
         con = _t_p(g, self.zone[1], "greater")
-        verdict, p = ((Verdict.SUPPORTED, pro) if pro < alpha else (Verdict.REFUTED, con) if con < alpha
-                      else (Verdict.INCONCLUSIVE, pro))
+        verdict, p = _verdict(pro, con, alpha)
         low, high = _t_interval(g, alpha)
         at_line = verdict is Verdict.INCONCLUSIVE and inside(self.zone, low, high)
         need = need_for = None
@@ -617,14 +621,13 @@ class MeanInBandRule:
             if len(x) < 3 or np.all(x == x[0]):
                 return untestable(test, alpha, name, f"{label}: the {len(x)} values have no spread: a t test is "
                                                      "undefined", **common)
-            pro, con, _, _ = _closeness(x, c, m, zone, alpha, alpha / k)
+            pro, con = _closeness(x, c, zone)
             low, high = _t_interval(x - c, alpha)
             pros.append(pro)
             cons.append(min(1.0, con * k))
             rows.append((label, float(x.mean()), low, high))
         pro, con = max(pros), min(cons)
-        verdict, p = ((Verdict.SUPPORTED, pro) if pro < alpha else (Verdict.REFUTED, con) if con < alpha
-                      else (Verdict.INCONCLUSIVE, pro))
+        verdict, p = _verdict(pro, con, alpha)
         at_line = verdict is Verdict.INCONCLUSIVE and all(
             pr < alpha or inside(zone, lo, hi) or inside(zone, -hi, -lo) for pr, (_, _, lo, hi) in zip(pros, rows))
         _, m0, l0, h0 = rows[0]
@@ -765,8 +768,7 @@ class PairedTighterRule:
         pros = {o: t.p_less(self.zone[0]) for o, t in tests.items()}
         cons = {o: min(1.0, t.p_greater(self.zone[1]) * k_other) for o, t in tests.items()}
         pro, con = max(pros.values()), min(cons.values())
-        verdict, p = ((Verdict.SUPPORTED, pro) if pro < alpha else (Verdict.REFUTED, con) if con < alpha
-                      else (Verdict.INCONCLUSIVE, pro))
+        verdict, p = _verdict(pro, con, alpha)
         worst = max(others, key=lambda o: tests[o].ratio)
         # The interval (the test inverted) lies inside the zone exactly when the tests at the zone's edges
         # reject from inside: two evaluations instead of a bisection (simulations skip the intervals).
