@@ -7,8 +7,7 @@ import numpy as np
 
 from claims import common as c
 from harness.claims import Amendment, Claim, Expectation, Verdict
-from harness.rules import (PairedBestOfGroupsRule, PairedEquivalenceRule, PairedShiftRule, PairedTighterRule,
-                           RateRule)
+from harness.statistics.rules import PairedBestOfGroupsRule, PairedEquivalenceRule, PairedShiftRule, PairedTighterRule, RateRule
 
 
 def rmse_original_units(r) -> float:

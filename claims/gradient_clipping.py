@@ -5,7 +5,7 @@ import math
 
 from claims import common as c
 from harness.claims import Amendment, Claim, Expectation, Verdict
-from harness.rules import PairedNonSuperiorityRule, RateRule
+from harness.statistics.rules import PairedNonSuperiorityRule, RateRule
 
 
 def _gradients_hundreds_to_thousands(r) -> bool:

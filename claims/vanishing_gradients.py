@@ -7,7 +7,7 @@ import numpy as np
 
 from claims import common as c
 from harness.claims import Amendment, Claim, Expectation, Verdict, window_mean
-from harness.rules import MeanInBandRule, PairedShiftRule, RateRule
+from harness.statistics.rules import MeanInBandRule, PairedShiftRule, RateRule
 
 
 def _around_200(key: str):

@@ -79,7 +79,7 @@ def main(argv=None) -> int:
         unknown = [n for n in args.independence_configs or [] if n not in experiments.EXPERIMENTS]
         if unknown:
             parser.error(f"certify --independence-configs: unknown configuration(s) {', '.join(unknown)}")
-        from .certify import INDEPENDENCE_CONFIGS, run_certify
+        from harness.certification.certify import INDEPENDENCE_CONFIGS, run_certify
         from .training.devices import available_cores
 
         from .storage.store import clean_tmp
@@ -90,7 +90,7 @@ def main(argv=None) -> int:
         return run_certify(args)
     if args.command == "error-rates":
         from .training.devices import available_cores
-        from .error_rates import check, run
+        from harness.maintainer.error_rates import check, run
 
         if args.workers is not None and args.workers < 1:
             parser.error("error-rates --workers: expected a positive integer")
@@ -104,11 +104,11 @@ def main(argv=None) -> int:
 
         return run_mutants(args)
     if args.command == "compare":
-        from .compare import run_compare
+        from harness.report.compare import run_compare
 
         return run_compare(args)
     if args.command == "report":
-        from .baseline import SummaryError, check_results
+        from harness.results.baseline import SummaryError, check_results
         from .report import render_from_json
 
         try:  # not a results file, no claims, a claim without a verdict: no page
@@ -133,7 +133,7 @@ def main(argv=None) -> int:
         parser.error(f"unknown configuration(s) {', '.join(unknown)}; known: {', '.join(experiments.EXPERIMENTS)}")
     if args.seeds < 1 or any(n < 1 for n in args.batched_seeds):
         parser.error("--seeds and --batched-seeds need positive integers")
-    from .bench import run_bench
+    from harness.maintainer.bench import run_bench
 
     return run_bench(args)
 

@@ -2,8 +2,8 @@
 became numbers, which experiments it needs, its per-seed metric, the rule that
 decides it, what each environment is expected to measure, and every change of
 rule made after data were seen.  ``claims/`` lists them; the rules themselves
-live in :mod:`harness.rules`, the looks over more seeds in
-:mod:`harness.sequential`.
+live in :mod:`harness.statistics.rules`, the looks over more seeds in
+:mod:`harness.statistics.sequential`.
 
 A claim's test asserts SUPPORTED; a claim measured otherwise declares it in its
 :class:`Expectation` (verdict plus pinned numeric ranges per environment) and
@@ -232,7 +232,7 @@ class Claim:
     experiments: tuple[str, ...]
     metric: str  # name of the per-seed deciding metric
     metric_fn: Callable[[RunRecord], float]
-    decide: Callable[..., Decision]  # decide(evidence, alpha=...) -> Decision (see harness.rules)
+    decide: Callable[..., Decision]  # decide(evidence, alpha=...) -> Decision (see harness.statistics.rules)
     expect: Expectation = field(default_factory=Expectation)
     amendments: tuple[Amendment, ...] = ()
     # The value of the metric the rule compares each seed with, where there is one (for figures).

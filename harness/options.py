@@ -8,7 +8,7 @@ to fix it (:class:`BadInput`); the pytest plugin turns it into a ``pytest.UsageE
 
 ``--claims-baseline`` is read here too (before TensorFlow is imported): a file of
 the right schema whose ``metric_samples`` are empty or not numbers is refused
-by :func:`harness.baseline.load`, naming the claim and the field.
+by :func:`harness.results.baseline.load`, naming the claim and the field.
 
 Seed bounds come from a memory estimate per seed (measured, see the
 constants) against this machine's memory, not from a number picked for taste:
@@ -191,7 +191,7 @@ def validate(config, outputs: bool = True) -> None:
         raise BadInput(f"--claims-baseline {baseline}: is a directory; give one summary file "
                        "(reports/baselines/*.json or a results.json)")
     if baseline:  # here, before TensorFlow is imported; the plugin reads it again for use
-        from . import baseline as summaries
+        from harness.results import baseline as summaries
 
         try:
             summaries.load(Path(baseline))

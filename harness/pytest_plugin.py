@@ -137,7 +137,7 @@ def pytest_configure(config):
         config.stash[SESSION] = worker["lc_session"]
     config.stash[BASELINE] = None
     if config.getoption("baseline"):
-        from . import baseline
+        from harness.results import baseline
 
         try:  # a bad baseline stops the run here, before any training
             config.stash[BASELINE] = baseline.load(Path(config.getoption("baseline")))
@@ -146,7 +146,7 @@ def pytest_configure(config):
             raise pytest.UsageError(f"--claims-baseline: {exc}") from None
     config.stash[CERTIFICATE] = None
     if worker is None and config.getoption("engine") == "batched" and _collects_claims(config):
-        from . import certificate
+        from harness.certification import certificate
         from .training import environment
 
         try:  # no, or a bad, certificate stops the run here, before any training
@@ -225,7 +225,7 @@ def _progress_log(config) -> Path:
 @pytest.fixture
 def decide_claim(claim_runner, request):
     """Decide a claim, carry its outcome on the test report, and fail the test unless it is SUPPORTED."""
-    from .windows import EquivalenceError
+    from harness.certification.windows import EquivalenceError
 
     def run(claim):
         try:
@@ -274,7 +274,7 @@ def pytest_sessionfinish(session, exitstatus):
     if hasattr(config, "workerinput") or collected is None or not collected.values or SETTINGS not in config.stash:
         return
     from .training import records
-    from .baseline import write_summary
+    from harness.results.baseline import write_summary
     from .run_notes import load_mutants
     from .report import write_report
     from .results import to_dict

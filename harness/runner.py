@@ -53,7 +53,7 @@ class Settings:
         return cls(profile=name, **values)
 
     def design(self):
-        from . import sequential
+        from harness.statistics import sequential
 
         last = self.max_seeds or (max(self.seeds, sequential.LOOKS[-1]) if self.engine == "batched" else self.seeds)
         return sequential.design(self.seeds, max(last, self.seeds))
@@ -135,7 +135,7 @@ class ClaimRunner:
         # The store keeps each batch order's runs apart: the default under the engine's name.
         self.store_engine = self.engine if self.batch_order == orders.DEFAULT else f"{self.engine}+{self.batch_order}"
         if self.engine == "batched":
-            from . import certificate as certlib
+            from harness.certification import certificate as certlib
 
             self.certificate = certificate or certlib.find(Path(settings.certificate_dir), self.environment)
 
@@ -159,9 +159,9 @@ class ClaimRunner:
     def all_runs(self, name: str, checks: list | None = None):
         """The runs of ``name`` for the first look; before the batched engine's runs of a
         configuration are first used, its program is restarted from every window of the
-        certificate and checked against Keras (:func:`harness.windows.check`)."""
+        certificate and checked against Keras (:func:`harness.certification.windows.check`)."""
         from .training import experiments
-        from . import windows
+        from harness.certification import windows
 
         runs = self.train(experiments.get(name), self.seeds)
         if self.engine == "batched" and name not in self._checked:
@@ -182,8 +182,8 @@ class ClaimRunner:
 
     # -- one claim ----------------------------------------------------------
     def decide(self, claim) -> ClaimOutcome:
-        from . import sequential
-        from .windows import WindowError
+        from harness.statistics import sequential
+        from harness.certification.windows import WindowError
 
         out = ClaimOutcome(result=None)  # type: ignore[arg-type]
         trajectories: list[dict] = []
@@ -217,7 +217,7 @@ class ClaimRunner:
         return out
 
     def _failure(self, claim, decision, out: ClaimOutcome, missed, samples) -> AssertionError | Exception | None:
-        from .windows import WindowError
+        from harness.certification.windows import WindowError
 
         failed = [c for c in out.equivalence if not c["passed"]]
         if failed:
@@ -245,7 +245,7 @@ class ClaimRunner:
 
     def check_drift(self, claim, decision, samples, out: ClaimOutcome) -> AssertionError | None:
         """Against the baseline: a changed verdict or a metric moved beyond tolerance fails the claim."""
-        from . import drift
+        from harness.results import drift
 
         base = self.baseline
         if base is None:
@@ -326,10 +326,10 @@ def merge(outcomes: Sequence[ClaimOutcome], settings: Settings, *, certificate: 
     """One :class:`Results` (and the per-epoch runs for the sidecar, read from the run store) from the
     outcomes of a run; ``session``: the run's id (``--fresh`` reads only what this run wrote)."""
     from .training import environment
-    from . import provenance
+    from harness.certification import provenance
     from .version import __version__
     from .run_notes import MULTIPLICITY, notes
-    from .sequential import DESIGN_AMENDMENT
+    from harness.statistics.sequential import DESIGN_AMENDMENT
 
     env = environment.describe()
     store = RunStore(settings.store_dir, env["fingerprint"], session=session or uuid.uuid4().hex,
@@ -376,7 +376,7 @@ def variant_verdicts(fingerprint: str, batch_order: str, code_digest: str | None
     """The committed verdicts of the same claims under the other batch order, in this environment
     (``reports/variants/replayed/<fingerprint>.json``, the summary of a ``--claims-batch-order=replayed``
     run), for the report's per-claim comparison; None where there is none."""
-    from . import baseline
+    from harness.results import baseline
 
     if batch_order != orders.DEFAULT:
         return None

@@ -6,7 +6,7 @@ seeds' "Keras" side here is the batched engine's own continuous run (its state a
 every checkpoint and its History of the window after it), and the later looks'
 windows are its states at 20-80% of the run with the History it went on with; the
 chaos envelopes are measured as ``python -m harness certify`` measures them.
-The unmutated engine, restarted from each window (:func:`harness.windows.check`),
+The unmutated engine, restarted from each window (:func:`harness.certification.windows.check`),
 must reproduce them; a mutant must not.
 
 Also a pytest plugin (``-p harness.tests.selfcert``) for subprocess runs of the
@@ -28,7 +28,7 @@ FINAL_KEYS = ("train_loss", "train_accuracy", "test_loss", "test_accuracy", "tes
 
 def engine_windows(exp, seeds, checkpoints, source: str) -> tuple[list, list[dict]]:
     """(the batched runs, their windows at ``checkpoints``): state and the History after it."""
-    from harness import certificate, windows
+    from harness.certification import certificate, windows
     from harness.training.engines import batched
 
     w = windows.window_epochs(exp.name)
@@ -49,7 +49,7 @@ def engine_windows(exp, seeds, checkpoints, source: str) -> tuple[list, list[dic
 @functools.lru_cache(maxsize=None)
 def build(names: tuple[str, ...] = (CHEAP,), later: bool = True) -> dict:
     """The certificate's data (schema 2, checksummed), for this environment."""
-    from harness import certificate, windows
+    from harness.certification import certificate, windows
     from harness.training import environment, experiments
 
     refs, wins = {}, {}
@@ -68,9 +68,9 @@ def build(names: tuple[str, ...] = (CHEAP,), later: bool = True) -> dict:
 
 
 def certificate_for(names: tuple[str, ...] = (CHEAP,), path: Path | None = None, later: bool = True):
-    """A :class:`harness.certificate.Certificate` of ``names`` (not verified by ``load``, which
+    """A :class:`harness.certification.certificate.Certificate` of ``names`` (not verified by ``load``, which
     wants every configuration: the runner only reads the ones it checks)."""
-    from harness import certificate
+    from harness.certification import certificate
 
     data = build(tuple(names), later)
     return certificate.Certificate(Path(path) if path else Path("self-certificate.json"), data)
@@ -81,7 +81,7 @@ def pytest_configure(config):
     names = os.environ.get("LESSON_CLAIMS_SELF_CERT")
     if not names:
         return
-    from harness import certificate
+    from harness.certification import certificate
 
     def find(directory, environment, experiment_names=None):  # built when the run looks it up
         from harness.training import devices

@@ -63,7 +63,7 @@ def test_a_session_of_the_harness_tests_writes_no_report_folder(tmp_path):
 
 def test_importing_the_report_leaves_matplotlib_global_state_alone():
     # A notebook that imports the report keeps its own backend: figures are plain Figure objects.
-    code = ("import matplotlib; matplotlib.use('svg'); import harness.report, harness.figures; "
+    code = ("import matplotlib; matplotlib.use('svg'); import harness.report, harness.report.figures; "
             "import sys; print(matplotlib.get_backend(), 'matplotlib.pyplot' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr

@@ -21,7 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from harness import RESULTS_SCHEMA, __version__, baseline, options
+from harness import RESULTS_SCHEMA, __version__, options
+from harness.results import baseline
 from harness.storage import liveness, store as store_module
 from harness.training import records
 from harness.options import BadInput
@@ -292,7 +293,7 @@ def test_check_results_accepts_a_results_file(tmp_path):
 
 
 def test_bench_keeps_its_measurements_when_out_cannot_be_written(capsys):
-    from harness import bench
+    from harness.maintainer import bench
 
     assert bench._write(Path("/proc/zz/bench.json"), {"rows": [{"ratio": 42.0}]}) == 1
     err = capsys.readouterr().err

@@ -17,7 +17,7 @@ SEEDS = 8  # 8 vs 8 seeds: the smallest two-sided Mann-Whitney p is 1.6e-4, belo
 
 
 def _certified() -> bool:
-    from harness import certificate
+    from harness.certification import certificate
     from harness.training import environment
 
     try:

@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 
-from harness import certificate, windows
+from harness.certification import certificate, windows
 from harness.training import experiments, records
 from harness.training.records import RunRecord
 

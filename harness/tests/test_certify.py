@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from harness import certify, cold
+from harness.certification import certify
+from harness.maintainer import cold
 from harness.training.records import RunRecord
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -69,7 +70,7 @@ def test_references_already_stored_are_not_trained_again(tmp_path, monkeypatch):
     import io
 
     from harness.training import experiments
-    from harness import references
+    from harness.certification import references
     from harness.storage.store import RunStore
 
     store = RunStore(tmp_path / "store", "env")
@@ -93,7 +94,7 @@ def test_runs_of_another_label_are_not_references(tmp_path, monkeypatch):
     import io
 
     from harness.training import experiments
-    from harness import references
+    from harness.certification import references
     from harness.storage.store import RunStore
 
     assert references.ENGINE == "keras-reference"
@@ -108,7 +109,7 @@ def test_reference_windows_tile_the_keras_run():
     final metrics, the first the initial gradient."""
     import numpy as np
 
-    from harness import certificate, windows
+    from harness.certification import certificate, windows
     from harness.training import experiments
 
     exp = experiments.get("reg_unscaled_clipvalue")  # windows of 2 epochs
@@ -137,7 +138,7 @@ def test_reference_windows_tile_the_keras_run():
 
 def test_cost_estimate_grows_with_epochs():
     from harness.training import experiments
-    from harness import references
+    from harness.certification import references
 
     assert references.estimate_seconds(experiments.get("circles_relu5")) > \
         references.estimate_seconds(experiments.get("reg_unscaled"))

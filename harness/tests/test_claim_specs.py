@@ -10,7 +10,7 @@ from harness import claimset
 from harness.claims import (Amendment, ClaimInconclusive, ClaimNotTestable, ClaimRefuted, Decision, Expectation,
                             Verdict, assert_supported)
 from harness.pytest_plugin import parametrize_with_claims
-from harness.rules import RateRule
+from harness.statistics.rules import RateRule
 
 ROOT = Path(__file__).resolve().parents[2]
 CLAIMS = claimset.all_claims()
@@ -80,7 +80,7 @@ def test_a_spec_with_a_bad_zone_fails_at_collection_naming_the_claim(tmp_path):
     spec.write_text(
         "from harness.claims import Claim\n"
         "from harness.pytest_plugin import parametrize_with_claims\n"
-        "from harness.rules import RateRule\n"
+        "from harness.statistics.rules import RateRule\n"
         "CLAIMS = [Claim(id='zone_misses_p0', section='1', quote='q', interpretation='i', rule='r',\n"
         "                experiments=('reg_unscaled',), metric='m', metric_fn=float,\n"
         "                decide=RateRule('reg_unscaled', bool, 0.5, 'greater', 'hit', (0.6, 0.7)))]\n"
@@ -128,11 +128,11 @@ def test_every_spec_is_complete(claim):
 
 
 def test_generated_tables_are_current():
-    from harness import readme
+    from harness.maintainer import readme
 
     for name, path in readme.DOCS.items():
         text = path.read_text(encoding="utf-8")
-        assert readme.render(text, [name]) == text, f"{path}: run `python -m harness.readme --write`"
+        assert readme.render(text, [name]) == text, f"{path}: run `python -m harness.maintainer.readme --write`"
     table = claimset.claims_table()
     for c in CLAIMS:
         assert f"`{c.id}`" in table

@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from harness import RESULTS_SCHEMA, __version__, baseline, compare, drift
+from harness import RESULTS_SCHEMA, __version__
+from harness.results import baseline, drift
+from harness.report import compare
 from harness.training import records
 
 
@@ -140,7 +142,7 @@ def test_a_baseline_of_another_batch_order_is_refused():
     """Drift across batch orders is the change of training, not a regression: refused, naming both."""
     import pytest
 
-    from harness import baseline
+    from harness.results import baseline
 
     lesson = {"path": "b.json", "environment": {"fingerprint": "f", "batch_order": "lesson"}}
     baseline.check_batch_order(lesson, "lesson")  # the same order: accepted

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from harness.training import mutants
-from harness import windows
+from harness.certification import windows
 from harness.tests import selfcert
 
 NAME = selfcert.CHEAP  # reg_target_standard: 100 epochs, one hidden layer: seconds to train

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from harness import provenance
+from harness.certification import provenance
 
 
 def test_every_engine_digests_its_logical_modules():

@@ -24,7 +24,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from harness import RESULTS_SCHEMA, figures
+from harness import RESULTS_SCHEMA
+from harness.report import figures
 from harness.training import records
 from harness.report import (RUNS_NAME, claim_outcomes, claim_samples, fmt_num, fmt_p, load_runs, render_from_json,
                             write_report)
@@ -852,7 +853,7 @@ def test_terminal_summary_counts_the_lessons_claims():
 
 
 def test_compare_matrix_shows_labels():
-    from harness import compare
+    from harness.report import compare
 
     def summary(fp, tf, claim):
         return {"environment": {"fingerprint": fp, "tensorflow": tf, "keras": "3", "device": "cpu"},

@@ -103,7 +103,7 @@ def test_profiles_bundle_settings_and_options_override():
 def _self_certified(monkeypatch):
     """This environment's certificate lookup answers with the batched engine's certificate of
     itself on reg_target_standard (harness.tests.selfcert): no Keras training, any environment."""
-    from harness import certificate
+    from harness.certification import certificate
     from harness.tests import selfcert
 
     cert = selfcert.certificate_for((selfcert.CHEAP,))

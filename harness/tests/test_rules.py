@@ -14,8 +14,7 @@ import pytest
 
 from harness.claims import Claim, Evidence, Verdict, identical_runs
 from harness.training.records import RunRecord
-from harness.rules import (MeanInBandRule, PairedBestOfGroupsRule, PairedEquivalenceRule, PairedNonSuperiorityRule,
-                           PairedShiftRule, PairedTighterRule, RateRule, SpecError)
+from harness.statistics.rules import MeanInBandRule, PairedBestOfGroupsRule, PairedEquivalenceRule, PairedNonSuperiorityRule, PairedShiftRule, PairedTighterRule, RateRule, SpecError
 
 ALPHA = 0.005
 

@@ -8,8 +8,8 @@ import pytest
 
 from harness.claims import Evidence, Verdict
 from harness.training.records import RunRecord
-from harness import sequential
-from harness.rules import PairedEquivalenceRule, RateRule
+from harness.statistics import sequential
+from harness.statistics.rules import PairedEquivalenceRule, RateRule
 
 PLAN = sequential.design(30, 1000)
 
@@ -88,7 +88,7 @@ def test_exact_rate_decisions_agree_with_simulation():
 def test_committed_error_rates_are_current_and_within_the_bound():
     # Every rule, at the edges of its zone, over the whole design: exact for rates and sign tests, 5000
     # replicates otherwise (python -m harness error-rates; it refuses a file measured on other code).
-    from harness import error_rates
+    from harness.maintainer import error_rates
 
     assert error_rates.check() == []
 
@@ -96,7 +96,7 @@ def test_committed_error_rates_are_current_and_within_the_bound():
 def test_error_rate_check_refuses_stale_small_or_failing_measurements(tmp_path):
     import json
 
-    from harness import error_rates
+    from harness.maintainer import error_rates
 
     good = json.loads(error_rates.DEFAULT_PATH.read_text(encoding="utf-8"))
     for change, expect in ((dict(code_digest="0" * 64), "other code"),
@@ -111,7 +111,7 @@ def test_error_rate_check_refuses_stale_small_or_failing_measurements(tmp_path):
 def test_error_rate_simulation_catches_a_rule_tested_against_its_threshold_not_its_zone():
     # A broken equivalence rule that says SUPPORTED when the interval lies within the margin itself (the
     # old rule) is wrong far more often than 1% when the true difference sits on the zone's near edge.
-    from harness import error_rates
+    from harness.maintainer import error_rates
     from harness.claims import Decision
 
     good = PairedEquivalenceRule("a", "b", error_rates.col(0), 0.1, "x")

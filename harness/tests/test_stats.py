@@ -1,4 +1,4 @@
-"""Checks harness.stats against known values: textbook examples, closed forms,
+"""Checks harness.statistics.stats against known values: textbook examples, closed forms,
 published tables and brute-force enumeration -- never against itself."""
 import itertools
 import math
@@ -7,9 +7,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from harness.stats import (
-    ALPHA, binomial_rate, binomial_seeds_needed, clopper_pearson, fisher_exact, mann_whitney, newcombe_diff_ci,
-)
+from harness.statistics.stats import ALPHA, binomial_rate, binomial_seeds_needed, clopper_pearson, fisher_exact, mann_whitney, newcombe_diff_ci
 
 
 def test_alpha():
@@ -148,7 +146,7 @@ def test_binomial_seeds_needed_monotone_in_effect():
 
 
 def test_t_seeds_needed_matches_the_normal_approximation_and_its_limits():
-    from harness.stats import t_seeds_needed
+    from harness.statistics.stats import t_seeds_needed
 
     # One-sided t at alpha 0.05, power 0.8, effect 0.5 sd: 26.1 by the t (25 by the normal approximation).
     assert t_seeds_needed(0.05, 0.1, alpha=0.05) == 27

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from harness.training import experiments
-from harness import windows
+from harness.certification import windows
 
 SAMPLES = {"accuracy": 500, "val_accuracy": 500}
 

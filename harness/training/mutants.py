@@ -5,7 +5,7 @@ A mutant is a subclass of :class:`harness.engines.batched.Program` that gets one
 thing of Keras' semantics wrong, from the first epoch or only late in the run
 (after the first 20% of its epochs: outside any check that looks only at the
 start).  Each is run against this environment's certificate exactly as a run
-checks the engine (:func:`harness.windows.check`, configuration by
+checks the engine (:func:`harness.certification.windows.check`, configuration by
 configuration, cheapest first); the first failed window kills it, and the table
 names the configuration, seed, checkpoint, key and epoch.  A mutant that
 survives every window is a hole in the proof: exit status 1.
@@ -183,7 +183,7 @@ def run_mutant(mutant: Mutant, cert, out=sys.stdout, every: bool = False) -> dic
     """The window check of every configuration against ``mutant``, cheapest first; the first
     failure kills it.  ``every``: go on through all configurations and list where it was killed
     (how many configurations would catch it alone)."""
-    from .. import windows
+    from harness.certification import windows
 
     start = time.perf_counter()
     row = None
@@ -238,7 +238,7 @@ def run_mutants(args) -> int:
     from . import devices
 
     devices.configure()
-    from .. import certificate
+    from harness.certification import certificate
     from . import environment
     from ..storage.store import atomic_write_text
 

@@ -8,7 +8,7 @@ tests read back what each figure actually plotted: every artist that carries
 data has a gid (``"value"``, ``"ci"``, ``"threshold"``, ``"seeds:<group>"``,
 ``"seed:<n>"``, ...), so a test finds it and compares its data with the input.
 
-NaN policy (as in :mod:`harness.stats`): a diverged seed is never silently
+NaN policy (as in :mod:`harness.statistics.stats`): a diverged seed is never silently
 dropped.  Learning-curve quantiles rank a non-finite value as +inf, so an
 epoch where most seeds are NaN has an infinite median and is not drawn, and
 every subplot says how many seeds went non-finite; metric figures plot the
@@ -29,7 +29,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
-from .claims import NOT_TESTABLE, ON_THE_LINE
+from harness.claims import NOT_TESTABLE, ON_THE_LINE
 
 DPI = 80
 PALETTE = 64  # colours per PNG: line plots need few, and a palette PNG is ~4x smaller than RGBA
@@ -442,7 +442,7 @@ def curves_figure(runs: Sequence[Mapping], keys: Sequence[str], title: str,
 
 def regression_histograms_figure() -> Figure:
     """The lesson's 2.1.2 figure: histograms of features 0 and 1 and of the target."""
-    from .training.data import raw_regression
+    from harness.training.data import raw_regression
 
     x, y = raw_regression()
     fig = Figure(figsize=(9, 5))
@@ -462,7 +462,7 @@ def regression_histograms() -> bytes:
 
 def circles_scatter_figure() -> Figure:
     """The lesson's 2.2.3 figure: the circles dataset colored by class."""
-    from .training.data import raw_circles
+    from harness.training.data import raw_circles
 
     x, y = raw_circles()
     fig = Figure(figsize=(6.4, 4.8))

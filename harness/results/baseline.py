@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .training import records
-from .version import __version__
+from harness.training import records
+from harness.version import __version__
 
 SUMMARY_SCHEMA = "lesson-claims/summary/1"
 _ENV_KEYS = ("fingerprint", "python", "platform", "tensorflow", "keras", "keras_major", "legacy_keras", "numpy",
@@ -46,7 +46,7 @@ def summarize(results: dict) -> dict:
 
 
 def write_summary(results: dict, directory: Path) -> Path:
-    from .storage.store import atomic_write_text
+    from harness.storage.store import atomic_write_text
 
     summary = summarize(results)
     path = Path(directory) / f"{summary['environment']['fingerprint']}.json"
@@ -62,7 +62,7 @@ def load(path: Path) -> dict:
         data = records.read_schema_file(path)
     except ValueError as exc:
         raise SummaryError(str(exc)) from None
-    from .results import READABLE, ResultsError, from_dict
+    from harness.results import READABLE, ResultsError, from_dict
 
     if data["schema"] not in (SUMMARY_SCHEMA, *READABLE):
         raise SummaryError(f"{path}: schema {data['schema']!r}; this suite reads {SUMMARY_SCHEMA!r} "
@@ -113,7 +113,7 @@ def _is_value(v) -> bool:
 
 def _check_claim(path, c, samples: bool) -> None:
     """SummaryError naming the file, the claim and the field that cannot be used."""
-    from .claims import Verdict
+    from harness.claims import Verdict
 
     if not isinstance(c, dict):
         raise SummaryError(f"{path}: a claim is {type(c).__name__}, not an object; {_FIX}")
@@ -154,7 +154,7 @@ def check_results(path) -> dict:
         data = records.read_schema_file(path)
     except ValueError as exc:
         raise SummaryError(str(exc)) from None
-    from .results import READABLE, ResultsError, from_dict
+    from harness.results import READABLE, ResultsError, from_dict
 
     if data["schema"] not in READABLE:
         raise SummaryError(f"{path}: schema {data['schema']!r} is not a results file ({', '.join(READABLE)}); give the "

@@ -89,7 +89,7 @@ def later_checkpoints(exp) -> tuple[int, ...]:
 
 def param_shapes(exp) -> list[tuple[int, ...]]:
     """Kernel and bias of each Dense layer, in ``get_weights()`` order."""
-    from .training.models import N_INPUTS
+    from harness.training.models import N_INPUTS
 
     widths = [N_INPUTS[exp.dataset]] + [exp.units] * exp.hidden_layers + [1]
     shapes: list[tuple[int, ...]] = []
@@ -227,7 +227,7 @@ def envelopes(exp, rows: list[tuple[int, int, dict]], epochs: int, program=None)
     """Per row (seed, epoch, state): how far a 1-2 ulp perturbation of the state carries over the
     window (the largest absolute difference over :data:`PERTURBATIONS` perturbations), per epoch and
     key, and for the final metrics where the window ends the run."""
-    from .training.engines import batched
+    from harness.training.engines import batched
 
     program = program or batched.Program
     base = batched.restart(exp, rows, epochs, program=program)
@@ -254,7 +254,7 @@ def describe(f: dict) -> str:
 
 
 def accuracy_samples(exp) -> dict[str, int]:
-    from .training.engines.common import split_for
+    from harness.training.engines.common import split_for
 
     split = split_for(exp)
     return {"accuracy": len(split.train_x), "val_accuracy": len(split.test_x)}
@@ -264,8 +264,8 @@ def check(cert, name: str, program=None) -> dict:
     """Restart the batched engine (``program``: a :class:`~harness.training.engines.batched.Program`
     subclass, the real one by default) from every window of ``name`` in the certificate
     and compare each with Keras.  Returns the check's result (``passed``, ``failures``, ...)."""
-    from .training import experiments
-    from .training.engines import batched
+    from harness.training import experiments
+    from harness.training.engines import batched
 
     exp = experiments.get(name)
     windows = cert.windows(name)
@@ -329,8 +329,8 @@ def continuity(cert, name: str, program=None) -> dict:
     every epoch but only the first ``window_epochs`` epochs of any one call; this check sees the
     rest, e.g. an engine that counted epochs from the start of each call.  Run only on calm
     configurations (:data:`CALM`); the result says where it was not run and why."""
-    from .training import experiments
-    from .training.engines import batched
+    from harness.training import experiments
+    from harness.training.engines import batched
 
     exp = experiments.get(name)
     w = cert.window_epochs(name)

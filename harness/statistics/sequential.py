@@ -10,7 +10,7 @@ lies at or inside the zone's far edge, REFUTED when it lies at or inside its
 near edge.  The budget is split by Bonferroni over both directions and every
 planned look: each one-sided test runs at 0.01 / (2 x looks) (0.00125 with the
 four looks 30, 100, 300, 1000).  Bonferroni needs no assumption about how the
-nested looks correlate; :mod:`harness.error_rates` measures the real rate of
+nested looks correlate; :mod:`harness.maintainer.error_rates` measures the real rate of
 every rule at its zone's edges (exactly, or over 5000 replicates).  Stopping
 when the interval lies inside the zone can only lower that rate.
 
@@ -32,7 +32,7 @@ import numpy as np
 
 from scipy import stats as sps
 
-from .claims import CLAIM_ALPHA, Amendment, Decision, Evidence, Verdict
+from harness.claims import CLAIM_ALPHA, Amendment, Decision, Evidence, Verdict
 
 LOOKS = (30, 100, 300, 1000)
 

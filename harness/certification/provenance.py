@@ -19,7 +19,7 @@ import importlib.util
 import re
 from pathlib import Path
 
-from .version import __version__
+from harness.version import __version__
 
 DIGEST_SCHEME = "logical-modules/1"
 

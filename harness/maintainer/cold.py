@@ -29,7 +29,7 @@ def quick_start(readme: Path = ROOT / "README.md") -> list[str]:
 
 
 def machine() -> dict:
-    from .training.devices import available_cores
+    from harness.training.devices import available_cores
 
     model = "unknown"
     try:

@@ -16,7 +16,7 @@ import json
 import time
 from pathlib import Path
 
-from .training import devices
+from harness.training import devices
 
 
 def _time(fn) -> float:
@@ -36,8 +36,8 @@ def run_bench(args) -> int:
     if args.cold_suite:
         return _run_cold(args)
     devices.configure()
-    from .training import environment, experiments
-    from .training.engines import batched, keras_engine
+    from harness.training import environment, experiments
+    from harness.training.engines import batched, keras_engine
 
     names = args.configs or list(experiments.EXPERIMENTS)
     for n in names + list(args.scaling_configs or []):
@@ -77,7 +77,7 @@ def _write(path, out: dict, status: int = 0) -> int:
     import sys
     import tempfile
 
-    from .storage.store import atomic_write_text
+    from harness.storage.store import atomic_write_text
 
     text = json.dumps(out, indent=1)
     try:
@@ -109,7 +109,7 @@ def _previous(path) -> dict:
 
 def _run_cold(args) -> int:
     """Only the cold README line; other keys of an existing bench.json are kept."""
-    from .cold import run_cold_suite
+    from harness.maintainer.cold import run_cold_suite
 
     result = run_cold_suite()
     print(f"cold README first line: {result['cold_suite_seconds']:.0f} s (exit status {result['exit_status']}) on "

@@ -4,7 +4,7 @@ A world puts the true effect exactly on an edge of the rule's zone (the
 worst case for one direction) or inside it (both directions wrong), draws the
 last look's seeds once per replicate and decides on their prefixes, exactly as
 a run does.  Rate rules and the sign tests (a rate of wins) are computed
-exactly over every path (:func:`harness.sequential.exact_rate_decisions`); the
+exactly over every path (:func:`harness.statistics.sequential.exact_rate_decisions`); the
 others are simulated with ``REPS`` replicates, enough to fail a true rate of
 1.5% (1.5x the bound) with probability > 0.99 under the check "observed rate
 <= 1%".
@@ -25,10 +25,9 @@ from typing import Callable
 import numpy as np
 from scipy import stats as sps
 
-from . import sequential
-from .claims import CLAIM_ALPHA, Evidence
-from .rules import (MeanInBandRule, PairedBestOfGroupsRule, PairedEquivalenceRule, PairedNonSuperiorityRule,
-                    PairedTighterRule, RateRule)
+from harness.statistics import sequential
+from harness.claims import CLAIM_ALPHA, Evidence
+from harness.statistics.rules import MeanInBandRule, PairedBestOfGroupsRule, PairedEquivalenceRule, PairedNonSuperiorityRule, PairedTighterRule, RateRule
 
 REPS = 5000
 BOUND = CLAIM_ALPHA
@@ -36,7 +35,14 @@ SCHEMA = "lesson-claims/error-rates/1"
 PLAN = sequential.design(30, 1000)
 DEFAULT_PATH = Path(__file__).resolve().parents[1] / "reports" / "error_rates.json"
 # The code whose behaviour the file measures.
-MODULES = ("harness.rules", "harness.sequential", "harness.stats", "harness.error_rates")
+# Logical name -> the module doing that job today: the digest hashes the logical name with the module's
+# content (its own imports' paths dropped), so moving a module keeps it and any other changed line does not.
+MODULES = {
+    "decision rules": "harness.statistics.rules",
+    "sequential design": "harness.statistics.sequential",
+    "statistics": "harness.statistics.stats",
+    "error-rate simulation": "harness.maintainer.error_rates",
+}
 
 
 class ArrayEvidence(Evidence):
@@ -182,12 +188,12 @@ def measure(world: World, reps: int = REPS, seed: int = 0) -> dict:
 
 
 def code_digest() -> str:
-    from .provenance import normalized_source
+    from harness.certification.provenance import normalized_source
     import importlib.util
 
     h = hashlib.sha256()
-    for name in MODULES:
-        h.update(name.encode())
+    for logical, name in MODULES.items():
+        h.update(logical.encode())
         h.update(normalized_source(Path(importlib.util.find_spec(name).origin).read_text(encoding="utf-8")).encode())
     return h.hexdigest()
 

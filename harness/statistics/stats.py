@@ -3,7 +3,7 @@
 In the spirit of rliable: each function does one thing and returns numbers in a
 frozen dataclass; nothing is printed and no decision is taken here.  scipy and
 statsmodels do the statistics wherever they already implement them (the
-decision rules in :mod:`harness.rules` call them directly); the seeds a test
+decision rules in :mod:`harness.statistics.rules` call them directly); the seeds a test
 needs come from statsmodels too (the exact binomial rejection region, summed
 exactly for its power; ``TTestPower`` for the t tests).
 

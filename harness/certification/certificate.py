@@ -5,7 +5,7 @@ Keras' own ``fit``, the lesson's batch order: a fresh permutation per epoch) on
 the trajectory seeds of every configuration, full length, keeping its training
 state at the start of every window, and restarts ``fit`` for one window from the
 batched engine's states of a sample of the later looks' seeds
-(:mod:`harness.windows`).  It writes ``reports/certificates/<environment
+(:mod:`harness.certification.windows`).  It writes ``reports/certificates/<environment
 fingerprint>.json``: the environment, the digest of the code that trained the
 references (per logical module), the batch order and a digest of its draws,
 each configuration's fingerprint and data digest, the Keras runs (every History
@@ -30,9 +30,9 @@ from pathlib import Path
 
 import numpy as np
 
-from . import provenance
-from .training import records
-from .training.records import RunRecord
+from harness.certification import provenance
+from harness.training import records
+from harness.training.records import RunRecord
 
 SCHEMA = "lesson-claims/certificate/2"
 MAKE = "python -m harness certify"
@@ -67,7 +67,7 @@ def checksum(cert: dict) -> str:
 def data_digest(exp) -> str:
     """SHA-256 of the exact arrays ``exp`` trains and tests on (catches a change in data generation
     that no version number shows)."""
-    from .training.engines.common import split_for
+    from harness.training.engines.common import split_for
 
     split = split_for(exp)
     h = hashlib.sha256()
@@ -97,8 +97,8 @@ def decode_run(name: str, fingerprint: str, d: dict, device: str) -> RunRecord:
 def encode_window(seed: int, epoch: int, source: str, state: dict, history: dict, final: dict | None,
                   init_grad: float | None, envelope: dict | None = None) -> dict:
     """One window: its start state, Keras' History after it (and final metrics / initial gradient
-    where it ends / starts the run), and the chaos envelope (:func:`harness.windows.envelopes`)."""
-    from . import windows
+    where it ends / starts the run), and the chaos envelope (:func:`harness.certification.windows.envelopes`)."""
+    from harness.certification import windows
 
     out = {"seed": int(seed), "epoch": int(epoch), "source": source, "state": windows.encode_state(state),
            "history": {k: windows.encode_series(v) for k, v in history.items()}, "final": final,
@@ -111,8 +111,8 @@ def encode_window(seed: int, epoch: int, source: str, state: dict, history: dict
 
 def build(environment: dict, references: dict[str, list[RunRecord]], windows_by_name: dict[str, list[dict]], *,
           checks: list[dict], plan: dict, seed_independence: dict, cost: dict, created: str) -> dict:
-    from .training import experiments, orders
-    from . import windows
+    from harness.training import experiments, orders
+    from harness.certification import windows
 
     cert = {
         "schema": SCHEMA,
@@ -141,7 +141,7 @@ def build(environment: dict, references: dict[str, list[RunRecord]], windows_by_
 
 
 def write(cert: dict, directory: Path = DEFAULT_DIR) -> Path:
-    from .storage.store import atomic_write_text
+    from harness.storage.store import atomic_write_text
 
     path = path_for(directory, cert["environment"]["fingerprint"])
     atomic_write_text(path, records.dumps(cert, indent=None, separators=(",", ":")) + "\n")
@@ -201,8 +201,8 @@ def decode_windows(path, name: str, entry: dict) -> list[dict]:
     """The windows of one configuration, every field checked; CertificateError naming the field."""
     import math as _math
 
-    from .training import experiments
-    from . import windows
+    from harness.training import experiments
+    from harness.certification import windows
 
     exp = experiments.get(name)
     steps = _math.ceil(500 / exp.batch_size)
@@ -271,7 +271,7 @@ def decode_windows(path, name: str, entry: dict) -> list[dict]:
 
 def load(path: Path, environment: dict, experiment_names=None) -> Certificate:
     """Read and verify; any failure raises :class:`CertificateError` naming the check that failed."""
-    from .training import experiments, orders
+    from harness.training import experiments, orders
 
     path = Path(path)
     try:

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from .training import records
-from .version import RESULTS_SCHEMA
+from harness.training import records
+from harness.version import RESULTS_SCHEMA
 
 SCHEMA = RESULTS_SCHEMA
 READABLE = ("lesson-claims/results/1", SCHEMA)
@@ -117,7 +117,7 @@ class ClaimResult:
 
     @property
     def label(self) -> str:
-        from .claims import label
+        from harness.claims import label
 
         return label(self.verdict, self.at_threshold, self.untestable)
 

@@ -38,12 +38,12 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from . import figures
-from .training import records
-from .version import RESULTS_SCHEMA
-from .claims import LABELS, NOT_TESTABLE, ON_THE_LINE, label
-from .results import sentence_label
-from .storage.store import atomic_write_text
+from harness.report import figures
+from harness.training import records
+from harness.version import RESULTS_SCHEMA
+from harness.claims import LABELS, NOT_TESTABLE, ON_THE_LINE, label
+from harness.results import sentence_label
+from harness.storage.store import atomic_write_text
 
 RESULTS_NAME = "results.json"
 RUNS_NAME = "runs.json.gz"
@@ -1180,7 +1180,7 @@ def load_results(path: Path) -> dict:
     """Read a results file, or raise ValueError naming it if it is not one."""
     path = Path(path)
     results = records.read_schema_file(path)
-    from .results import from_dict
+    from harness.results import from_dict
 
     from_dict(results, str(path))  # the typed model's checks: schema, claims, each claim's id and verdict
     return results
@@ -1211,7 +1211,7 @@ def _independence_text(indep: Mapping) -> str:
 
 def render_from_json(path: Path) -> Path:
     """Re-render index.html and figures/ next to a results.json (and its runs sidecar); return the index path."""
-    from .run_notes import load_mutants
+    from harness.run_notes import load_mutants
 
     path = Path(path)
     results = load_results(path)

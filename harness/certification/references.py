@@ -31,7 +31,7 @@ def _init_worker(threads: int) -> None:
     for name in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS"):
         os.environ[name] = str(threads)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from .training import devices
+    from harness.training import devices
 
     devices.configure()
 
@@ -41,10 +41,10 @@ ENGINE = "keras-reference"  # the store's label: full-length Keras runs with the
 
 
 def _train_one(name: str, seed: int, store_root: str, environment: str) -> tuple[str, int, float]:
-    from .training import experiments
-    from . import windows
-    from .training.engines.keras_engine import train_one
-    from .storage.store import RunStore
+    from harness.training import experiments
+    from harness.certification import windows
+    from harness.training.engines.keras_engine import train_one
+    from harness.storage.store import RunStore
 
     start = time.perf_counter()
     exp = experiments.get(name)
@@ -58,9 +58,9 @@ def _train_one(name: str, seed: int, store_root: str, environment: str) -> tuple
 def later_windows(name: str) -> tuple[str, list[dict], float]:
     """The later looks' sample seeds: the batched engine trained to each of their checkpoints,
     and Keras' ``fit`` restarted from that state for one window (certificate windows)."""
-    from . import certificate, windows
-    from .training import experiments
-    from .training.engines import batched, keras_engine
+    from harness.certification import certificate, windows
+    from harness.training import experiments
+    from harness.training.engines import batched, keras_engine
 
     start = time.perf_counter()
     exp = experiments.get(name)
@@ -83,8 +83,8 @@ def _fmt(seconds: float) -> str:
 def train(store, names: list[str], seeds: list[int], workers: int, out=sys.stdout) -> dict:
     """Train the Keras references missing from ``store`` for ``names`` x ``seeds``;
     returns {"trained": n, "seconds": wall, "per_configuration": {name: seconds of one seed}}."""
-    from .training import experiments
-    from . import windows
+    from harness.training import experiments
+    from harness.certification import windows
 
     todo = [(n, s) for n in names for s in seeds if store.read(ENGINE, experiments.get(n).fingerprint, s) is None]
     # Longest first, so the last minutes are not one long seed on one core.
@@ -98,7 +98,7 @@ def train(store, names: list[str], seeds: list[int], workers: int, out=sys.stdou
     per_config: dict[str, list[float]] = {}
     left = {n: sum(1 for m, _ in todo if m == n) for n in names}
     start = time.perf_counter()
-    from .training.devices import available_cores, threads_per_worker
+    from harness.training.devices import available_cores, threads_per_worker
 
     threads = threads_per_worker(available_cores(), workers)
     with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_init_worker,

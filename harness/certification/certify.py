@@ -2,11 +2,11 @@
 
 1. Train the literal Keras references missing from the run store: seeds 0-2 of
    every configuration, full length, their training state kept at every window's
-   start (:mod:`harness.references`: parallel, resumable, cost announced, ETA
+   start (:mod:`harness.certification.references`: parallel, resumable, cost announced, ETA
    shown); and Keras windows restarted from the batched engine's states of the
    later looks' sample seeds.
 2. Measure each window's chaos envelope, and check the batched engine against
-   every window (:mod:`harness.windows`): the results go into the certificate.
+   every window (:mod:`harness.certification.windows`): the results go into the certificate.
 3. Measure whether a seed's batched run depends on the other seeds trained
    beside it (10 and 30 seeds vs ``--independence-seeds``).
 4. Write ``reports/certificates/<environment fingerprint>.json``.
@@ -35,8 +35,8 @@ def seed_independence(names: list[str], runs_30: dict, big: int, big_configs, tr
     ``alone`` seeds): the largest difference of any per-epoch value or final metric over
     the seeds both batches hold, and, for the claims decided on ``big_configs``
     alone, the verdict on seeds 0-29 of each batch."""
-    from .training import experiments
-    from .claims import Evidence
+    from harness.training import experiments
+    from harness.claims import Evidence
 
     rows, firsts = {}, {}
     for name in names:
@@ -83,7 +83,7 @@ FINAL_KEYS = ("train_loss", "train_accuracy", "test_loss", "test_accuracy", "tes
 
 def reference_windows(exp, refs) -> list[dict]:
     """The trajectory seeds' windows: Keras' state at each checkpoint and its History after it."""
-    from . import certificate, windows
+    from harness.certification import certificate, windows
 
     w = windows.window_epochs(exp.name)
     steps = -(-500 // exp.batch_size)
@@ -99,13 +99,14 @@ def reference_windows(exp, refs) -> list[dict]:
 
 
 def run_certify(args) -> int:
-    from .training import devices
+    from harness.training import devices
 
     devices.configure()
-    from . import certificate, claimset, references, windows
-    from .training import environment, experiments
-    from .training.engines import batched
-    from .storage.store import RunStore
+    from harness.certification import certificate, references, windows
+    from harness import claimset
+    from harness.training import environment, experiments
+    from harness.training.engines import batched
+    from harness.storage.store import RunStore
 
     start = time.perf_counter()
     env = environment.describe()

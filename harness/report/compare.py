@@ -4,7 +4,7 @@ Writes ``reports/matrix.html`` (self-contained, figures embedded) and
 ``reports/matrix.json``: each cell is a claim's verdict and effect size in one
 environment; environments are ordered by TensorFlow version, then Keras major;
 a cell whose verdict differs from its left neighbour's, or whose deciding
-metric drifted from it (:mod:`harness.drift`), is highlighted; per claim, an
+metric drifted from it (:mod:`harness.results.drift`), is highlighted; per claim, an
 overlay of the deciding metric's per-seed distribution in every environment.
 
 ``--out-dir`` is checked for writability before anything is read
@@ -19,9 +19,9 @@ import html
 import sys
 from pathlib import Path
 
-from . import baseline, drift
-from .training import records
-from .storage.store import atomic_write_text
+from harness.results import baseline, drift
+from harness.training import records
+from harness.storage.store import atomic_write_text
 
 
 def load_all(paths, warn=lambda msg: print(msg, file=sys.stderr)) -> list[dict]:
@@ -44,7 +44,7 @@ def load_all(paths, warn=lambda msg: print(msg, file=sys.stderr)) -> list[dict]:
 def _label(c: dict) -> str:
     """The reader's label (harness.claims.label); a summary without ``at_threshold``/``untestable`` gives
     its verdict."""
-    from .claims import label
+    from harness.claims import label
 
     return label(c["verdict"], bool(c.get("at_threshold")), c.get("untestable"))
 
@@ -81,7 +81,7 @@ def matrix(summaries: list[dict]) -> dict:
 
 
 def _overlay_png(cid: str, metric: str, summaries: list[dict]) -> bytes | None:
-    from . import figures
+    from harness.report import figures
 
     groups = {}
     for s in summaries:

@@ -4,7 +4,7 @@ Each rule is a small frozen dataclass called as ``rule(evidence, alpha)``
 (``explain=False`` skips the seeds-needed planning, for simulations);
 ``alpha`` is the level of each one-sided test (the sequential design splits the
 claim's error budget over both directions and every look, see
-:mod:`harness.sequential`).
+:mod:`harness.statistics.sequential`).
 
 The indifference zone is part of the hypothesis (rules of 2026-11-30).  Every
 rule has a zone, on the quantity it tests, around the claim's threshold:
@@ -37,9 +37,9 @@ from typing import Callable
 import numpy as np
 from scipy import stats as sps
 
-from . import stats
-from .claims import CLAIM_ALPHA, Decision, Evidence, SpecError, Verdict, check_zone  # noqa: F401 (SpecError re-exported)
-from .training.records import RunRecord
+from harness.statistics import stats
+from harness.claims import CLAIM_ALPHA, Decision, Evidence, SpecError, Verdict, check_zone  # noqa: F401 (SpecError re-exported)
+from harness.training.records import RunRecord
 
 # One look, both directions: each one-sided test at half the claim's alpha.
 DEFAULT_ALPHA = CLAIM_ALPHA / 2
@@ -52,7 +52,7 @@ SPREAD_ZONE = (0.8, 1.25)
 # With 9999 flips its smallest p is 1e-4, below every alpha of the design.
 SPREAD_RESAMPLES = 9999
 # Below this many seeds the spread test does not hold its level when the groups' shapes differ (a normal
-# against a chi-square of equal variance: 1.3% wrong decisions from a first look at 30; harness/error_rates.py),
+# against a chi-square of equal variance: 1.3% wrong decisions from a first look at 30; harness/maintainer/error_rates.py),
 # so it waits for the design's next look.
 SPREAD_MIN_SEEDS = 100
 
@@ -655,7 +655,7 @@ class _SpreadTest:
     scale-free), each centred at its mean.  H0 at ratio c: the pairs (u_i, c v_i) are exchangeable, so
     w_i = u_i^2 - c^2 v_i^2 has mean 0 and its sign flips freely.  The statistic is studentized (the t of
     mean w), which keeps the test's level near alpha also when the two groups' shapes differ, where an
-    unstudentized flip test is not exact (measured: harness/error_rates.py).  Cheap for any c: the flipped
+    unstudentized flip test is not exact (measured: harness/maintainer/error_rates.py).  Cheap for any c: the flipped
     sums of u^2 and v^2 are computed once."""
 
     def __init__(self, u: np.ndarray, v: np.ndarray):
