@@ -3,4 +3,4 @@ itself to learn them (no import circle through ``harness/__init__``)."""
 
 __version__ = "0.3.0"
 # Results files carry this; `harness compare` refuses files of another schema.
-RESULTS_SCHEMA = "lesson-claims/results/2"  # harness.results: the typed model and its codec
+RESULTS_SCHEMA = "lesson-claims/results/3"  # harness.results: the typed model and its codec

@@ -18,7 +18,7 @@ above every finite value and their count is reported, never dropped.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
@@ -28,24 +28,24 @@ ALPHA = 0.01
 LARGE_EFFECT = 0.71
 
 
-@dataclass
+@dataclass(frozen=True)
 class DriftResult:
+    """One claim's deciding metric on one experiment, against the baseline's (or why it was not compared)."""
+
     claim: str
-    experiment: str
-    metric: str
-    baseline_median: float
-    current_median: float
-    baseline_nonfinite: int
-    current_nonfinite: int
-    p_value: float
-    prob_superiority: float  # P(current > baseline) + ties / 2
-    baseline_verdict: str | None
-    current_verdict: str | None
     drifted: bool
     message: str
-
-    def to_dict(self) -> dict:
-        return asdict(self)
+    experiment: str | None = None  # None: the claim is not in the baseline
+    metric: str = ""
+    baseline_median: float | None = None
+    current_median: float | None = None
+    baseline_nonfinite: int = 0
+    current_nonfinite: int = 0
+    p_value: float | None = None
+    prob_superiority: float | None = None  # P(current > baseline) + ties / 2
+    baseline_verdict: str | None = None
+    current_verdict: str | None = None
+    baseline: str | None = None  # the baseline file
 
 
 def _ranked(values: Sequence[float]) -> np.ndarray:
@@ -96,8 +96,10 @@ def check(claim: str, experiment: str, metric: str, baseline: Sequence[float], c
     elif shifted:
         parts.append(f"shift beyond tolerance (p < {ALPHA} and P outside "
                      f"[{1 - LARGE_EFFECT:.2f}, {LARGE_EFFECT:.2f}])")
-    return DriftResult(claim, experiment, metric, bm, cm, nb, nc, p, a, baseline_verdict, current_verdict,
-                       bool(shifted or verdict_changed), "; ".join(parts))
+    return DriftResult(claim=claim, drifted=bool(shifted or verdict_changed), message="; ".join(parts),
+                       experiment=experiment, metric=metric, baseline_median=bm, current_median=cm,
+                       baseline_nonfinite=nb, current_nonfinite=nc, p_value=p, prob_superiority=a,
+                       baseline_verdict=baseline_verdict, current_verdict=current_verdict)
 
 
 class DriftError(AssertionError):

@@ -1,90 +1,75 @@
-"""The results model: what a run of the claims produces, typed, with one JSON codec.
+"""The results model: what a run of the claims produces, typed from end to end.
 
-The runner builds these objects; ``results.json`` is their :func:`encode`;
-everything that reads results (the report, summaries, compare, drift) reads
-them through :func:`decode` / :func:`load`, which check the schema and name
-the file and field at fault.  A claim's result keeps the per-seed values of
-its deciding metric (``metric_samples``) and the per-seed outcomes its rule
-counted (``outcomes``) as separate fields.
-
-``SCHEMA`` 2 added the sequential looks, the design, pairing, expectations,
-amendments, findings and probes; files of schema 1 still decode (those
-fields empty).
+Every part is a frozen dataclass (or one the statistics layer already defines:
+:class:`~harness.claims.Decision`, :class:`~harness.claims.Amendment`,
+:class:`~harness.claims.Expectation`, :class:`~harness.statistics.sequential.Look`
+and ``Design``), so a thing has one class wherever it travels.  The runner builds
+these objects; :mod:`harness.results.codec` writes and reads them; the report,
+compare, the summaries and the README tables read only them.
 """
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Mapping
 
-from harness.training import records
+from harness.claims import Amendment, Expectation, Verdict, label
+from harness.results.drift import DriftResult
+from harness.statistics.sequential import Design, Look
 from harness.version import RESULTS_SCHEMA
 
 SCHEMA = RESULTS_SCHEMA
-READABLE = ("lesson-claims/results/1", SCHEMA)
-VERDICTS = ("SUPPORTED", "REFUTED", "INCONCLUSIVE")
+VERDICTS = tuple(v.value for v in Verdict)
 
-
-class ResultsError(ValueError):
-    """A results file or object that cannot be used; the message names the file and the field."""
+__all__ = [
+    "SCHEMA", "VERDICTS", "Amendment", "CertificateSummary", "CertificatePlan", "CertificationCost", "ClaimResult",
+    "Design", "Determinism", "Devices", "DriftResult", "Effect", "Envelope", "Environment", "EquivalenceCheck",
+    "Expectation", "ExperimentRun", "IndependenceRow", "Look", "MutantResult", "MutantsRun", "Probe", "Results",
+    "RunsFile", "SeedIndependence", "SuiteDesign", "Variant", "VariantClaim", "Verdict", "WindowFailure",
+    "WindowPlan", "sentence_label",
+]
 
 
 @dataclass(frozen=True)
 class Effect:
+    """The quantity a claim's rule tests, with its interval at ``confidence`` and the zone around ``threshold``."""
+
     name: str | None = None
     value: float | None = None
     ci_low: float | None = None
     ci_high: float | None = None
     confidence: float | None = None
     threshold: float | None = None
-    zone: list[float] | None = None
+    zone: tuple[float, float] | None = None
     absolute: bool = False  # threshold and zone apply to |value|
 
 
 @dataclass(frozen=True)
-class LookResult:
+class Probe:
+    """How often a clipping setting changed a gradient (:mod:`harness.training.probes`)."""
+
+    experiment: str
+    clip: str
     seeds: int
-    verdict: str
-    p_value: float | None = None
-    alpha: float | None = None
-    effect: float | None = None
-    ci_low: float | None = None
-    ci_high: float | None = None
-    at_threshold: bool = False
-    untestable: str | None = None
-    seconds: float | None = None
-
-
-@dataclass(frozen=True)
-class ExpectationResult:
-    verdict: str
-    why: str = ""
-    ranges: dict[str, list[float]] = field(default_factory=dict)
-    passed: bool = True
-    message: str | None = None
-
-
-@dataclass(frozen=True)
-class AmendmentRecord:
-    date: str
-    old_rule: str
-    new_rule: str
-    reason: str
-    old_verdict: str
+    seed_steps: int
+    steps_changed: int
+    steps_changed_share: float
+    gradients: int
+    gradients_changed: int
+    identical_to_suite_runs: bool
+    sentence: str
 
 
 @dataclass(frozen=True)
 class ClaimResult:
+    """One claim decided: the spec's words, the deciding look's decision, and the per-seed evidence."""
+
     id: str
-    verdict: str
+    verdict: Verdict
     section: str = ""
     quote: str = ""
     interpretation: str = ""
     rule: str = ""
-    expected_verdict: str | None = None
-    expected_label: str | None = None  # where it says more than the verdict (ON THE LINE, NOT TESTABLE HERE)
-    expectation: ExpectationResult | None = None
+    expectation: Expectation = field(default_factory=Expectation)
+    expectation_missed: tuple[str, ...] = ()  # the pins or label this run missed (empty: as expected)
     test: str = ""
     statistic: float | None = None
     p_value: float | None = None
@@ -99,7 +84,7 @@ class ClaimResult:
     counts: str = "claim"
     sentence: str | None = None
     seeds: int | None = None
-    experiments: list[str] = field(default_factory=list)
+    experiments: tuple[str, ...] = ()
     metric: str = ""
     metric_threshold: float | None = None
     metric_samples: dict[str, list[float]] = field(default_factory=dict)
@@ -107,19 +92,29 @@ class ClaimResult:
     detail: str = ""
     seeds_needed: int | None = None
     seeds_needed_for: str | None = None
-    design: str | None = None
+    comparison: str | None = None  # "one sample" | "paired" | "unpaired" (Decision.design)
     pairing: str | None = None
-    findings: list[str] = field(default_factory=list)
-    probes: list[dict] = field(default_factory=list)
-    looks: list[LookResult] = field(default_factory=list)
-    sequential: dict | None = None
-    amendments: list[AmendmentRecord] = field(default_factory=list)
+    findings: tuple[str, ...] = ()
+    probes: tuple[Probe, ...] = ()
+    looks: tuple[Look, ...] = ()
+    plan: Design | None = None  # the sequential looks this claim could take
+    amendments: tuple[Amendment, ...] = ()
 
     @property
     def label(self) -> str:
-        from harness.claims import label
+        return label(self.verdict.value, self.at_threshold, self.untestable)
 
-        return label(self.verdict, self.at_threshold, self.untestable)
+    @property
+    def expected_verdict(self) -> Verdict:
+        return self.expectation.verdict
+
+    @property
+    def expected_label(self) -> str:
+        return self.expectation.expected_label
+
+    @property
+    def as_expected(self) -> bool:
+        return not self.expectation_missed
 
 
 def sentence_label(tests: list[ClaimResult]) -> str:
@@ -137,25 +132,275 @@ def sentence_label(tests: list[ClaimResult]) -> str:
     return next(lab for lab in testable if lab != "SUPPORTED")
 
 
+# ------------------------------------------------------------------ where it ran
+
+
+@dataclass(frozen=True)
+class Determinism:
+    op_determinism: bool = True
+    seeding: str = ""
+
+
+@dataclass(frozen=True)
+class Devices:
+    """What this worker was pinned to (:func:`harness.training.devices.configure`)."""
+
+    worker: str | None = None
+    worker_index: int | None = None
+    worker_count: int | None = None
+    cuda_visible_devices: str | None = None
+    gpus: int | None = None
+    intra_op_threads: int | None = None
+    inter_op_threads: int | None = None
+    omp_num_threads: str | None = None
+    threading_applied: bool | None = None
+    memory_growth: bool | None = None
+    threads: int | None = None
+    tensorflow_imported: bool | None = None
+
+
+@dataclass(frozen=True)
+class Environment:
+    """The packages and settings of a run; ``fingerprint`` keys the run store and the certificate."""
+
+    fingerprint: str
+    python: str = ""
+    implementation: str = ""
+    platform: str = ""
+    tensorflow: str = ""
+    keras: str = ""
+    keras_major: int | None = None
+    legacy_keras: bool = False
+    numpy: str = ""
+    scipy: str = ""
+    scikit_learn: str = ""
+    matplotlib: str = ""
+    device: str = ""
+    determinism: Determinism = field(default_factory=Determinism)
+    engine: str | None = None
+    batch_order: str | None = None
+    seeds: int | None = None
+    max_seeds: int | None = None
+    profile: str | None = None
+    certificate: str | None = None
+    fresh: bool = False
+    baseline: str | None = None
+    wall_seconds: float | None = None
+    workers: int | None = None
+    devices: Devices | None = None
+    suite_version: str | None = None
+    code_digest: str | None = None
+
+
+@dataclass(frozen=True)
+class ExperimentRun:
+    """One configuration as this run trained or read it."""
+
+    section: str
+    description: str
+    fingerprint: str
+    engine: str
+    store: str
+    seeds: int
+    wall_seconds: float
+    lookup_seconds: float
+    device: str | None = None
+
+
+# ------------------------------------------------------------------ the engine proof
+
+
+@dataclass(frozen=True)
+class WindowFailure:
+    seed: int
+    checkpoint: int | None
+    key: str
+    epoch: int | None
+    keras: float | str | None = None
+    batched: float | str | None = None
+
+
+@dataclass(frozen=True)
+class EquivalenceCheck:
+    """A window or continuity check of the batched engine against Keras (:mod:`harness.certification.windows`)."""
+
+    experiment: str
+    level: str  # "window" | "continuity"
+    passed: bool
+    detail: str = ""
+    ran: bool = True
+    seeds: tuple[int, ...] = ()
+    window_epochs: int | None = None
+    windows: int = 0
+    epochs: int | None = None
+    max_rel_diff: float | None = None
+    tolerance: float | None = None
+    checkpoint: int | None = None
+    epoch: int | None = None
+    failures: tuple[WindowFailure, ...] = ()
+    failed_windows: int = 0
+    covered: str | None = None
+
+
+@dataclass(frozen=True)
+class Envelope:
+    perturbations: int
+    relative_nudge: float
+    factor: float
+
+
+@dataclass(frozen=True)
+class WindowPlan:
+    trajectory_seeds: tuple[int, ...]
+    later_seeds: tuple[int, ...]
+    later_fractions: tuple[float, ...]
+    window_epochs: dict[str, int]
+    rtol: float
+    accuracy_tolerance: str
+    envelope: Envelope | None = None
+
+
+@dataclass(frozen=True)
+class CertificatePlan:
+    windows: WindowPlan
+    distribution: str = ""
+
+
+@dataclass(frozen=True)
+class IndependenceRow:
+    seeds_compared: int
+    bit_identical: bool
+    max_abs_diff: float
+    max_rel_diff: float
+
+
+@dataclass(frozen=True)
+class SeedIndependence:
+    """Whether a seed's run depends on how many seeds train beside it."""
+
+    compared_with: str
+    batch_sizes: tuple[int, ...]
+    bit_identical_everywhere: bool
+    by_experiment: dict[str, dict[str, IndependenceRow]]  # configuration -> seeds trained together -> row
+    verdicts_on_seeds_0_29: dict[str, dict[str, str | bool]] = field(default_factory=dict)
+    same_verdicts: bool | None = None
+
+
+@dataclass(frozen=True)
+class CertificationCost:
+    keras_core_seconds: float
+    keras_core_seconds_by_experiment: dict[str, float]
+    workers: int
+    references_trained_now: int = 0
+    references_wall_seconds_now: float = 0.0
+    certify_wall_seconds: float | None = None
+
+
+@dataclass(frozen=True)
+class CertificateSummary:
+    """What the results say about the environment's engine certificate (no per-epoch data)."""
+
+    path: str
+    fingerprint: str
+    created: str
+    code_digest: str
+    plan: CertificatePlan
+    checks: tuple[EquivalenceCheck, ...]
+    seed_independence: SeedIndependence | None = None
+    cost: CertificationCost | None = None
+    digest_scheme: str | None = None
+    batch_order: str | None = None
+    seeds: tuple[int, ...] = ()
+    later_seeds: tuple[int, ...] = ()
+    window_epochs: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class MutantResult:
+    mutant: str
+    description: str
+    killed: bool
+    late: bool = False
+    check: str | None = None
+    configuration: str | None = None
+    seed: int | None = None
+    checkpoint: int | None = None
+    epoch: int | None = None
+    key: str | None = None
+    detail: str = ""
+    seconds: float | None = None
+
+
+@dataclass(frozen=True)
+class MutantsRun:
+    """``python -m harness mutants``: each semantic mutant of the batched engine, killed or not."""
+
+    environment: str
+    certificate: str
+    mutants: tuple[MutantResult, ...]
+
+
+# ------------------------------------------------------------------ the run as a whole
+
+
+@dataclass(frozen=True)
+class SuiteDesign:
+    """The error budget the suite decides under (docs/design.md)."""
+
+    sequential: Design
+    multiplicity: str
+    amendments: tuple[Amendment, ...] = ()
+
+
+@dataclass(frozen=True)
+class VariantClaim:
+    verdict: Verdict
+    effect: Effect = field(default_factory=Effect)
+    seeds: int | None = None
+    at_threshold: bool = False
+    untestable: str | None = None
+
+    @property
+    def label(self) -> str:
+        return label(self.verdict.value, self.at_threshold, self.untestable)
+
+
+@dataclass(frozen=True)
+class Variant:
+    """The committed verdicts of the same claims under another batch order, in this environment."""
+
+    path: str
+    claims: dict[str, VariantClaim] = field(default_factory=dict)
+    rules: str | None = None
+    batch_order: str | None = None
+    error: str | None = None  # why they could not be used (stale code, unreadable file)
+
+
+@dataclass(frozen=True)
+class RunsFile:
+    """The per-epoch histories' sidecar next to results.json."""
+
+    path: str
+    runs: int
+    sha256: str
+
+
 @dataclass(frozen=True)
 class Results:
-    claims: list[ClaimResult]
-    environment: dict = field(default_factory=dict)
+    claims: tuple[ClaimResult, ...]
+    environment: Environment
     schema: str = SCHEMA
     suite_version: str | None = None
-    certificate: dict | None = None
-    mutants: dict | None = None
-    experiments: dict = field(default_factory=dict)
-    equivalence: list[dict] = field(default_factory=list)
-    drift: list[dict] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    design: dict | None = None
     rules: str | None = None  # harness.claims.RULES of the run
-    # Other batch orders' verdicts of the same claims in this environment (committed summaries of a
-    # --claims-batch-order=replayed run): {"replayed": {"path": ..., "claims": {id: {...}}}}
-    variants: dict | None = None
-    runs_file: dict | None = None  # the per-epoch histories' sidecar: name and sha256
-    runs: list[dict] | None = None  # inline histories (schema 1 files; new files use the sidecar)
+    certificate: CertificateSummary | None = None
+    mutants: MutantsRun | None = None
+    experiments: dict[str, ExperimentRun] = field(default_factory=dict)
+    equivalence: tuple[EquivalenceCheck, ...] = ()
+    drift: tuple[DriftResult, ...] = ()
+    notes: tuple[str, ...] = ()
+    design: SuiteDesign | None = None
+    variants: dict[str, Variant] = field(default_factory=dict)
+    runs_file: RunsFile | None = None
 
     def sentences(self) -> dict[str, list[ClaimResult]]:
         """The lesson's claims (counts == "claim"), each with the tests that decide it, in order."""
@@ -170,83 +415,3 @@ class Results:
             if c.id == claim_id:
                 return c
         raise KeyError(claim_id)
-
-
-# ------------------------------------------------------------------ codec
-
-def to_dict(obj) -> Any:
-    """Plain JSON-ready data (non-finite floats survive through :mod:`harness.training.records`)."""
-    if dataclasses.is_dataclass(obj):
-        return {f.name: to_dict(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
-    if isinstance(obj, dict):
-        return {k: to_dict(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [to_dict(v) for v in obj]
-    return obj
-
-
-def encode(results: Results, **kw) -> str:
-    return records.dumps(to_dict(results), **kw)
-
-
-def _build(cls, data: Any, where: str):
-    if not isinstance(data, Mapping):
-        raise ResultsError(f"{where}: expected an object, got {type(data).__name__}")
-    names = {f.name: f for f in dataclasses.fields(cls)}
-    missing = [n for n, f in names.items()
-               if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING and n not in data]
-    if missing:
-        raise ResultsError(f"{where}: missing {', '.join(repr(m) for m in missing)}")
-    return {k: v for k, v in data.items() if k in names}
-
-
-def claim_from_dict(data: Any, where: str = "claim") -> ClaimResult:
-    kw = _build(ClaimResult, data, where)
-    where = f"{where} {kw.get('id')!r}"
-    if kw["verdict"] not in VERDICTS:
-        raise ResultsError(f"{where}: verdict {kw['verdict']!r} is not one of {', '.join(VERDICTS)}")
-    if kw.get("expectation") is not None:
-        kw["expectation"] = ExpectationResult(**_build(ExpectationResult, kw["expectation"], f"{where} expectation"))
-    kw["effect"] = Effect(**_build(Effect, kw.get("effect") or {}, f"{where} effect"))
-    kw["looks"] = [LookResult(**_build(LookResult, lk, f"{where} look {i}")) for i, lk in enumerate(kw.get("looks") or [])]
-    kw["amendments"] = [AmendmentRecord(**_build(AmendmentRecord, a, f"{where} amendment {i}"))
-                        for i, a in enumerate(kw.get("amendments") or [])]
-    for key in ("findings", "probes", "experiments"):
-        kw[key] = list(kw.get(key) or [])
-    kw["metric_samples"] = dict(kw.get("metric_samples") or {})
-    return ClaimResult(**kw)
-
-
-def from_dict(data: Any, source: str = "results") -> Results:
-    if not isinstance(data, Mapping):
-        raise ResultsError(f"{source}: not a results object")
-    schema = data.get("schema")
-    if schema not in READABLE:
-        raise ResultsError(f"{source}: schema {schema!r} is not a results schema this suite reads ({', '.join(READABLE)})")
-    claims = data.get("claims")
-    if not isinstance(claims, list) or not claims:
-        raise ResultsError(f"{source}: no claims (field 'claims' is {'empty' if claims == [] else 'missing'})")
-    kw = _build(Results, data, source)
-    kw["claims"] = [claim_from_dict(c, f"{source}: claims[{i}]") for i, c in enumerate(claims)]
-    kw["environment"] = dict(kw.get("environment") or {})
-    kw["notes"] = list(kw.get("notes") or [])
-    kw["equivalence"] = list(kw.get("equivalence") or [])
-    kw["drift"] = list(kw.get("drift") or [])
-    return Results(**kw)
-
-
-def decode(text: str, source: str = "results") -> Results:
-    try:
-        data = records.loads(text)
-    except ValueError as exc:
-        raise ResultsError(f"{source}: not valid JSON, truncated? ({exc})") from None
-    return from_dict(data, source)
-
-
-def load(path: Path) -> Results:
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ResultsError(f"{path}: cannot read ({exc})") from None
-    return decode(text, str(path))
