@@ -159,10 +159,6 @@ class Amendment:
     reason: str
     old_verdict: str  # the verdict the old rule gave, with its numbers
 
-    def to_dict(self) -> dict:
-        return {"date": self.date, "old_rule": self.old_rule, "new_rule": self.new_rule, "reason": self.reason,
-                "old_verdict": self.old_verdict}
-
 
 @dataclass(frozen=True)
 class Expectation:

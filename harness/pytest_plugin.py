@@ -140,8 +140,10 @@ def pytest_configure(config):
         from harness.results import baseline
 
         try:  # a bad baseline stops the run here, before any training
-            config.stash[BASELINE] = baseline.load(Path(config.getoption("baseline")))
-            baseline.check_batch_order(config.stash[BASELINE], config.stash[SETTINGS].batch_order)
+            path = config.getoption("baseline")
+            summary = baseline.load(Path(path))
+            baseline.check_batch_order(path, summary, config.stash[SETTINGS].batch_order)
+            config.stash[BASELINE] = (str(path), summary)
         except baseline.SummaryError as exc:
             raise pytest.UsageError(f"--claims-baseline: {exc}") from None
     config.stash[CERTIFICATE] = None
@@ -250,9 +252,7 @@ def pytest_runtest_makereport(item, call):
     store, so ``--junitxml`` stays small."""
     report = yield
     if call.when == "call" and OUTCOME in item.stash:
-        from .training import records
-
-        setattr(report, REPORT_ATTR, records.dumps(item.stash[OUTCOME].to_dict()))
+        setattr(report, REPORT_ATTR, item.stash[OUTCOME].encode())
     return report
 
 
@@ -273,13 +273,11 @@ def pytest_sessionfinish(session, exitstatus):
     collected = config.stash.get(OUTCOMES, None)
     if hasattr(config, "workerinput") or collected is None or not collected.values or SETTINGS not in config.stash:
         return
-    from .training import records
     from harness.results.baseline import write_summary
     from .run_notes import load_mutants
     from .report import write_report
-    from .results import to_dict
 
-    outcomes = [runner.ClaimOutcome.from_dict(records.loads(v)) for v in collected.values]
+    outcomes = [runner.ClaimOutcome.decode(v) for v in collected.values]
     cert = config.stash.get(CERTIFICATE, None)
     report_dir = Path(config.getoption("report_dir"))
     from .training import environment
@@ -291,10 +289,8 @@ def pytest_sessionfinish(session, exitstatus):
         baseline_path=config.getoption("baseline"),
         mutants=load_mutants(report_dir / "mutants.json", environment.describe()["fingerprint"]),
         session=config.stash[SESSION])
-    data = to_dict(results)
-    data["runs"] = runs  # write_report moves them into the compressed sidecar
-    index = write_report(data, report_dir)
-    summary = write_summary(data, _history_dir(config))
+    index = write_report(results, runs, report_dir)
+    summary = write_summary(results, _history_dir(config))
     config.stash[FINISHED] = (index, summary, results)
 
 
@@ -302,12 +298,11 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if hasattr(config, "workerinput") or FINISHED not in config.stash:
         return
     from .report import counts_text
-    from .results import to_dict
 
     index, summary, results = config.stash[FINISHED]
     tr = terminalreporter
     tr.write_sep("-", "lesson-claims")
-    tests = [to_dict(c) for c in results.claims]
+    tests = list(results.claims)
     for line in summary_lines(tests):
         tr.write_line(line)
     trained = sum(lk.seconds or 0 for c in results.claims for lk in c.looks[1:])
@@ -315,24 +310,22 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
                   f"summary {summary}")
 
 
-def summary_lines(tests: list[dict]) -> list[str]:
-    """One line per test: its label, what it counts as where not a lesson claim of its own, and a
-    label other than the expected one."""
+def summary_lines(tests: list) -> list[str]:
+    """One line per test (:class:`~harness.results.ClaimResult`): its label, what it counts as where not a
+    lesson claim of its own, and a label other than the expected one."""
     from .report import TAGS, belongs, expected_of, lesson_claims, reader_label
 
     sentences = lesson_claims(tests)
     lines = []
     for c in tests:
         # below 1e-6 a bound, as in the report (harness.report.P_FLOOR)
-        p = ("no test" if c.get("p_value") is None else "p < 1e-6" if c["p_value"] < 1e-6
-             else f"p={c['p_value']:.3g}")
-        looks = c.get("looks") or []
-        seeds = " -> ".join(str(lk["seeds"]) for lk in looks) if len(looks) > 1 else str(c.get("seeds"))
+        p = "no test" if c.p_value is None else "p < 1e-6" if c.p_value < 1e-6 else f"p={c.p_value:.3g}"
+        seeds = " -> ".join(str(lk.seeds) for lk in c.looks) if len(c.looks) > 1 else str(c.seeds)
         kind = belongs(c, sentences)
         tag = f"  [{TAGS[kind[0]].format(kind[1])}]" if kind else ""
         expected, differs = expected_of(c)
         flag = f"  (expected {expected})" if differs else ""
-        lines.append(f"{reader_label(c):<17} {c['id']}  ({p}, seeds {seeds}){tag}{flag}")
+        lines.append(f"{reader_label(c):<17} {c.id}  ({p}, seeds {seeds}){tag}{flag}")
     return lines
 
 

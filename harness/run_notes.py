@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .training import records
+from harness.results import ClaimResult, MutantsRun, as_type
+from harness.training import records
 
 
 MULTIPLICITY = ("No adjustment across claims: each claim answers its own question of the lesson and is decided "
@@ -13,16 +14,18 @@ MULTIPLICITY = ("No adjustment across claims: each claim answers its own questio
                 "divide that budget, which this suite does not do.")
 
 
-def load_mutants(path: Path, fingerprint: str) -> dict | None:
-    """The last `python -m harness mutants` table of this environment, if the report directory has one."""
+def load_mutants(path: Path, fingerprint: str) -> MutantsRun | None:
+    """The last `python -m harness mutants` table of this environment, if the report directory has one
+    (a table that cannot be read as one is left out: the report says no mutants were run)."""
     try:
         data = records.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        mutants = as_type(MutantsRun, data, str(path))
+    except (OSError, ValueError):  # ResultsError is a ValueError
         return None
-    return data if isinstance(data, dict) and data.get("environment") == fingerprint else None
+    return mutants if mutants.environment == fingerprint else None
 
 
-def notes(claims: list[dict], runs: list[dict]) -> list[str]:
+def notes(claims: list[ClaimResult], runs: list[dict]) -> list[str]:
     notes = []
     order = {r["extra"].get("batch_order") for r in runs if "batch_order" in r.get("extra", {})}
     if order == {"lesson"}:
@@ -37,11 +40,11 @@ def notes(claims: list[dict], runs: list[dict]) -> list[str]:
         sources = sorted({r["extra"][key] for r in runs if key in r.get("extra", {})})
         if sources:
             notes.append(f"Batched engine's {what}: " + "; ".join(sources) + ".")
-    by_id = {c["id"]: c for c in claims}
+    by_id = {c.id: c for c in claims}
     lit, fresh = by_id.get("deep_tanh_does_not_learn-literal"), by_id.get("deep_tanh_does_not_learn-fresh_init")
     if lit and fresh:
-        same = lit["verdict"] == fresh["verdict"]
-        notes.append(f"Initializer trap: deep tanh is {lit['verdict']} with the lesson's shared RandomUniform "
-                     f"(identical hidden layers) and {fresh['verdict']} with a fresh initializer per layer: the "
+        same = lit.verdict == fresh.verdict
+        notes.append(f"Initializer trap: deep tanh is {lit.verdict.value} with the lesson's shared RandomUniform "
+                     f"(identical hidden layers) and {fresh.verdict.value} with a fresh initializer per layer: the "
                      f"verdict {'does not depend' if same else 'DEPENDS'} on it.")
     return notes

@@ -12,6 +12,7 @@ Nothing here imports TensorFlow until something trains.
 """
 from __future__ import annotations
 
+import dataclasses
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -67,18 +68,23 @@ class ClaimOutcome:
     # experiment -> {"info": {...}}: the histories stay in the run store, where the controller reads them
     # (:func:`stored_runs`); "runs" travels inline only where the store could not keep them.
     runs: dict[str, dict] = field(default_factory=dict)
-    equivalence: list[dict] = field(default_factory=list)
-    drift: list[dict] = field(default_factory=list)
+    equivalence: list[res.EquivalenceCheck] = field(default_factory=list)
+    drift: list[res.DriftResult] = field(default_factory=list)
     failure: AssertionError | None = None  # None: SUPPORTED and every check passed
 
-    def to_dict(self) -> dict:
-        return {"result": res.to_dict(self.result), "runs": self.runs, "equivalence": self.equivalence,
-                "drift": self.drift}
+    def encode(self) -> str:
+        """What travels on the test report: the typed result, the runs' whereabouts and the checks."""
+        return res.encode({"result": self.result, "runs": self.runs, "equivalence": self.equivalence,
+                           "drift": self.drift})
 
     @classmethod
-    def from_dict(cls, d: dict) -> "ClaimOutcome":
-        return cls(res.claim_from_dict(d["result"], "outcome"), d.get("runs") or {}, d.get("equivalence") or [],
-                   d.get("drift") or [])
+    def decode(cls, text: str) -> "ClaimOutcome":
+        from .training import records
+
+        d = records.loads(text)
+        return cls(res.as_type(res.ClaimResult, d["result"], "outcome"), d["runs"],
+                   [res.as_type(res.EquivalenceCheck, e, "outcome equivalence") for e in d["equivalence"]],
+                   [res.as_type(res.DriftResult, x, "outcome drift") for x in d["drift"]])
 
 
 def estimate_seconds(engine: str, name: str, seeds: int, bench: Path | None = None) -> float | None:
@@ -115,8 +121,8 @@ _PAIRING = ("paired by seed: seed s of each experiment has the same data split a
 class ClaimRunner:
     """Runs for the claims, from the store or trained now, and each claim decided on them."""
 
-    def __init__(self, settings: Settings, session: str | None = None, certificate=None, baseline: dict | None = None,
-                 on_train: Callable[[str], None] | None = None):
+    def __init__(self, settings: Settings, session: str | None = None, certificate=None,
+                 baseline: tuple[str, res.Results] | None = None, on_train: Callable[[str], None] | None = None):
         from .training import environment
 
         self.settings = settings
@@ -126,7 +132,8 @@ class ClaimRunner:
         self.store = RunStore(settings.store_dir, self.environment["fingerprint"], session=session or uuid.uuid4().hex,
                               fresh=settings.fresh)
         self.design = settings.design()
-        self.baseline = baseline
+        # (path, summary) of --claims-baseline
+        self.baseline_path, self.baseline = baseline if baseline is not None else (None, None)
         self.on_train = on_train
         self._checked: set[str] = set()
         self._sent: set[str] = set()
@@ -166,11 +173,11 @@ class ClaimRunner:
         runs = self.train(experiments.get(name), self.seeds)
         if self.engine == "batched" and name not in self._checked:
             for check in (windows.check, windows.continuity):
-                result = check(self.certificate, name)
+                result = res.as_type(res.EquivalenceCheck, res.to_data(check(self.certificate, name)), name)
                 if checks is not None:
                     checks.append(result)
-                if not result["passed"]:
-                    raise windows.WindowError(f"batched engine does not reproduce keras: {result['detail']}")
+                if not result.passed:
+                    raise windows.WindowError(f"batched engine does not reproduce keras: {result.detail}")
             self._checked.add(name)
         return runs
 
@@ -211,17 +218,16 @@ class ClaimRunner:
         missed = (claim.expect.check(self.environment["fingerprint"], {"effect": decision.effect, "seeds": final})
                   + claim.expect.check_label(decision.label))
         probed = self.probe(claim, first)
-        out.result = claim_result(claim, decision, looks, samples, self.design, missed, probed,
-                                  self.environment["fingerprint"])
+        out.result = claim_result(claim, decision, looks, samples, self.design, missed, probed)
         out.failure = self._failure(claim, decision, out, missed, samples)
         return out
 
     def _failure(self, claim, decision, out: ClaimOutcome, missed, samples) -> AssertionError | Exception | None:
         from harness.certification.windows import WindowError
 
-        failed = [c for c in out.equivalence if not c["passed"]]
+        failed = [c for c in out.equivalence if not c.passed]
         if failed:
-            return WindowError(" | ".join(c["detail"] for c in failed) + f" ({claim.id}, window check)")
+            return WindowError(" | ".join(c.detail for c in failed) + f" ({claim.id}, window check)")
         if missed:
             return claimlib.ExpectationMissed(f"{claim.id}: " + "; ".join(missed)
                                               + f" (decided {decision.verdict.value}: {decision.detail})")
@@ -234,39 +240,42 @@ class ClaimRunner:
             return exc
         return None
 
-    def probe(self, claim, evidence) -> list[dict]:
+    def probe(self, claim, evidence) -> list[res.Probe]:
         """The claim's clipping probes on the first look's seeds (batched engine only: the probe is its program)."""
         if self.engine != "batched" or not claim.probes:
             return []
         from .training import probes
 
-        return [probes.clipping_engagement(e, list(range(len(self.seeds))), evidence.runs[e], self.batch_order)
+        return [res.Probe(**probes.clipping_engagement(e, list(range(len(self.seeds))), evidence.runs[e],
+                                                        self.batch_order))
                 for e in claim.probes]
 
     def check_drift(self, claim, decision, samples, out: ClaimOutcome) -> AssertionError | None:
         """Against the baseline: a changed verdict or a metric moved beyond tolerance fails the claim."""
         from harness.results import drift
 
-        base = self.baseline
-        if base is None:
+        if self.baseline is None:
             return None
-        entry = next((c for c in base["claims"] if c["id"] == claim.id), None)
+        base, path = self.baseline, self.baseline_path
+        entry = next((c for c in base.claims if c.id == claim.id), None)
         if entry is None:
-            out.drift.append({"claim": claim.id, "drifted": False, "experiment": None,
-                              "message": f"{claim.id}: not in baseline {base['path']}"})
+            out.drift.append(drift.DriftResult(claim=claim.id, drifted=False, baseline=path,
+                                               message=f"{claim.id}: not in baseline {path}"))
             return None
-        same_rules = base.get("rules") == claimlib.RULES
-        results = [drift.check(claim.id, e, claim.metric, entry["metric_samples"][e], samples[e],
-                               entry["verdict"] if same_rules else None, decision.verdict.value).to_dict()
-                   for e in claim.experiments if e in entry["metric_samples"]]
-        for r in results:
-            r["baseline"] = base["path"]
-            if not same_rules:
-                r["message"] += (f"; verdicts not compared: the baseline was decided under rules of "
-                                 f"{base.get('rules') or 'before ' + claimlib.RULES} ({entry['verdict']} then)")
+        same_rules = base.rules == claimlib.RULES
+        results = []
+        for e in claim.experiments:
+            if e not in entry.metric_samples:
+                continue
+            r = drift.check(claim.id, e, claim.metric, entry.metric_samples[e], samples[e],
+                            entry.verdict.value if same_rules else None, decision.verdict.value)
+            message = r.message if same_rules else (
+                r.message + f"; verdicts not compared: the baseline was decided under rules of "
+                f"{base.rules or 'before ' + claimlib.RULES} ({entry.verdict.value} then)")
+            results.append(dataclasses.replace(r, baseline=path, message=message))
         out.drift.extend(results)
-        moved = [r["message"] for r in results if r["drifted"]]
-        return drift.DriftError(f"regression against baseline {base['path']}: " + " | ".join(moved)) if moved else None
+        moved = [r.message for r in results if r.drifted]
+        return drift.DriftError(f"regression against baseline {path}: " + " | ".join(moved)) if moved else None
 
     def _runs_entry(self, name: str, runs, seconds: float) -> dict:
         from .training import experiments
@@ -291,37 +300,33 @@ def stored_runs(store: RunStore, info: dict) -> list[dict]:
     return [r.to_dict() for r in got]
 
 
-def claim_result(claim, d, looks, samples: dict, design, missed: list[str], probed: list[dict],
-                 fingerprint: str) -> res.ClaimResult:
-    findings = list(d.findings) + [p["sentence"] + ("" if p["identical_to_suite_runs"] else
-                                                     " (the probe's runs differ from the suite's!)") for p in probed]
+def claim_result(claim, d, looks, samples: dict, design, missed: list[str], probed: list[res.Probe]) -> res.ClaimResult:
+    findings = list(d.findings) + [p.sentence + ("" if p.identical_to_suite_runs else
+                                                 " (the probe's runs differ from the suite's!)") for p in probed]
     return res.ClaimResult(
         id=claim.id, section=claim.section, quote=claim.quote, interpretation=claim.interpretation, rule=claim.rule,
-        verdict=d.verdict.value, expected_verdict=claim.expected_verdict.value,
-        expected_label=claim.expect.expected_label,
-        expectation=res.ExpectationResult(
-            verdict=claim.expect.verdict.value, why=claim.expect.why,
-            ranges={q: list(r) for q, r in claim.expect.pins_for(fingerprint).items()},
-            passed=not missed, message="; ".join(missed) or None),
+        verdict=d.verdict, expectation=claim.expect, expectation_missed=tuple(missed),
         test=d.test, statistic=d.statistic, p_value=d.p_value, alpha=d.alpha,
         effect=res.Effect(name=d.effect_name, value=d.effect, ci_low=d.ci_low, ci_high=d.ci_high,
-                          confidence=1 - 2 * d.alpha, threshold=d.threshold, zone=list(d.zone) if d.zone else None,
+                          confidence=1 - 2 * d.alpha, threshold=d.threshold, zone=tuple(d.zone) if d.zone else None,
                           absolute=d.absolute),
         at_threshold=d.at_threshold, untestable=d.untestable, zone_factor=d.zone_factor, counts=claim.counts,
-        sentence=claim.sentence or claim.id, seeds=looks[-1].seeds, experiments=list(claim.experiments), metric=claim.metric,
-        metric_threshold=claim.metric_threshold, metric_samples=samples,
+        sentence=claim.sentence or claim.id, seeds=looks[-1].seeds, experiments=tuple(claim.experiments),
+        metric=claim.metric, metric_threshold=claim.metric_threshold, metric_samples=samples,
         outcomes={e: list(v) for e, v in d.outcomes.items()} if d.outcomes else None,
-        detail=d.detail, seeds_needed=d.seeds_needed, seeds_needed_for=d.seeds_needed_for, design=d.design,
-        pairing=_PAIRING if d.design == "paired" else None, findings=findings, probes=probed,
-        looks=[res.LookResult(**lk.to_dict()) for lk in looks], sequential=design.to_dict(),
-        amendments=[res.AmendmentRecord(**a.to_dict()) for a in claim.amendments],
+        detail=d.detail, seeds_needed=d.seeds_needed, seeds_needed_for=d.seeds_needed_for, comparison=d.design,
+        pairing=_PAIRING if d.design == "paired" else None, findings=tuple(findings), probes=tuple(probed),
+        # each look's per-seed outcomes are the final ones' prefixes: kept once, on the result
+        looks=tuple(dataclasses.replace(lk, decision=dataclasses.replace(lk.decision, outcomes=None))
+                    for lk in looks),
+        plan=design, amendments=tuple(claim.amendments),
     )
 
 
 # -- many claims ----------------------------------------------------------------
 
 def merge(outcomes: Sequence[ClaimOutcome], settings: Settings, *, certificate: dict | None, wall_seconds: float,
-          workers: int, devices: dict | None, baseline_path: str | None, mutants: dict | None,
+          workers: int, devices: dict | None, baseline_path: str | None, mutants: res.MutantsRun | None,
           session: str = "") -> tuple[res.Results, list]:
     """One :class:`Results` (and the per-epoch runs for the sidecar, read from the run store) from the
     outcomes of a run; ``session``: the run's id (``--fresh`` reads only what this run wrote)."""
@@ -345,25 +350,32 @@ def merge(outcomes: Sequence[ClaimOutcome], settings: Settings, *, certificate: 
         drift.extend(o.drift)
     # Under xdist each worker checks the windows of the experiments it uses: one row per
     # experiment (a failed one wins).
-    checked: dict[tuple, dict] = {}
+    checked: dict[tuple, res.EquivalenceCheck] = {}
     for row in equivalence:
-        key = (row["experiment"], row.get("level"))
-        if key not in checked or not row["passed"]:
+        key = (row.experiment, row.level)
+        if key not in checked or not row.passed:
             checked[key] = row
-    equivalence = [checked[k] for k in sorted(checked, key=lambda k: (k[0], str(k[1])))]
-    env.update({"engine": settings.engine, "batch_order": settings.batch_order, "seeds": settings.seeds, "max_seeds": settings.design().looks[-1],
-                "profile": settings.profile, "certificate": (certificate or {}).get("path"), "fresh": settings.fresh,
-                "baseline": baseline_path, "wall_seconds": wall_seconds, "workers": workers, "devices": devices,
-                "suite_version": __version__,
+    env.update({"engine": settings.engine, "batch_order": settings.batch_order, "seeds": settings.seeds,
+                "max_seeds": settings.design().looks[-1], "profile": settings.profile,
+                "certificate": (certificate or {}).get("path"), "fresh": settings.fresh, "baseline": baseline_path,
+                "wall_seconds": wall_seconds, "workers": workers, "devices": devices, "suite_version": __version__,
                 "code_digest": provenance.code_digest(settings.engine) if settings.engine in ("batched", "keras")
                 else None})
-    sequential = next((c.sequential for c in claims if c.sequential), None)
+    environment_ = res.as_type(res.Environment, res.to_data(env), "environment")
+    if certificate:  # a certificate that did not measure something says so by leaving it out
+        certificate = {k: v for k, v in certificate.items() if v not in ({}, None)}
     results = res.Results(
-        claims=claims, environment=env, suite_version=__version__, certificate=certificate, mutants=mutants,
-        experiments=dict(sorted(experiments_info.items())), equivalence=equivalence, drift=drift,
-        notes=notes([res.to_dict(c) for c in claims], runs),
-        design={"sequential": sequential, "multiplicity": MULTIPLICITY, "amendments": [DESIGN_AMENDMENT.to_dict()]},
-        rules=claimlib.RULES, variants=variant_verdicts(env["fingerprint"], settings.batch_order, env["code_digest"]),
+        claims=tuple(claims), environment=environment_, suite_version=__version__,
+        certificate=res.as_type(res.CertificateSummary, res.to_data(certificate), "certificate") if certificate
+        else None,
+        mutants=mutants,
+        experiments={k: res.ExperimentRun(**v) for k, v in sorted(experiments_info.items())},
+        equivalence=tuple(checked[k] for k in sorted(checked, key=lambda k: (k[0], str(k[1])))), drift=tuple(drift),
+        notes=tuple(notes(claims, runs)),
+        design=res.SuiteDesign(sequential=settings.design(), multiplicity=MULTIPLICITY,
+                               amendments=(DESIGN_AMENDMENT,)),
+        rules=claimlib.RULES, variants=variant_verdicts(environment_.fingerprint, settings.batch_order,
+                                                        environment_.code_digest),
     )
     return results, sorted(runs, key=lambda r: (r["experiment"], r["seed"]))
 
@@ -372,39 +384,38 @@ VARIANTS_DIR = Path(__file__).resolve().parents[1] / "reports" / "variants"
 
 
 def variant_verdicts(fingerprint: str, batch_order: str, code_digest: str | None,
-                     directory: Path = VARIANTS_DIR) -> dict | None:
+                     directory: Path = VARIANTS_DIR) -> dict[str, res.Variant]:
     """The committed verdicts of the same claims under the other batch order, in this environment
     (``reports/variants/replayed/<fingerprint>.json``, the summary of a ``--claims-batch-order=replayed``
-    run), for the report's per-claim comparison; None where there is none."""
+    run), for the report's per-claim comparison; empty where there is none."""
     from harness.results import baseline
 
     if batch_order != orders.DEFAULT:
-        return None
+        return {}
     path = Path(directory) / "replayed" / f"{fingerprint}.json"
     if not path.exists():
-        return None
+        return {}
     try:
         summary = baseline.load(path)
-        theirs = summary["environment"].get("code_digest")
+        theirs = summary.environment.code_digest
         if theirs != code_digest:  # a stored verdict never outlives the code that decided it
             raise baseline.SummaryError(
                 f"{path}: decided by other engine code ({str(theirs)[:16]}, here {str(code_digest)[:16]}); "
                 "re-run `pytest -n auto --claims-batch-order=replayed --claims-history-dir=reports/variants/replayed`")
     except baseline.SummaryError as exc:
-        return {"replayed": {"path": str(path), "error": str(exc), "claims": {}}}
+        return {"replayed": res.Variant(path=str(path), error=str(exc))}
     try:
         shown = str(path.resolve().relative_to(VARIANTS_DIR.parents[1]))
     except ValueError:
         shown = str(path)
-    return {"replayed": {"path": shown, "rules": summary.get("rules"),
-                         "batch_order": summary["environment"].get("batch_order"),
-                         "claims": {c["id"]: {"verdict": c["verdict"], "effect": c.get("effect"), "seeds": c.get("seeds"),
-                                              "at_threshold": c.get("at_threshold"), "untestable": c.get("untestable")}
-                                    for c in summary["claims"]}}}
+    return {"replayed": res.Variant(
+        path=shown, rules=summary.rules, batch_order=summary.environment.batch_order,
+        claims={c.id: res.VariantClaim(verdict=c.verdict, effect=c.effect, seeds=c.seeds, at_threshold=c.at_threshold,
+                                       untestable=c.untestable) for c in summary.claims})}
 
 
 def check_claims(claims=None, settings: Settings | None = None, progress: Callable[[str], None] | None = None,
-                 baseline: dict | None = None) -> tuple[res.Results, list]:
+                 baseline: tuple[str, res.Results] | None = None) -> tuple[res.Results, list]:
     """Decide ``claims`` (default: every claim of the suite) in this process and return the results
     and the per-epoch runs; nothing is asserted and nothing is written but the run store."""
     from . import claimset
@@ -421,7 +432,7 @@ def check_claims(claims=None, settings: Settings | None = None, progress: Callab
         outcomes.append(outcome)
         if progress:
             r = outcome.result
-            progress(f"[{i}/{len(claims)}] {r.verdict:<12} {r.id} ({r.seeds} seeds, {time.time() - start:.0f} s)")
+            progress(f"[{i}/{len(claims)}] {r.label:<12} {r.id} ({r.seeds} seeds, {time.time() - start:.0f} s)")
     cert = runner.certificate.summary() if runner.certificate else None
     return merge(outcomes, settings, certificate=cert, wall_seconds=time.time() - start, workers=1, devices=dev,
-                 baseline_path=(baseline or {}).get("path"), mutants=None, session=runner.store.session)
+                 baseline_path=baseline[0] if baseline else None, mutants=None, session=runner.store.session)

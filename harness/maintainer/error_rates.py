@@ -33,7 +33,7 @@ REPS = 5000
 BOUND = CLAIM_ALPHA
 SCHEMA = "lesson-claims/error-rates/1"
 PLAN = sequential.design(30, 1000)
-DEFAULT_PATH = Path(__file__).resolve().parents[1] / "reports" / "error_rates.json"
+DEFAULT_PATH = Path(__file__).resolve().parents[2] / "reports" / "error_rates.json"
 # The code whose behaviour the file measures.
 # Logical name -> the module doing that job today: the digest hashes the logical name with the module's
 # content (its own imports' paths dropped), so moving a module keeps it and any other changed line does not.

@@ -16,7 +16,7 @@ import json
 import math
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _num(x, digits=3) -> str:
@@ -57,21 +57,20 @@ def costs_table(bench_path: Path = ROOT / "reports" / "bench.json") -> str:
 
 
 def matrix_table(baselines: Path = ROOT / "reports" / "baselines") -> str:
-    files = sorted(Path(baselines).glob("*.json"))
+    from harness.results import baseline
+
     envs, cells, ids = [], {}, []
-    for f in files:
-        s = json.loads(f.read_text(encoding="utf-8"))
-        env = s["environment"]
-        name = f"TF {env.get('tensorflow')} / Keras {env.get('keras')}"
-        rules = s.get("rules") or "before 2026-11-28"
-        order = env.get("batch_order") or "Keras' own, seeded"
-        envs.append((name, f"{s.get('suite_version')}, rules {rules}, order: {order}"))
-        for c in s["claims"]:
-            if c["id"] not in ids:
-                ids.append(c["id"])
-            eff = (c.get("effect") or {}).get("value")
-            seeds = c.get("seeds")
-            cells[(c["id"], name)] = f"{c['verdict']} ({_num(eff)}; {seeds} seeds)"
+    for f in sorted(Path(baselines).glob("*.json")):
+        s = baseline.load(f)
+        env = s.environment
+        name = f"TF {env.tensorflow} / Keras {env.keras}"
+        rules = s.rules or "before 2026-11-28"
+        order = env.batch_order or "Keras' own, seeded"
+        envs.append((name, f"{s.suite_version}, rules {rules}, order: {order}"))
+        for c in s.claims:
+            if c.id not in ids:
+                ids.append(c.id)
+            cells[(c.id, name)] = f"{c.label} ({_num(c.effect.value)}; {c.seeds} seeds)"
     head = "| claim | " + " | ".join(f"{n}<br>({v})" for n, v in envs) + " |"
     lines = [head, "|---|" + "---|" * len(envs)]
     for cid in ids:

@@ -21,6 +21,7 @@ import functools
 import io
 import math
 import textwrap
+from dataclasses import dataclass
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -45,7 +46,6 @@ VERDICT_COLORS = {"SUPPORTED": "#2e7d32", "REFUTED": "#c62828", ON_THE_LINE: "#4
 # What each label's legend entry adds, so the key explains the undecided ones apart.
 LABEL_MEANINGS = {ON_THE_LINE: "interval inside the zone", NOT_TESTABLE: "no interval: the reason in its row",
                   "INCONCLUSIVE": "short of seeds"}
-_NO_VERDICT_COLOR = "#222222"
 # A seed that satisfied the rule's per-seed condition, one that did not, and one without an outcome.
 OUTCOME_COLORS = {True: "#1764ab", False: "#f28e2b", None: "#666666"}
 
@@ -193,10 +193,28 @@ def _forest_legend(fig, y: float) -> None:
                frameon=False, handlelength=1.8, columnspacing=1.4)
 
 
-def _forest_row(ax, row: Mapping) -> None:
-    verdict = str(row.get("verdict") or "").upper()
-    color = VERDICT_COLORS.get(verdict, _NO_VERDICT_COLOR)
-    name = str(row.get("name") or "effect")
+@dataclass(frozen=True)
+class ForestRow:
+    """One row of the forest plot: a test (``label``), the label a reader is told (``verdict``, one of
+    :data:`harness.claims.LABELS`), its effect with its interval, threshold and zone (``absolute``: they
+    apply to |effect|), and for a test that could not run, why."""
+
+    label: str
+    verdict: str
+    name: str | None = None
+    value: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    threshold: float | None = None
+    zone: tuple[float, float] | None = None
+    absolute: bool = False
+    untestable: str | None = None
+
+
+def _forest_row(ax, row: ForestRow) -> None:
+    verdict = row.verdict
+    color = VERDICT_COLORS[verdict]
+    name = row.name or "effect"
     ax.set_ylim(-1, 1)
     ax.set_yticks([])
     for side in ("left", "right", "top"):
@@ -204,28 +222,24 @@ def _forest_row(ax, row: Mapping) -> None:
     ax.yaxis.set_label_position("right")
     ax.set_ylabel(name if len(name) <= LABEL_CHARS else name[:LABEL_CHARS - 2] + "…", rotation=0, ha="left",
                   va="center", fontsize=8.5, labelpad=8)
-    label = str(row.get("label") or "")
-    label = label if len(label) <= 46 else label[:44] + "…"
+    label = row.label if len(row.label) <= 46 else row.label[:44] + "…"
     ax.text(-0.03, 0.15, label, transform=ax.transAxes, ha="right", va="center", fontsize=9.5)
-    ax.text(-0.03, -0.8, verdict or "—", transform=ax.transAxes, ha="right", va="center", fontsize=7.5,
+    ax.text(-0.03, -0.8, verdict, transform=ax.transAxes, ha="right", va="center", fontsize=7.5,
             color=color, fontweight="bold")
     if verdict == NOT_TESTABLE:
         # No test ran: whatever number the rule left (0, or none) is not an effect, so no dot, interval,
         # threshold or axis is drawn, only the label and why.
-        why = textwrap.shorten(str(row.get("untestable") or ""), UNTESTABLE_CHARS, placeholder="…")
+        why = textwrap.shorten(row.untestable or "", UNTESTABLE_CHARS, placeholder="…")
         text = NOT_TESTABLE + (f": {why}" if why else "")
         ax.text(0.0, 0, text, transform=ax.transAxes, ha="left", va="center", fontsize=8, color=color,
                 gid="untestable")
         ax.set_xticks([])
         ax.spines["bottom"].set_visible(False)
         return
-    value, lo, hi = (_as_float(row.get(k)) for k in ("value", "ci_low", "ci_high"))
-    threshold = _as_float(row.get("threshold"))
-    zone = row.get("zone")
-    zone = (_as_float(zone[0]), _as_float(zone[1])) if isinstance(zone, (list, tuple)) and len(zone) == 2 \
-        else None
+    value, lo, hi, threshold = (_as_float(x) for x in (row.value, row.ci_low, row.ci_high, row.threshold))
+    zone = (_as_float(row.zone[0]), _as_float(row.zone[1])) if row.zone is not None else None
     # A claim about |effect| (equivalence, mean in a band) has its zone and threshold on both sides of 0.
-    signs = (1.0, -1.0) if row.get("absolute") else (1.0,)
+    signs = (1.0, -1.0) if row.absolute else (1.0,)
     marks = [sign * x for sign in signs for x in (threshold, *(zone or ())) if math.isfinite(x)]
     xlim = _forest_xlim(name, [x for x in (value, lo, hi) if math.isfinite(x)] + marks)
     ax.set_xlim(*xlim)
@@ -248,7 +262,7 @@ def _forest_row(ax, row: Mapping) -> None:
     ax.tick_params(axis="x", labelsize=7.5, length=2, pad=1)
 
 
-def forest_figure(rows: Sequence[Mapping], title: str = "") -> Figure:
+def forest_figure(rows: Sequence[ForestRow], title: str = "") -> Figure:
     """One row per claim: its effect (dot) with its interval (bar) against its
     threshold (dashed line) and indifference zone (shaded), coloured by its
     label, with a key of every label above the rows.
@@ -258,10 +272,6 @@ def forest_figure(rows: Sequence[Mapping], title: str = "") -> Figure:
     the axis label (on the right); no two rows share a scale.  A row labelled
     NOT TESTABLE HERE has no interval: it shows the label and ``untestable``.
 
-    ``rows``: mappings with ``label`` (the row's name), ``verdict`` (one of
-    :data:`harness.claims.LABELS`), ``name``, ``value``, ``ci_low``,
-    ``ci_high``, ``threshold``, ``zone`` (``[low, high]`` or None),
-    ``absolute`` (threshold and zone apply to |effect|) and ``untestable``.
     """
     n = max(1, len(rows))
     row_h, head_h, foot_h = 0.5, 0.8, 0.3
@@ -299,7 +309,7 @@ def metric_figure(samples: Mapping[str, Sequence[float]], metric: str, title: st
     for pos, (name, vals) in enumerate(groups, start=1):
         arr = _floats(vals)
         finite = np.isfinite(arr)
-        oc = list((outcomes or {}).get(name) or [])
+        oc = list(outcomes[name]) if outcomes and name in outcomes else []
         has_oc = len(oc) == arr.size and arr.size > 0
         jitter = rng.uniform(-0.16, 0.16, size=arr.size)
         xs_by_group[name] = pos + jitter
@@ -347,8 +357,9 @@ def metric_figure(samples: Mapping[str, Sequence[float]], metric: str, title: st
     ax.grid(True, axis="y", alpha=0.3)
     handles = []
     if outcomes:
-        yes = sum(sum(bool(o) for o in (outcomes.get(k) or [])) for k, _ in groups)
-        total = sum(len(outcomes.get(k) or []) for k, _ in groups)
+        counted = [outcomes[k] for k, _ in groups if k in outcomes]
+        yes = sum(sum(bool(o) for o in oc) for oc in counted)
+        total = sum(len(oc) for oc in counted)
         for o, k in ((True, yes), (False, total - yes)):
             handles.append(Line2D([], [], ls="", marker="o", color=OUTCOME_COLORS[o],
                                   label=_outcome_label(o, k, total)))

@@ -23,7 +23,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from harness.claims import Decision, Verdict
 from harness.results import model
 from harness.statistics.sequential import LOOKS
 from harness.training import records
@@ -32,7 +31,8 @@ RESULTS_NAME = "results.json"
 RUNS_NAME = "runs.json.gz"
 SCHEMA_1 = "lesson-claims/results/1"
 SCHEMA_2 = "lesson-claims/results/2"
-READABLE = (SCHEMA_1, SCHEMA_2, model.SCHEMA)
+SUMMARY_1 = "lesson-claims/summary/1"  # summaries had a format of their own before schema 3
+READABLE = (SCHEMA_1, SCHEMA_2, SUMMARY_1, model.SCHEMA)
 
 
 class ResultsError(ValueError):
@@ -67,6 +67,8 @@ def encode(obj, **kw) -> str:
 def _name(tp) -> str:
     if tp is type(None):
         return "null"
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        return "one of " + ", ".join(m.value for m in tp)
     if isinstance(tp, type):
         return {"str": "a string", "int": "an integer", "float": "a number", "bool": "true or false"}.get(
             tp.__name__, tp.__name__)
@@ -78,6 +80,15 @@ def _name(tp) -> str:
     if origin in (dict, Mapping):
         return "an object"
     return str(tp)
+
+
+def _err(where: str, message: str) -> ResultsError:
+    return ResultsError(f"{where.rstrip(':')}: {message}")
+
+
+def _at(where: str, name: str) -> str:
+    """The path of a field: ``f.json: claim 'a': effect.value`` (a claim is named by its id)."""
+    return f"{where} {name}" if where.endswith(":") else f"{where}.{name}"
 
 
 def as_type(tp, data: Any, where: str):
@@ -97,46 +108,47 @@ def as_type(tp, data: Any, where: str):
                 return as_type(a, data, where)
             except ResultsError as exc:
                 errors.append(exc)
-        if len(errors) == 1:
-            raise errors[0]
-        raise ResultsError(f"{where}: {_got(data)}, expected {_name(tp)}")
+        others = [a for a in args if a is not type(None)]
+        if len(errors) == 1 and others[0] not in (int, float, str, bool):
+            raise errors[0]  # the nested field at fault says more than the union
+        raise _err(where, f"{_got(data)}, expected {_name(tp)}")
     if origin is tuple:
         args = typing.get_args(tp)
         if not isinstance(data, list):
-            raise ResultsError(f"{where}: {_got(data)}, expected {_name(tp)}")
+            raise _err(where, f"{_got(data)}, expected {_name(tp)}")
         if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(as_type(args[0], v, f"{where}[{i}]") for i, v in enumerate(data))
+            return tuple(as_type(args[0], v, f"{where.rstrip(':')}[{i}]") for i, v in enumerate(data))
         if len(data) != len(args):
-            raise ResultsError(f"{where}: {len(data)} items, expected {len(args)}")
-        return tuple(as_type(a, v, f"{where}[{i}]") for i, (a, v) in enumerate(zip(args, data)))
+            raise _err(where, f"{len(data)} items, expected {len(args)}")
+        return tuple(as_type(a, v, f"{where.rstrip(':')}[{i}]") for i, (a, v) in enumerate(zip(args, data)))
     if origin is list:
         (arg,) = typing.get_args(tp)
         if not isinstance(data, list):
-            raise ResultsError(f"{where}: {_got(data)}, expected {_name(tp)}")
-        return [as_type(arg, v, f"{where}[{i}]") for i, v in enumerate(data)]
+            raise _err(where, f"{_got(data)}, expected {_name(tp)}")
+        return [as_type(arg, v, f"{where.rstrip(':')}[{i}]") for i, v in enumerate(data)]
     if origin in (dict, Mapping):
         _, arg = typing.get_args(tp)
         if not isinstance(data, Mapping):
-            raise ResultsError(f"{where}: {_got(data)}, expected {_name(tp)}")
-        return {str(k): as_type(arg, v, f"{where}.{k}") for k, v in data.items()}
+            raise _err(where, f"{_got(data)}, expected {_name(tp)}")
+        return {str(k): as_type(arg, v, _at(where, str(k))) for k, v in data.items()}
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
         try:
             return tp(data)
         except ValueError:
-            raise ResultsError(f"{where}: {data!r} is not one of {', '.join(m.value for m in tp)}") from None
+            raise _err(where, f"{data!r} is not one of {', '.join(m.value for m in tp)}") from None
     if dataclasses.is_dataclass(tp):
         return _dataclass(tp, data, where)
     if tp is float:
         if isinstance(data, bool) or not isinstance(data, (int, float)):
-            raise ResultsError(f"{where}: {_got(data)}, expected a number")
+            raise _err(where, f"{_got(data)}, expected a number")
         return float(data)
     if tp is int:
         if isinstance(data, bool) or not isinstance(data, int):
-            raise ResultsError(f"{where}: {_got(data)}, expected an integer")
+            raise _err(where, f"{_got(data)}, expected an integer")
         return data
     if tp in (str, bool):
         if not isinstance(data, tp):
-            raise ResultsError(f"{where}: {_got(data)}, expected {_name(tp)}")
+            raise _err(where, f"{_got(data)}, expected {_name(tp)}")
         return data
     raise TypeError(f"{where}: the codec has no rule for {tp!r}")
 
@@ -153,7 +165,7 @@ _HINTS: dict[type, dict] = {}
 
 def _dataclass(cls, data: Any, where: str):
     if not isinstance(data, Mapping):
-        raise ResultsError(f"{where}: {_got(data)}, expected an object ({cls.__name__})")
+        raise _err(where, f"{_got(data)}, expected an object ({cls.__name__})")
     hints = _HINTS.get(cls)
     if hints is None:
         hints = _HINTS[cls] = typing.get_type_hints(cls)
@@ -163,13 +175,13 @@ def _dataclass(cls, data: Any, where: str):
             continue
         if f.name not in data:
             if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-                raise ResultsError(f"{where}: missing field {f.name!r} ({_name(hints[f.name])})")
+                raise _err(where, f"missing field {f.name!r} ({_name(hints[f.name])})")
             continue
-        kw[f.name] = as_type(hints[f.name], data[f.name], f"{where}.{f.name}")
+        kw[f.name] = as_type(hints[f.name], data[f.name], _at(where, f.name))
     try:
         return cls(**kw)
     except (TypeError, ValueError) as exc:
-        raise ResultsError(f"{where}: {exc}") from None
+        raise _err(where, f"{exc}") from None
 
 
 # ------------------------------------------------------------------ older files
@@ -206,14 +218,22 @@ def _migrate_claim(c: dict, environment: Mapping) -> dict:
     seq = c.pop("sequential", None)
     if isinstance(seq, Mapping) and seq.get("looks"):
         c["plan"] = {"looks": seq["looks"]}
-    if not c.get("metric_samples") and c.get("samples"):  # schema 1: one field for values and outcomes
-        samples = c["samples"]
-        if all(isinstance(v, list) and all(isinstance(x, bool) for x in v) for v in samples.values()):
-            c["outcomes"] = samples
-        else:
-            c["metric_samples"] = samples
+    legacy = c.pop("metric_values", None)
+    if "outcomes" not in c and c.get("test") == "exact binomial" and isinstance(legacy, Mapping) and all(
+            isinstance(v, list) and all(x in (0, 1) for x in v) for v in legacy.values()):
+        c["outcomes"] = {k: [bool(x) for x in v] for k, v in legacy.items()}  # schema 1: a rate rule's 0/1 hits
+    if isinstance(effect, Mapping) and effect:
+        effect = dict(effect)
+        if "absolute" not in effect:  # before the flag, the rules decided by TOST were the ones on |effect|
+            effect["absolute"] = "TOST" in str(c.get("test") or "") and bool(effect.get("zone"))
+        if "threshold" not in effect:  # schema 1: P(superiority) against 0.5, a rate against its detail's p0
+            m = re.search(r"claimed rate [<>] ([0-9.]+)", str(c.get("detail") or ""))
+            effect["threshold"] = (0.5 if str(effect.get("name") or "").startswith("P(")
+                                   else float(m.group(1)) if m else None)
+        c["effect"] = effect
     if c.get("seeds") is None:
-        n = [len(v) for v in (c.get("metric_samples") or c.get("outcomes") or {}).values()]
+        values = c.get("metric_samples") or c.get("outcomes")
+        n = [len(v) for v in values.values() if isinstance(v, list)] if isinstance(values, Mapping) else []
         if n:
             c["seeds"] = max(n)
         else:  # schema 1 wrote the seed count only into the detail text
@@ -252,12 +272,18 @@ def migrate(data: Mapping, source: str) -> tuple[dict, list | None]:
 
 def from_data(data: Any, source: str = "results") -> tuple[model.Results, list | None]:
     if not isinstance(data, Mapping):
-        raise ResultsError(f"{source}: not a results object")
+        raise ResultsError(f"{source}: not a lesson-claims results or summary file (no 'schema')")
     data, runs = migrate(data, source)
     claims = data.get("claims")
     if not isinstance(claims, list) or not claims:
         raise ResultsError(f"{source}: no claims (field 'claims' is {'empty' if claims == [] else 'missing'})")
-    return as_type(model.Results, data, source), runs
+    typed = []
+    for i, c in enumerate(claims):
+        cid = c.get("id") if isinstance(c, Mapping) else None
+        typed.append(as_type(model.ClaimResult, c, f"{source}: claim {cid!r}:" if isinstance(cid, str) and cid
+                             else f"{source}: claims[{i}]"))
+    results = as_type(model.Results, {**data, "claims": []}, source)
+    return dataclasses.replace(results, claims=tuple(typed)), runs
 
 
 def decode(text: str, source: str = "results") -> model.Results:
@@ -320,6 +346,13 @@ def read(path: Path) -> tuple[model.Results, list, str | None]:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ResultsError(f"{path}: cannot read ({exc})") from None
+    try:
+        schema = json.loads(text).get("schema")
+    except (ValueError, AttributeError):
+        schema = None
+    if schema == SUMMARY_1:
+        raise ResultsError(f"{path}: schema {schema!r} is a summary, not a results file; give the results.json a "
+                           "run wrote into its --claims-report-dir (summaries go to `python -m harness compare`)")
     results, runs = decode_with_runs(text, str(path))
     if isinstance(runs, list):
         return results, runs, None

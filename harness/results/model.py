@@ -251,18 +251,18 @@ class Envelope:
 
 @dataclass(frozen=True)
 class WindowPlan:
-    trajectory_seeds: tuple[int, ...]
-    later_seeds: tuple[int, ...]
-    later_fractions: tuple[float, ...]
-    window_epochs: dict[str, int]
-    rtol: float
-    accuracy_tolerance: str
+    trajectory_seeds: tuple[int, ...] = ()
+    later_seeds: tuple[int, ...] = ()
+    later_fractions: tuple[float, ...] = ()
+    window_epochs: dict[str, int] = field(default_factory=dict)
+    rtol: float | None = None
+    accuracy_tolerance: str = ""
     envelope: Envelope | None = None
 
 
 @dataclass(frozen=True)
 class CertificatePlan:
-    windows: WindowPlan
+    windows: WindowPlan = field(default_factory=WindowPlan)
     distribution: str = ""
 
 
@@ -288,9 +288,9 @@ class SeedIndependence:
 
 @dataclass(frozen=True)
 class CertificationCost:
-    keras_core_seconds: float
-    keras_core_seconds_by_experiment: dict[str, float]
-    workers: int
+    keras_core_seconds: float | None = None
+    keras_core_seconds_by_experiment: dict[str, float] = field(default_factory=dict)
+    workers: int | None = None
     references_trained_now: int = 0
     references_wall_seconds_now: float = 0.0
     certify_wall_seconds: float | None = None
@@ -304,8 +304,8 @@ class CertificateSummary:
     fingerprint: str
     created: str
     code_digest: str
-    plan: CertificatePlan
-    checks: tuple[EquivalenceCheck, ...]
+    plan: CertificatePlan = field(default_factory=CertificatePlan)
+    checks: tuple[EquivalenceCheck, ...] = ()
     seed_independence: SeedIndependence | None = None
     cost: CertificationCost | None = None
     digest_scheme: str | None = None

@@ -34,7 +34,7 @@ PLUGIN = (ROOT / "harness" / "pytest_plugin.py").read_text()
 FAST, WITH_TF = 20, 90
 
 
-def _summary(samples, verdict="SUPPORTED", schema=baseline.SUMMARY_SCHEMA) -> dict:
+def _summary(samples, verdict="SUPPORTED", schema=baseline.SUMMARY_1) -> dict:
     claim = {"id": "claim_a", "section": "2.2", "verdict": verdict, "expected_verdict": "SUPPORTED",
              "metric": "accuracy", "metric_samples": samples}
     if verdict is None:
@@ -102,17 +102,17 @@ ROWS = [
     ("baseline-samples-empty", PY, ["--claims-baseline={tmp}/empty_samples.json"], 4,
      "{tmp}/empty_samples.json: claim 'claim_a': metric_samples['exp'] is empty", ["store"], FAST),
     ("baseline-samples-oops", PY, ["--claims-baseline={tmp}/oops_samples.json"], 4,
-     "claim 'claim_a': metric_samples['exp'] holds 'oops', not a number", ["store"], FAST),
+     "claim 'claim_a': metric_samples.exp[0]: str 'oops', expected a number", ["store"], FAST),
     ("baseline-samples-bool", PY, ["--claims-baseline={tmp}/bool_samples.json"], 4,
-     "claim 'claim_a': metric_samples['exp'] holds True, not a number", ["store"], FAST),
+     "claim 'claim_a': metric_samples.exp[0]: bool true, expected a number", ["store"], FAST),
     ("baseline-samples-dict", PY, ["--claims-baseline={tmp}/dict_samples.json"], 4,
-     "claim 'claim_a': metric_samples['exp'] is dict, not a list", ["store"], FAST),
+     "claim 'claim_a': metric_samples.exp: dict {\"a\": 1}, expected a list", ["store"], FAST),
     ("baseline-samples-none", PY, ["--claims-baseline={tmp}/no_samples.json"], 4,
      "claim 'claim_a': metric_samples is empty", ["store"], FAST),
     ("baseline-no-verdict", PY, ["--claims-baseline={tmp}/no_verdict.json"], 4,
-     "{tmp}/no_verdict.json: claim 'claim_a': verdict None is not one of", ["store"], FAST),
+     "{tmp}/no_verdict.json: claim 'claim_a': missing field 'verdict' (one of SUPPORTED", ["store"], FAST),
     ("baseline-bad-verdict", PY, ["--claims-baseline={tmp}/bad_verdict.json"], 4,
-     "claim 'claim_a': verdict 'MAYBE' is not one of SUPPORTED", ["store"], FAST),
+     "claim 'claim_a': verdict: 'MAYBE' is not one of SUPPORTED", ["store"], FAST),
     ("engine-unknown", PY, ["--claims-engine=foo"], 4, "--claims-engine: invalid choice: 'foo'", ["store"], FAST),
     ("batch-order-unknown", PY, ["--claims-batch-order=shuffled"], 4, "--claims-batch-order: invalid choice: 'shuffled'",
      ["store"], FAST),
@@ -126,14 +126,14 @@ ROWS = [
     ("report-not-ours", HX, ["report", "{tmp}/not_ours.json"], 2, "{tmp}/not_ours.json: not a lesson-claims",
      ["index.html"], FAST),
     ("report-summary", HX, ["report", "{tmp}/summary.json"], 2, "{tmp}/summary.json: schema "
-     "'lesson-claims/summary/1' is not a results file", ["index.html"], FAST),
+     "'lesson-claims/summary/1' is a summary, not a results file", ["index.html"], FAST),
     ("report-no-claims", HX, ["report", "{tmp}/results_no_claims.json"], 2,
      "{tmp}/results_no_claims.json: no claims", ["index.html", "figures"], FAST),
     ("report-empty-claims", HX, ["report", "{tmp}/results_empty_claims.json"], 2,
      "{tmp}/results_empty_claims.json: no claims", ["index.html", "figures"], FAST),
     ("report-no-verdict", HX, ["report", "{tmp}/results_no_verdict.json"], 2,
-     "{tmp}/results_no_verdict.json: claim 'claim_a': verdict None is not one of", ["index.html"], FAST),
-    ("report-no-id", HX, ["report", "{tmp}/results_no_id.json"], 2, "{tmp}/results_no_id.json: a claim has no id",
+     "{tmp}/results_no_verdict.json: claim 'claim_a': missing field 'verdict'", ["index.html"], FAST),
+    ("report-no-id", HX, ["report", "{tmp}/results_no_id.json"], 2, "{tmp}/results_no_id.json: claims[0]: missing field 'id'",
      ["index.html"], FAST),
     # -- python -m harness bench ----------------------------------------------------
     ("bench-out-proc", HX, ["bench", "--out=/proc/zz/bench.json"], 2, "--out /proc/zz/bench.json: not writable",
@@ -162,7 +162,7 @@ ROWS = [
                                     "--out-dir={tmp}/out"], 2, "skipped {tmp}/missing.json: cannot read", ["out"],
      FAST),
     ("compare-bad-samples", HX, ["compare", "{tmp}/oops_samples.json", "--out-dir={tmp}/out"], 2,
-     "skipped {tmp}/oops_samples.json: claim 'claim_a': metric_samples['exp'] holds 'oops'", ["out"], FAST),
+     "skipped {tmp}/oops_samples.json: claim 'claim_a': metric_samples.exp[0]: str 'oops', expected a number", ["out"], FAST),
     # -- python -m harness certify --------------------------------------------------
     ("certify-out-proc", HX, ["certify", "--out-dir=/proc/zz", "--store-dir={tmp}/store"], 2,
      "--out-dir /proc/zz: not writable", ["store"], FAST),
@@ -266,11 +266,11 @@ def test_unwritable_store_dir_is_refused(tmp_path):
 
 @pytest.mark.parametrize("samples, message", [
     ({"exp": []}, r"metric_samples\['exp'\] is empty"),
-    ({"exp": ["oops"]}, r"metric_samples\['exp'\] holds 'oops', not a number"),
-    ({"exp": [0.1, None, "x"]}, r"holds 'x'"),
-    ({"exp": 3}, r"metric_samples\['exp'\] is int, not a list"),
-    (None, r"metric_samples is missing"),
-    ([0.5], r"metric_samples is list, not an object"),
+    ({"exp": ["oops"]}, r"metric_samples.exp\[0\]: str 'oops', expected a number"),
+    ({"exp": [0.1, None, "x"]}, r"metric_samples.exp\[1\]: null, expected a number"),
+    ({"exp": 3}, r"metric_samples.exp: int 3, expected a list"),
+    (None, r"metric_samples: null, expected an object"),
+    ([0.5], r"metric_samples: list \[0.5\], expected an object"),
 ])
 def test_baseline_with_bad_metric_samples_names_claim_and_field(tmp_path, samples, message):
     p = tmp_path / "b.json"
@@ -283,13 +283,15 @@ def test_baseline_with_bad_metric_samples_names_claim_and_field(tmp_path, sample
 def test_baseline_nonfinite_values_are_numbers(tmp_path):
     p = tmp_path / "b.json"
     p.write_text(records.dumps(_summary({"exp": [math.nan, math.inf, 0.5, 1]})))
-    assert len(baseline.load(p)["claims"][0]["metric_samples"]["exp"]) == 4
+    assert len(baseline.load(p).claims[0].metric_samples["exp"]) == 4
 
 
-def test_check_results_accepts_a_results_file(tmp_path):
+def test_a_summary_reads_a_results_file_too(tmp_path):
     p = tmp_path / "results.json"
-    p.write_text(json.dumps({"schema": RESULTS_SCHEMA, "claims": [{"id": "claim_a", "verdict": "REFUTED"}]}))
-    assert baseline.check_results(p)["claims"][0]["id"] == "claim_a"
+    p.write_text(json.dumps({"schema": RESULTS_SCHEMA, "suite_version": __version__,
+                             "environment": {"fingerprint": "fp-a"},
+                             "claims": [{"id": "claim_a", "verdict": "REFUTED", "metric_samples": {"e": [1.0]}}]}))
+    assert baseline.load(p).claims[0].verdict.value == "REFUTED"
 
 
 def test_bench_keeps_its_measurements_when_out_cannot_be_written(capsys):

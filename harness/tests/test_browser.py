@@ -75,8 +75,8 @@ def _probe(page: Path, tmp: Path) -> dict:
 @pytest.fixture(scope="module")
 def seen(tmp_path_factory):
     out = tmp_path_factory.mktemp("browser")
-    results = full_size_results()
-    index = write_report(results, out)
+    results, runs = full_size_results()
+    index = write_report(results, runs, out)
     return results, _probe(index, out)
 
 
@@ -91,7 +91,7 @@ def test_every_figure_loaded(seen):
     results, probe = seen
     images = probe["images"]
     # the forest plot, one metric figure per claim, curves, the lesson's three figures
-    assert len(images) >= 1 + len(results["claims"]) + 3
+    assert len(images) >= 1 + len(results.claims) + 3
     broken = [i["name"] for i in images if not i["complete"] or i["natural"] <= 0]
     assert broken == []
     assert images[0]["name"] == "summary__forest.png"
@@ -100,17 +100,17 @@ def test_every_figure_loaded(seen):
 
 def test_every_claim_section_and_summary_row_present_with_its_verdict(seen):
     results, probe = seen
-    want = [(c["id"], reader_label(c)) for c in results["claims"]]
+    want = [(c.id, reader_label(c)) for c in results.claims]
     assert [(s["id"], s["verdict"]) for s in probe["sections"]] == want
     assert [(r["claim"], r["verdict"]) for r in probe["rows"]] == want
 
 
 def test_labelled_page_fits_and_shows_every_label(tmp_path):
     """ON THE LINE, NOT TESTABLE HERE, the tags and the zone and amendment tables, as a reader sees them."""
-    results = labelled_results()
-    probe = _probe(write_report(results, tmp_path), tmp_path)
+    results, runs = labelled_results()
+    probe = _probe(write_report(results, runs, tmp_path), tmp_path)
     assert probe["scrollWidth"] <= probe["clientWidth"] == WIDTH, f"wider than the window: {probe['wide']}"
-    want = [(c["id"], reader_label(c)) for c in results["claims"]]
+    want = [(c.id, reader_label(c)) for c in results.claims]
     assert {"ON THE LINE", "NOT TESTABLE HERE", "INCONCLUSIVE"} <= {label for _, label in want}
     assert [(s["id"], s["verdict"]) for s in probe["sections"]] == want
     assert [(r["claim"], r["verdict"]) for r in probe["rows"]] == want

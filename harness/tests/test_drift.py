@@ -1,11 +1,12 @@
 """The drift check, result summaries and `python -m harness compare`."""
 from __future__ import annotations
 
-import json
 import math
 
 import numpy as np
 import pytest
+
+from harness.claims import RULES
 from scipy import stats as sps
 
 from harness import RESULTS_SCHEMA, __version__
@@ -68,7 +69,7 @@ def test_nan_is_counted_not_dropped():
 # -- summaries and compare -------------------------------------------------------
 def _results(tf="2.21.0", keras="3.15.1", fp="fp-a", verdict="SUPPORTED", values=(0.8,) * 5) -> dict:
     return {
-        "schema": RESULTS_SCHEMA, "suite_version": __version__,
+        "schema": RESULTS_SCHEMA, "suite_version": __version__, "rules": RULES,
         "environment": {"fingerprint": fp, "tensorflow": tf, "keras": keras, "keras_major": int(keras[0]),
                         "device": "cpu", "seeds": len(values)},
         "claims": [{"id": "claim_a", "section": "2.2", "verdict": verdict, "expected_verdict": "SUPPORTED",
@@ -84,12 +85,14 @@ def _write(path, obj):
 
 
 def test_summary_round_trip(tmp_path):
-    res = _results(values=(0.8, math.nan, 0.7))
+    from harness import results
+
+    res, _ = results.from_data(_results(values=(0.8, math.nan, 0.7)))
     path = baseline.write_summary(res, tmp_path)
     assert path.name == "fp-a.json"
     s = baseline.load(path)
-    assert s["claims"][0]["metric_samples"]["exp"][1] != s["claims"][0]["metric_samples"]["exp"][1]  # NaN kept
-    assert "runs" not in s
+    assert math.isnan(s.claims[0].metric_samples["exp"][1])  # NaN kept
+    assert s == baseline.summarize(res) and s.claims[0].looks == () and s.certificate is None
 
 
 @pytest.mark.parametrize("content, message", [
@@ -128,14 +131,30 @@ def test_compare_goes_on_past_bad_files_and_highlights_changes(tmp_path, capsys)
     assert rc == 1  # some files were left out ...
     assert f"skipped {torn}: not valid JSON" in err.err
     assert f"skipped {dup}: same environment (fp-221)" in err.err
-    m = json.loads((tmp_path / "out" / "matrix.json").read_text())  # ... the rest was compared
-    assert [e["tensorflow"] for e in m["environments"]] == ["2.15.1", "2.21.0"]  # ordered by version
-    first, second = m["claims"][0]["cells"]
-    assert not first["changed"] and second["changed"]
-    assert second["drift"][0]["drifted"]
+    columns = compare.load_all([b, a])  # ... the rest was compared
+    assert [c.summary.environment.tensorflow for c in columns] == ["2.15.1", "2.21.0"]  # ordered by version
+    first, second = compare.matrix(columns)[0].cells
+    assert not first.changed and second.changed
+    assert second.drift[0].drifted
     html = (tmp_path / "out" / "matrix.html").read_text()
     assert 'class="changed drift"' in html and "data:image/png;base64," in html
-    assert "verdict changes across environments: claim_a: SUPPORTED | REFUTED" in err.out
+    assert "label changes across environments: claim_a: SUPPORTED | REFUTED" in err.out
+
+
+def test_compare_shows_summaries_of_other_rules_apart_and_never_compares_them(tmp_path, capsys):
+    old = _results("2.15.1", "2.15.0", "fp-215", "SUPPORTED", [0.8, 0.81, 0.79] * 10)
+    old["rules"] = None  # decided before the current rules
+    a = _write(tmp_path / "a.json", old)
+    b = _write(tmp_path / "b.json", _results("2.21.0", "3.15.1", "fp-221", "REFUTED", [0.6, 0.61, 0.59] * 10))
+
+    class Args:
+        files = [a, b]
+        out_dir = tmp_path / "out"
+
+    assert compare.run_compare(Args) == 0
+    html = (tmp_path / "out" / "matrix.html").read_text()
+    assert "Decided under other rules (not compared)" in html and "changed" not in html.split("<tbody>")[1]
+    assert "label changes" not in capsys.readouterr().out
 
 
 def test_a_baseline_of_another_batch_order_is_refused():
@@ -144,10 +163,13 @@ def test_a_baseline_of_another_batch_order_is_refused():
 
     from harness.results import baseline
 
-    lesson = {"path": "b.json", "environment": {"fingerprint": "f", "batch_order": "lesson"}}
-    baseline.check_batch_order(lesson, "lesson")  # the same order: accepted
-    with pytest.raises(baseline.SummaryError, match="'lesson' batch order, this run trains 'replayed'"):
-        baseline.check_batch_order(lesson, "replayed")
-    old = {"path": "old.json", "environment": {"fingerprint": "f"}}  # before 2026-11-30: no batch order named
+    from harness import results
+
+    lesson = results.Results(claims=(), environment=results.Environment(fingerprint="f", batch_order="lesson"))
+    baseline.check_batch_order("b.json", lesson, "lesson")  # the same order: accepted
+    with pytest.raises(baseline.SummaryError, match="b.json: decided on the 'lesson' batch order, this run trains "
+                                                    "'replayed'"):
+        baseline.check_batch_order("b.json", lesson, "replayed")
+    old = results.Results(claims=(), environment=results.Environment(fingerprint="f"))  # before 2026-11-30
     with pytest.raises(baseline.SummaryError, match="before 2026-11-30.*--claims-batch-order=replayed"):
-        baseline.check_batch_order(old, "lesson")
+        baseline.check_batch_order("old.json", old, "lesson")

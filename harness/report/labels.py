@@ -1,0 +1,99 @@
+"""What a reader is told about each test, and how the tests count as the lesson's claims.
+
+The page, the terminal summary (:mod:`harness.pytest_plugin`) and the README tables all say it the same
+way: through these functions, on :class:`~harness.results.ClaimResult` objects.
+"""
+from __future__ import annotations
+
+import re
+from typing import Callable, Mapping
+
+from harness.claims import LABELS, ON_THE_LINE
+from harness.report.format import plural
+from harness.results.model import ClaimResult, sentence_label
+
+DECIDED = ("SUPPORTED", "REFUTED")
+
+# The tag of each way a test belongs (:func:`belongs`), ``{}`` the other claim or the lesson claim's label.
+TAGS = {"derived": "derived prediction, counted apart", "duplicate": "duplicate of {}, counted apart",
+        "part": "part of {}", "whole": "counted with its parts: {}"}
+
+
+def reader_label(c: ClaimResult) -> str:
+    """The label a reader is told (harness.claims.label): the verdict, with INCONCLUSIVE split by why."""
+    return c.label
+
+
+def lesson_claims(claims: list[ClaimResult]) -> dict[str, list[ClaimResult]]:
+    """{lesson claim: the tests that decide it}, in order (:meth:`harness.results.Results.sentences`)."""
+    out: dict[str, list[ClaimResult]] = {}
+    for c in claims:
+        if c.counts == "claim":
+            out.setdefault(c.sentence or c.id, []).append(c)
+    return out
+
+
+def lesson_label(tests: list[ClaimResult]) -> str:
+    """One lesson claim's label from its tests: REFUTED if any is, SUPPORTED if every testable one is."""
+    return sentence_label(tests)
+
+
+def counts_text(claims: list[ClaimResult], mark: Callable[[str], str] = str) -> str:
+    """"17 claims of the lesson: 12 SUPPORTED, ..., 1 INCONCLUSIVE (short of seeds); 24 tests (1 derived
+    prediction and 1 duplicate, counted apart)": the lesson's claims, each counted once with the label of
+    its tests (:func:`lesson_label`), and the tests.  ``mark`` dresses each label (the page's badges)."""
+    per_label = dict.fromkeys(LABELS, 0)
+    sentences = lesson_claims(claims)
+    for tests in sentences.values():
+        per_label[lesson_label(tests)] += 1
+    labels = ", ".join(f"{n} {mark(lab)}" + (" (short of seeds)" if lab == "INCONCLUSIVE" else "")
+                       for lab, n in per_label.items())
+    apart = [plural(n, w) for n, w in ((sum(c.counts == "derived" for c in claims), "derived prediction"),
+                                        (sum(c.counts == "duplicate" for c in claims), "duplicate")) if n]
+    tests = plural(len(claims), "test") + (f" ({' and '.join(apart)}, counted apart)" if apart else "")
+    return f"{plural(len(sentences), 'claim')} of the lesson: {labels}; {tests}"
+
+
+def belongs(c: ClaimResult, sentences: Mapping[str, list[ClaimResult]]) -> tuple[str, str | None] | None:
+    """How a test is counted when not as a lesson claim of its own: ("derived", None), ("duplicate", of),
+    ("part", of: the lesson claim it is a part or variant of) or ("whole", label: the lesson claim it
+    heads, decided with its parts); None for a claim that is its one test."""
+    if c.counts == "derived":
+        return "derived", None
+    if c.counts == "duplicate":
+        return "duplicate", c.sentence or ""
+    if c.sentence and c.sentence != c.id:
+        return "part", c.sentence
+    tests = sentences.get(c.id, [])
+    return ("whole", lesson_label(tests)) if len(tests) > 1 else None
+
+
+def expected_of(c: ClaimResult) -> tuple[str, bool]:
+    """(the expected label, whether the claim's differs from it).  An expectation that names a label is
+    held to the label; one that names only a verdict, to the verdict (an INCONCLUSIVE expected is met by
+    ON THE LINE too)."""
+    expectation = c.expectation
+    if expectation.label:
+        return expectation.label, c.label != expectation.label
+    return expectation.verdict.value, c.verdict is not expectation.verdict
+
+
+_OLD_WORD = re.compile(r"\s*(SUPPORTED|REFUTED|ON THE LINE|NOT TESTABLE HERE|INCONCLUSIVE)((?i: on the line))?")
+
+
+def old_label(old_verdict: str) -> str | None:
+    """The label an amendment's ``old_verdict`` starts with ("INCONCLUSIVE on the line" is ON THE LINE);
+    None where it names none (a sentence about many claims)."""
+    m = _OLD_WORD.match(old_verdict)
+    if not m:
+        return None
+    return ON_THE_LINE if m.group(2) else m.group(1)
+
+
+def direction(old: str, now: str) -> str:
+    """Which way a label moved: toward a decision, toward undecided, or not at all."""
+    if old == now:
+        return "unchanged"
+    if now in DECIDED:
+        return f"toward {now}"
+    return "toward undecided" if old in DECIDED else "still undecided"
