@@ -1,13 +1,20 @@
-"""python -m harness certify|mutants|report|bench|compare|error-rates: the suite's maintainer commands.
+"""python -m harness certify|cells|mutants|report|bench|compare|error-rates: the suite's maintainer commands.
 
 Exit status: 0 done; 1 a check failed (mutants: a mutant survived; error-rates: a rate above its bound or a
-stale file; certify: a check of the new certificate failed); 2 bad input (an option or file, named in
+stale file; certify: a check of the new certificate failed; cells: a cell not decided; compare: a file
+left out); 2 bad input (an option or file, named in
 the message), before any work."""
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
+
+from harness.maintainer.bench import run_bench
+from .options import CONFIG_BYTES_PER_SEED as PER_SEED, BadInput, check_dir, check_out_file, check_seed_count
+from .storage.store import clean_tmp
+from .training import experiments
+from .training.devices import available_cores
 
 
 def main(argv=None) -> int:
@@ -30,11 +37,17 @@ def main(argv=None) -> int:
                        help="instead: time the README's first line in a fresh clone of HEAD (cold_suite_seconds)")
     bench.add_argument("--out", type=Path, default=Path("reports/bench.json"),
                        help="where the table goes (default reports/bench.json; checked before anything is timed)")
-    comp = sub.add_parser("compare", help="claims x environments: write matrix.html from results/summary files")
-    comp.add_argument("files", nargs="+", type=Path, help="summary files (reports/history/*.json, "
-                      "reports/baselines/*.json) or results.json files, one per environment")
+    comp = sub.add_parser("compare", help="claims x environments: write matrix.html from the matrix's cells "
+                          "(reports/cells/*.json, with why neighbours differ) or from summary files")
+    comp.add_argument("files", nargs="*", type=Path, help="summary files (reports/history/*.json, "
+                      "reports/baselines/*.json) or results.json files, one per environment (default: the cells)")
     comp.add_argument("--out-dir", type=Path, default=Path("reports"),
                       help="where matrix.html is written (default reports)")
+    cells = sub.add_parser("cells", help="certify and decide every tox cell still missing (resumable): "
+                           "reports/cells/<env>.json; needs tox (pip install -e '.[matrix]')")
+    cells.add_argument("--only", nargs="+", default=None, metavar="ENV", help="only these tox environments")
+    cells.add_argument("--parallel", type=int, default=None,
+                       help="cells side by side (default: as many as memory and cores allow)")
     cert = sub.add_parser("certify", help="train this environment's Keras references once and write its engine "
                           "certificate (reports/certificates/<environment fingerprint>.json)")
     cert.add_argument("--workers", type=int, default=None,
@@ -42,6 +55,9 @@ def main(argv=None) -> int:
     cert.add_argument("--store-dir", type=Path, default=Path(".store"), help="the run store (default: .store)")
     cert.add_argument("--out-dir", type=Path, default=Path("reports/certificates"),
                       help="where the certificate is written (default reports/certificates)")
+    cert.add_argument("--if-missing", action="store_true",
+                      help="do nothing when a valid certificate of this environment is on file (the matrix's cells "
+                           "certify only what is missing)")
     cert.add_argument("--independence-seeds", type=int, default=1000,
                       help="seed counts compared for per-seed independence (default 1000; at most what this "
                            "machine's memory holds at about 1 MiB per seed)")
@@ -63,15 +79,11 @@ def main(argv=None) -> int:
     err.add_argument("--out", type=Path, default=Path("reports/error_rates.json"),
                      help="where the measurement is written (default reports/error_rates.json, committed)")
     args = parser.parse_args(argv)
-    from . import options
-
     try:  # every output checked, every count bounded, before any work
         _check(args)
-    except options.BadInput as exc:
+    except BadInput as exc:
         parser.error(f"{args.command} {exc}")
     if args.command == "certify":
-        from .training import experiments
-
         if args.workers is not None and args.workers < 1:
             parser.error("certify --workers: expected a positive integer")
         if args.independence_seeds < 30:
@@ -79,18 +91,15 @@ def main(argv=None) -> int:
         unknown = [n for n in args.independence_configs or [] if n not in experiments.EXPERIMENTS]
         if unknown:
             parser.error(f"certify --independence-configs: unknown configuration(s) {', '.join(unknown)}")
+        # local: numpy (the certification code) only for `certify`; --help and the other commands skip it
         from harness.certification.certify import INDEPENDENCE_CONFIGS, run_certify
-        from .training.devices import available_cores
-
-        from .storage.store import clean_tmp
 
         clean_tmp(args.store_dir)  # temporary files of writers that died (killed certify runs)
         args.workers = args.workers or available_cores()
         args.independence_configs = args.independence_configs or list(INDEPENDENCE_CONFIGS)
         return run_certify(args)
     if args.command == "error-rates":
-        from .training.devices import available_cores
-        from harness.maintainer.error_rates import check, run
+        from harness.maintainer.error_rates import check, run  # local: numpy and SciPy only for `error-rates`
 
         if args.workers is not None and args.workers < 1:
             parser.error("error-rates --workers: expected a positive integer")
@@ -100,20 +109,35 @@ def main(argv=None) -> int:
             print(f"error-rates: {p}", file=sys.stderr)
         return 1 if problems else 0
     if args.command == "mutants":
-        from .training.mutants import run_mutants
+        from .training.mutants import run_mutants  # local: numpy only for `mutants`
 
         return run_mutants(args)
     if args.command == "compare":
-        from harness.report.compare import run_compare
+        from harness.report.compare import run_compare  # local: matplotlib and SciPy only for `compare`
 
+        if not args.files:  # the matrix: every committed cell, and why neighbours differ
+            from harness.maintainer import cells  # local: numpy and SciPy only for `compare` and `cells`
+
+            found = cells.load_all()
+            if not found:
+                parser.error(f"compare: no cells in {cells.CELLS_DIR} (run `python -m harness cells`) and no files")
+            return run_compare(args, found, cells.differences(found),
+                               [cells.compare_pair(a, b) for a, b in cells.neighbour_pairs(found)])
         return run_compare(args)
+    if args.command == "cells":
+        from harness.maintainer import cells  # local: numpy and SciPy only for `compare` and `cells`
+
+        try:
+            return cells.run(args.only, args.parallel)
+        except (ValueError, RuntimeError, FileNotFoundError) as exc:
+            parser.error(f"cells: {exc}")
     if args.command == "report":
-        from .report import render_from_json
+        from .report import render_from_json  # local: matplotlib and SciPy only for `report`
 
         try:  # index.html and figures/ go beside it
-            options.check_dir("report: the page's folder", args.results.parent, create=False,
-                              fix="copy the results file into a folder you can write to and render it there")
-        except options.BadInput as exc:
+            check_dir("report: the page's folder", args.results.parent, create=False,
+                      fix="copy the results file into a folder you can write to and render it there")
+        except BadInput as exc:
             parser.error(str(exc))
         try:  # the decoder refuses what is not a results file, naming the file and field: no page
             index = render_from_json(args.results)
@@ -121,22 +145,16 @@ def main(argv=None) -> int:
             parser.error(f"report {exc}")
         print(index)
         return 0
-    from .training import experiments
-
     unknown = [n for n in (args.configs or []) + (args.scaling_configs or []) if n not in experiments.EXPERIMENTS]
     if unknown:
         parser.error(f"unknown configuration(s) {', '.join(unknown)}; known: {', '.join(experiments.EXPERIMENTS)}")
     if args.seeds < 1 or any(n < 1 for n in args.batched_seeds):
         parser.error("--seeds and --batched-seeds need positive integers")
-    from harness.maintainer.bench import run_bench
-
     return run_bench(args)
 
 
 def _check(args) -> None:
     """options.BadInput for an output that cannot be written or a seed count this machine cannot hold."""
-    from .options import CONFIG_BYTES_PER_SEED as PER_SEED, check_dir, check_out_file, check_seed_count
-
     one = "one configuration's training (all its seeds at once)"
     if args.command == "bench":
         check_out_file("--out", args.out)
@@ -146,6 +164,8 @@ def _check(args) -> None:
                 check_seed_count("--batched-seeds", n, PER_SEED, one)
     elif args.command == "compare":
         check_dir("--out-dir", args.out_dir, create=False)
+    elif args.command == "cells" and args.parallel is not None and args.parallel < 1:
+        raise BadInput(f"--parallel {args.parallel}: expected a positive integer")
     elif args.command == "certify":
         check_dir("--out-dir", args.out_dir, create=False)
         check_dir("--store-dir", args.store_dir, create=False)
@@ -155,8 +175,6 @@ def _check(args) -> None:
     elif args.command == "mutants":
         check_out_file("--out", args.out)
         if args.certificate_dir.exists() and not args.certificate_dir.is_dir():
-            from .options import BadInput
-
             raise BadInput(f"--certificate-dir {args.certificate_dir}: is a file, not a directory; give the "
                            "directory that holds <environment fingerprint>.json (default reports/certificates)")
 

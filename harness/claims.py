@@ -82,7 +82,7 @@ class Decision:
     # Which verdict those seeds would show and under what assumed effect, e.g.
     # "to show rate < 0.1 (REFUTED) if the true rate is 0.13".
     seeds_needed_for: str | None = None
-    design: str = "one sample"  # "one sample" | "paired" | "unpaired"
+    comparison: str = "one sample"  # "one sample" | "paired" | "unpaired"
     # Per-seed yes/no of the rule's condition, for rules that count one (rate rules);
     # the engine-equivalence check compares them between engines.
     outcomes: Mapping[str, list[bool]] | None = None

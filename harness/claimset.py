@@ -5,12 +5,12 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
+import claims as claim_specs
+
 
 def all_claims() -> list:
-    import claims as package
-
     found = []
-    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+    for info in sorted(pkgutil.iter_modules(claim_specs.__path__), key=lambda m: m.name):
         if not (info.name.startswith("test_") or info.name == "common"):
             found.extend(getattr(importlib.import_module(f"claims.{info.name}"), "CLAIMS", []))
     ids = [c.id for c in found]

@@ -8,7 +8,7 @@ to fix it (:class:`BadInput`); the pytest plugin turns it into a ``pytest.UsageE
 
 ``--claims-baseline`` is read here too (before TensorFlow is imported): a file of
 the right schema whose ``metric_samples`` are empty or not numbers is refused
-by :func:`harness.results.baseline.load`, naming the claim and the field.
+by :func:`harness.results.summaries.load`, naming the claim and the field.
 
 Seed bounds come from a memory estimate per seed (measured, see the
 constants) against this machine's memory, not from a number picked for taste:
@@ -36,7 +36,10 @@ from __future__ import annotations
 
 import os
 import uuid
+from importlib import metadata
 from pathlib import Path
+
+from .storage import store
 
 SUITE_BYTES_PER_SEED = 4 * 2**20
 CONFIG_BYTES_PER_SEED = 2**20
@@ -150,9 +153,6 @@ def check_out_file(option: str, path) -> Path:
 def installed_keras_major() -> int:
     """The Keras major version the lesson's ``tensorflow.keras`` resolves to, from package metadata
     (no TensorFlow import): Keras 2 where TF <= 2.15 or TF_USE_LEGACY_KERAS=1, else Keras 3."""
-    import os
-    from importlib import metadata
-
     if os.environ.get("TF_USE_LEGACY_KERAS") == "1":
         return 2
     for dist in ("tensorflow", "tensorflow-cpu", "tensorflow-gpu"):
@@ -191,7 +191,8 @@ def validate(config, outputs: bool = True) -> None:
         raise BadInput(f"--claims-baseline {baseline}: is a directory; give one summary file "
                        "(reports/baselines/*.json or a results.json)")
     if baseline:  # here, before TensorFlow is imported; the plugin reads it again for use
-        from harness.results import baseline as summaries
+        # local: numpy and SciPy only when a baseline is given (`python -m harness` imports this module)
+        from harness.results import summaries
 
         try:
             summaries.load(Path(baseline))
@@ -202,8 +203,6 @@ def validate(config, outputs: bool = True) -> None:
 # -- leftovers of dead runs --------------------------------------------------------
 def start_run(config) -> None:
     """Controller, at start (after :func:`validate`): clean dead runs' temporary files."""
-    from .storage import store
-
     report_dir = Path(config.getoption("report_dir"))
     removed = store.clean_tmp(config.getoption("store_dir"))
     removed += store.clean_tmp(report_dir)  # results.json, index.html, figures/, history/, parts

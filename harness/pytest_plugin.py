@@ -17,9 +17,14 @@ from typing import Sequence
 
 import pytest
 
+from harness.certification import certificate
+from harness.certification.windows import EquivalenceError
+from harness.results import summaries
+from harness.results.summaries import write_summary
 from . import claims as claimlib
-from .training import devices
-from . import runner
+from . import options, runner
+from .run_notes import load_mutants
+from .training import devices, environment
 
 PROGRESS_LOG = "progress.log"  # in the report dir: what each process trains, with estimates, as it goes
 REPORT_ATTR = "lesson_claims_outcome"  # the call report's attribute that carries a claim's outcome
@@ -108,8 +113,6 @@ def pytest_configure(config):
     worker = getattr(config, "workerinput", None)
     if config.option.help or config.option.version:
         return  # nothing will run: no TensorFlow import, no checks
-    from . import options
-
     config.stash[SETTINGS] = _settings(config)
     claims = _collects_claims(config)
     try:  # every option, before any work: a UsageError naming the option
@@ -137,20 +140,15 @@ def pytest_configure(config):
         config.stash[SESSION] = worker["lc_session"]
     config.stash[BASELINE] = None
     if config.getoption("baseline"):
-        from harness.results import baseline
-
         try:  # a bad baseline stops the run here, before any training
             path = config.getoption("baseline")
-            summary = baseline.load(Path(path))
-            baseline.check_batch_order(path, summary, config.stash[SETTINGS].batch_order)
+            summary = summaries.load(Path(path))
+            summaries.check_batch_order(path, summary, config.stash[SETTINGS].batch_order)
             config.stash[BASELINE] = (str(path), summary)
-        except baseline.SummaryError as exc:
+        except summaries.SummaryError as exc:
             raise pytest.UsageError(f"--claims-baseline: {exc}") from None
     config.stash[CERTIFICATE] = None
     if worker is None and config.getoption("engine") == "batched" and _collects_claims(config):
-        from harness.certification import certificate
-        from .training import environment
-
         try:  # no, or a bad, certificate stops the run here, before any training
             config.stash[CERTIFICATE] = certificate.find(Path(config.getoption("certificate_dir")),
                                                          environment.describe())
@@ -167,7 +165,7 @@ def pytest_report_header(config):
             f"seeds; training progress in {_progress_log(config)}")
     cert = config.stash.get(CERTIFICATE, None)
     if cert is not None:
-        summary = cert.summary()
+        summary = cert.for_results()
         line += (f", certificate {summary['path']} (windows over every epoch of Keras seeds {summary['seeds']}, "
                  f"and at 20-80% of later-look seeds {summary['later_seeds']})")
     return line
@@ -227,8 +225,6 @@ def _progress_log(config) -> Path:
 @pytest.fixture
 def decide_claim(claim_runner, request):
     """Decide a claim, carry its outcome on the test report, and fail the test unless it is SUPPORTED."""
-    from harness.certification.windows import EquivalenceError
-
     def run(claim):
         try:
             outcome = claim_runner.decide(claim)
@@ -273,17 +269,13 @@ def pytest_sessionfinish(session, exitstatus):
     collected = config.stash.get(OUTCOMES, None)
     if hasattr(config, "workerinput") or collected is None or not collected.values or SETTINGS not in config.stash:
         return
-    from harness.results.baseline import write_summary
-    from .run_notes import load_mutants
-    from .report import write_report
+    from .report import write_report  # local: matplotlib only in a session that decided claims
 
     outcomes = [runner.ClaimOutcome.decode(v) for v in collected.values]
     cert = config.stash.get(CERTIFICATE, None)
     report_dir = Path(config.getoption("report_dir"))
-    from .training import environment
-
     results, runs = runner.merge(
-        outcomes, config.stash[SETTINGS], certificate=cert.summary() if cert is not None else None,
+        outcomes, config.stash[SETTINGS], certificate=cert.for_results() if cert is not None else None,
         wall_seconds=time.time() - config.stash[STARTED],
         workers=getattr(config.option, "numprocesses", None) or 1, devices=config.stash.get(DEVICES, None),
         baseline_path=config.getoption("baseline"),
@@ -297,7 +289,7 @@ def pytest_sessionfinish(session, exitstatus):
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if hasattr(config, "workerinput") or FINISHED not in config.stash:
         return
-    from .report import counts_text
+    from .report import counts_text  # local: matplotlib only in a session that decided claims
 
     index, summary, results = config.stash[FINISHED]
     tr = terminalreporter
@@ -313,6 +305,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
 def summary_lines(tests: list) -> list[str]:
     """One line per test (:class:`~harness.results.ClaimResult`): its label, what it counts as where not a
     lesson claim of its own, and a label other than the expected one."""
+    # local: harness.report imports matplotlib; sessions without claims never load it
     from .report import TAGS, belongs, expected_of, lesson_claims, reader_label
 
     sentences = lesson_claims(tests)

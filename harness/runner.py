@@ -13,16 +13,26 @@ Nothing here imports TensorFlow until something trains.
 from __future__ import annotations
 
 import dataclasses
+import json
 import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
+from harness.certification import certificate as certlib
+from harness.certification import provenance, windows
+from harness.certification.windows import WindowError
+from harness.results import drift, summaries
+from harness.statistics import sequential
+from harness.statistics.sequential import DESIGN_AMENDMENT
 from . import claims as claimlib
-from .training import orders
+from . import claimset
+from .training import devices, engines, environment, experiments, orders, probes, records
 from . import results as res
+from .run_notes import MULTIPLICITY, notes
 from .storage.store import RunStore
+from .version import __version__
 
 # A profile bundles settings (as Hypothesis' profiles do); explicit options override it.
 PROFILES: dict[str, dict] = {
@@ -54,8 +64,6 @@ class Settings:
         return cls(profile=name, **values)
 
     def design(self):
-        from harness.statistics import sequential
-
         last = self.max_seeds or (max(self.seeds, sequential.LOOKS[-1]) if self.engine == "batched" else self.seeds)
         return sequential.design(self.seeds, max(last, self.seeds))
 
@@ -79,8 +87,6 @@ class ClaimOutcome:
 
     @classmethod
     def decode(cls, text: str) -> "ClaimOutcome":
-        from .training import records
-
         d = records.loads(text)
         return cls(res.as_type(res.ClaimResult, d["result"], "outcome"), d["runs"],
                    [res.as_type(res.EquivalenceCheck, e, "outcome equivalence") for e in d["equivalence"]],
@@ -90,8 +96,6 @@ class ClaimOutcome:
 def estimate_seconds(engine: str, name: str, seeds: int, bench: Path | None = None) -> float | None:
     """What training ``seeds`` seeds of ``name`` should take, from the committed benchmark
     (reports/bench.json): linear between the seed counts it timed; None where it has no row."""
-    import json
-
     path = bench or Path(__file__).resolve().parents[1] / "reports" / "bench.json"
     try:
         rows = {r["configuration"]: r for r in json.loads(path.read_text(encoding="utf-8"))["rows"]}
@@ -123,8 +127,6 @@ class ClaimRunner:
 
     def __init__(self, settings: Settings, session: str | None = None, certificate=None,
                  baseline: tuple[str, res.Results] | None = None, on_train: Callable[[str], None] | None = None):
-        from .training import environment
-
         self.settings = settings
         self.seeds = list(range(settings.seeds))
         self.engine = settings.engine
@@ -142,21 +144,17 @@ class ClaimRunner:
         # The store keeps each batch order's runs apart: the default under the engine's name.
         self.store_engine = self.engine if self.batch_order == orders.DEFAULT else f"{self.engine}+{self.batch_order}"
         if self.engine == "batched":
-            from harness.certification import certificate as certlib
-
             self.certificate = certificate or certlib.find(Path(settings.certificate_dir), self.environment)
 
     # -- runs ---------------------------------------------------------------
     def train(self, exp, seeds):
-        from .training.engines import train
-
         def compute(missing):
             start = time.perf_counter()
             if self.on_train:
                 eta = estimate_seconds(self.engine, exp.name, len(missing))
                 self.on_train(f"training {exp.name}: {len(missing)} seeds ({self.engine} engine"
                               + (f", about {eta:.0f} s by reports/bench.json)" if eta else ")"))
-            runs = train(self.engine, exp, missing, batch_order=self.batch_order)
+            runs = engines.train(self.engine, exp, missing, batch_order=self.batch_order)
             if self.on_train:
                 self.on_train(f"trained {exp.name}: {len(missing)} seeds in {time.perf_counter() - start:.0f} s")
             return runs
@@ -167,9 +165,6 @@ class ClaimRunner:
         """The runs of ``name`` for the first look; before the batched engine's runs of a
         configuration are first used, its program is restarted from every window of the
         certificate and checked against Keras (:func:`harness.certification.windows.check`)."""
-        from .training import experiments
-        from harness.certification import windows
-
         runs = self.train(experiments.get(name), self.seeds)
         if self.engine == "batched" and name not in self._checked:
             for check in (windows.check, windows.continuity):
@@ -183,15 +178,10 @@ class ClaimRunner:
 
     def runs_upto(self, name: str, n: int):
         """Seeds 0..n-1 of ``name`` (a later look of the sequential design)."""
-        from .training import experiments
-
         return self.train(experiments.get(name), list(range(n)))
 
     # -- one claim ----------------------------------------------------------
     def decide(self, claim) -> ClaimOutcome:
-        from harness.statistics import sequential
-        from harness.certification.windows import WindowError
-
         out = ClaimOutcome(result=None)  # type: ignore[arg-type]
         trajectories: list[dict] = []
         first_runs = {}
@@ -223,8 +213,6 @@ class ClaimRunner:
         return out
 
     def _failure(self, claim, decision, out: ClaimOutcome, missed, samples) -> AssertionError | Exception | None:
-        from harness.certification.windows import WindowError
-
         failed = [c for c in out.equivalence if not c.passed]
         if failed:
             return WindowError(" | ".join(c.detail for c in failed) + f" ({claim.id}, window check)")
@@ -244,16 +232,12 @@ class ClaimRunner:
         """The claim's clipping probes on the first look's seeds (batched engine only: the probe is its program)."""
         if self.engine != "batched" or not claim.probes:
             return []
-        from .training import probes
-
         return [res.Probe(**probes.clipping_engagement(e, list(range(len(self.seeds))), evidence.runs[e],
                                                         self.batch_order))
                 for e in claim.probes]
 
     def check_drift(self, claim, decision, samples, out: ClaimOutcome) -> AssertionError | None:
         """Against the baseline: a changed verdict or a metric moved beyond tolerance fails the claim."""
-        from harness.results import drift
-
         if self.baseline is None:
             return None
         base, path = self.baseline, self.baseline_path
@@ -278,8 +262,6 @@ class ClaimRunner:
         return drift.DriftError(f"regression against baseline {path}: " + " | ".join(moved)) if moved else None
 
     def _runs_entry(self, name: str, runs, seconds: float) -> dict:
-        from .training import experiments
-
         exp = experiments.get(name)
         entry = {"info": {"section": exp.section, "description": exp.description, "fingerprint": exp.fingerprint,
                           "engine": self.engine, "store": self.store_engine, "seeds": len(runs),
@@ -314,8 +296,8 @@ def claim_result(claim, d, looks, samples: dict, design, missed: list[str], prob
         sentence=claim.sentence or claim.id, seeds=looks[-1].seeds, experiments=tuple(claim.experiments),
         metric=claim.metric, metric_threshold=claim.metric_threshold, metric_samples=samples,
         outcomes={e: list(v) for e, v in d.outcomes.items()} if d.outcomes else None,
-        detail=d.detail, seeds_needed=d.seeds_needed, seeds_needed_for=d.seeds_needed_for, comparison=d.design,
-        pairing=_PAIRING if d.design == "paired" else None, findings=tuple(findings), probes=tuple(probed),
+        detail=d.detail, seeds_needed=d.seeds_needed, seeds_needed_for=d.seeds_needed_for, comparison=d.comparison,
+        pairing=_PAIRING if d.comparison == "paired" else None, findings=tuple(findings), probes=tuple(probed),
         # each look's per-seed outcomes are the final ones' prefixes: kept once, on the result
         looks=tuple(dataclasses.replace(lk, decision=dataclasses.replace(lk.decision, outcomes=None))
                     for lk in looks),
@@ -330,24 +312,18 @@ def merge(outcomes: Sequence[ClaimOutcome], settings: Settings, *, certificate: 
           session: str = "") -> tuple[res.Results, list]:
     """One :class:`Results` (and the per-epoch runs for the sidecar, read from the run store) from the
     outcomes of a run; ``session``: the run's id (``--fresh`` reads only what this run wrote)."""
-    from .training import environment
-    from harness.certification import provenance
-    from .version import __version__
-    from .run_notes import MULTIPLICITY, notes
-    from harness.statistics.sequential import DESIGN_AMENDMENT
-
     env = environment.describe()
     store = RunStore(settings.store_dir, env["fingerprint"], session=session or uuid.uuid4().hex,
                      fresh=settings.fresh and bool(session))
     claims = sorted((o.result for o in outcomes), key=lambda c: (c.section, c.id))
-    runs, experiments_info, equivalence, drift = [], {}, [], []
+    runs, experiments_info, equivalence, drift_checks = [], {}, [], []
     for o in outcomes:
         for name, entry in o.runs.items():
             if name not in experiments_info:
                 experiments_info[name] = entry["info"]
                 runs.extend(entry["runs"] if "runs" in entry else stored_runs(store, entry["info"]))
         equivalence.extend(o.equivalence)
-        drift.extend(o.drift)
+        drift_checks.extend(o.drift)
     # Under xdist each worker checks the windows of the experiments it uses: one row per
     # experiment (a failed one wins).
     checked: dict[tuple, res.EquivalenceCheck] = {}
@@ -370,7 +346,8 @@ def merge(outcomes: Sequence[ClaimOutcome], settings: Settings, *, certificate: 
         else None,
         mutants=mutants,
         experiments={k: res.ExperimentRun(**v) for k, v in sorted(experiments_info.items())},
-        equivalence=tuple(checked[k] for k in sorted(checked, key=lambda k: (k[0], str(k[1])))), drift=tuple(drift),
+        equivalence=tuple(checked[k] for k in sorted(checked, key=lambda k: (k[0], str(k[1])))),
+        drift=tuple(drift_checks),
         notes=tuple(notes(claims, runs)),
         design=res.SuiteDesign(sequential=settings.design(), multiplicity=MULTIPLICITY,
                                amendments=(DESIGN_AMENDMENT,)),
@@ -388,21 +365,19 @@ def variant_verdicts(fingerprint: str, batch_order: str, code_digest: str | None
     """The committed verdicts of the same claims under the other batch order, in this environment
     (``reports/variants/replayed/<fingerprint>.json``, the summary of a ``--claims-batch-order=replayed``
     run), for the report's per-claim comparison; empty where there is none."""
-    from harness.results import baseline
-
     if batch_order != orders.DEFAULT:
         return {}
     path = Path(directory) / "replayed" / f"{fingerprint}.json"
     if not path.exists():
         return {}
     try:
-        summary = baseline.load(path)
+        summary = summaries.load(path)
         theirs = summary.environment.code_digest
         if theirs != code_digest:  # a stored verdict never outlives the code that decided it
-            raise baseline.SummaryError(
+            raise summaries.SummaryError(
                 f"{path}: decided by other engine code ({str(theirs)[:16]}, here {str(code_digest)[:16]}); "
                 "re-run `pytest -n auto --claims-batch-order=replayed --claims-history-dir=reports/variants/replayed`")
-    except baseline.SummaryError as exc:
+    except summaries.SummaryError as exc:
         return {"replayed": res.Variant(path=str(path), error=str(exc))}
     try:
         shown = str(path.resolve().relative_to(VARIANTS_DIR.parents[1]))
@@ -418,9 +393,6 @@ def check_claims(claims=None, settings: Settings | None = None, progress: Callab
                  baseline: tuple[str, res.Results] | None = None) -> tuple[res.Results, list]:
     """Decide ``claims`` (default: every claim of the suite) in this process and return the results
     and the per-epoch runs; nothing is asserted and nothing is written but the run store."""
-    from . import claimset
-    from .training import devices
-
     settings = settings or Settings()
     dev = devices.configure()
     claims = claimset.all_claims() if claims is None else list(claims)
@@ -433,6 +405,6 @@ def check_claims(claims=None, settings: Settings | None = None, progress: Callab
         if progress:
             r = outcome.result
             progress(f"[{i}/{len(claims)}] {r.label:<12} {r.id} ({r.seeds} seeds, {time.time() - start:.0f} s)")
-    cert = runner.certificate.summary() if runner.certificate else None
+    cert = runner.certificate.for_results() if runner.certificate else None
     return merge(outcomes, settings, certificate=cert, wall_seconds=time.time() - start, workers=1, devices=dev,
                  baseline_path=baseline[0] if baseline else None, mutants=None, session=runner.store.session)

@@ -23,15 +23,18 @@ error names the file, the check, and the field that differs.
 from __future__ import annotations
 
 import base64
+import gzip
 import hashlib
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from harness.certification import provenance
-from harness.training import records
+from harness.certification import provenance, windows
+from harness.storage.store import atomic_write_text
+from harness.training import experiments, orders, records
 from harness.training.records import RunRecord
 
 SCHEMA = "lesson-claims/certificate/2"
@@ -67,6 +70,7 @@ def checksum(cert: dict) -> str:
 def data_digest(exp) -> str:
     """SHA-256 of the exact arrays ``exp`` trains and tests on (catches a change in data generation
     that no version number shows)."""
+    # local: engines.common loads scikit-learn (the lesson's data); runner and plugin import this module
     from harness.training.engines.common import split_for
 
     split = split_for(exp)
@@ -80,6 +84,22 @@ def data_digest(exp) -> str:
 
 def path_for(directory: Path, fingerprint: str) -> Path:
     return Path(directory) / f"{fingerprint}.json"
+
+
+def on_file(directory: Path, fingerprint: str) -> Path | None:
+    """This environment's certificate in ``directory``: as written, or gzip-compressed for committing
+    (``.json.gz``, about half the size); None when there is neither."""
+    for path in (path_for(directory, fingerprint), Path(directory) / f"{fingerprint}.json.gz"):
+        if path.exists():
+            return path
+    return None
+
+
+def read_text(path: Path) -> str:
+    path = Path(path)
+    if path.name.endswith(".gz"):
+        return gzip.decompress(path.read_bytes()).decode("utf-8")
+    return path.read_text(encoding="utf-8")
 
 
 # -- building ------------------------------------------------------------------
@@ -98,8 +118,6 @@ def encode_window(seed: int, epoch: int, source: str, state: dict, history: dict
                   init_grad: float | None, envelope: dict | None = None) -> dict:
     """One window: its start state, Keras' History after it (and final metrics / initial gradient
     where it ends / starts the run), and the chaos envelope (:func:`harness.certification.windows.envelopes`)."""
-    from harness.certification import windows
-
     out = {"seed": int(seed), "epoch": int(epoch), "source": source, "state": windows.encode_state(state),
            "history": {k: windows.encode_series(v) for k, v in history.items()}, "final": final,
            "init_grad_max_abs": init_grad}
@@ -111,9 +129,6 @@ def encode_window(seed: int, epoch: int, source: str, state: dict, history: dict
 
 def build(environment: dict, references: dict[str, list[RunRecord]], windows_by_name: dict[str, list[dict]], *,
           checks: list[dict], plan: dict, seed_independence: dict, cost: dict, created: str) -> dict:
-    from harness.training import experiments, orders
-    from harness.certification import windows
-
     cert = {
         "schema": SCHEMA,
         "suite_version": provenance.__version__,
@@ -141,8 +156,6 @@ def build(environment: dict, references: dict[str, list[RunRecord]], windows_by_
 
 
 def write(cert: dict, directory: Path = DEFAULT_DIR) -> Path:
-    from harness.storage.store import atomic_write_text
-
     path = path_for(directory, cert["environment"]["fingerprint"])
     atomic_write_text(path, records.dumps(cert, indent=None, separators=(",", ":")) + "\n")
     return path
@@ -182,8 +195,8 @@ class Certificate:
             self._windows[name] = decode_windows(self.path, name, self.data["experiments"][name])
         return list(self._windows[name])
 
-    def summary(self) -> dict:
-        """What the report and the results file say about it (no per-epoch data)."""
+    def for_results(self) -> dict:
+        """What the results file says about it (no per-epoch data): a CertificateSummary's fields."""
         d = self.data
         return {"path": str(self.path), "fingerprint": d["environment"]["fingerprint"], "created": d["created"],
                 "code_digest": d["code"]["digest"], "digest_scheme": d["code"].get("digest_scheme"),
@@ -193,19 +206,29 @@ class Certificate:
                 "cost": d["cost"]}
 
 
+def read_for_comparison(path: Path) -> Certificate:
+    """Another environment's certificate, to compare its Keras references with this one's: its checksum is
+    verified (a tampered file is never used), not its environment."""
+    path = Path(path)
+    try:
+        data = records.loads(read_text(path))
+    except (OSError, ValueError, EOFError) as exc:
+        raise _fail(path, "readable", str(exc)) from None
+    if not isinstance(data, dict) or data.get("schema") != SCHEMA:
+        raise _fail(path, "schema", f"expected {SCHEMA!r}")
+    if data.get("sha256") != checksum(data):
+        raise _fail(path, "checksum", "the content does not match its SHA-256: edited or corrupted")
+    return Certificate(path, data)
+
+
 def _fail(path: Path, check: str, message: str) -> CertificateError:
     return CertificateError(f"certificate {path}: {check}: {message}")
 
 
 def decode_windows(path, name: str, entry: dict) -> list[dict]:
     """The windows of one configuration, every field checked; CertificateError naming the field."""
-    import math as _math
-
-    from harness.training import experiments
-    from harness.certification import windows
-
     exp = experiments.get(name)
-    steps = _math.ceil(500 / exp.batch_size)
+    steps = math.ceil(500 / exp.batch_size)
     w = entry.get("window_epochs")
     where = f"experiments.{name}"
     if not isinstance(w, int) or w < 1:
@@ -271,12 +294,10 @@ def decode_windows(path, name: str, entry: dict) -> list[dict]:
 
 def load(path: Path, environment: dict, experiment_names=None) -> Certificate:
     """Read and verify; any failure raises :class:`CertificateError` naming the check that failed."""
-    from harness.training import experiments, orders
-
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        text = read_text(path)
+    except (OSError, UnicodeDecodeError, EOFError) as exc:
         raise _fail(path, "readable", str(exc)) from None
     try:
         data = records.loads(text)
@@ -343,17 +364,17 @@ def find(directory: Path, environment: dict, experiment_names=None) -> Certifica
     """The verified certificate of this environment, or :class:`CertificateError`
     saying how to make one, and how the environments on file differ from this one."""
     directory = Path(directory)
-    path = path_for(directory, environment["fingerprint"])
-    if path.exists():
+    path = on_file(directory, environment["fingerprint"])
+    if path is not None:
         return load(path, environment, experiment_names)
     others = []
-    for other in sorted(directory.glob("*.json")) if directory.is_dir() else []:
+    for other in sorted([*directory.glob("*.json"), *directory.glob("*.json.gz")]) if directory.is_dir() else []:
         try:
-            env = json.loads(other.read_text(encoding="utf-8")).get("environment", {})
+            env = json.loads(read_text(other)).get("environment", {})
             diff = [f"{k} {env.get(k)} vs {environment.get(k)}" for k in ENVIRONMENT_FIELDS
                     if env.get(k) != environment.get(k)]
             others.append(f"{other.name} ({'; '.join(diff) or 'same fields, other fingerprint'})")
-        except (OSError, ValueError, AttributeError):
+        except (OSError, ValueError, AttributeError, EOFError):
             others.append(f"{other.name} (unreadable)")
     raise CertificateError(
         f"no engine certificate for this environment ({environment['fingerprint']}: TF {environment['tensorflow']}, "

@@ -22,6 +22,12 @@ import time
 
 import numpy as np
 
+from harness import claimset
+from harness.certification import certificate, references, windows
+from harness.claims import Evidence
+from harness.storage.store import RunStore
+from harness.training import devices, environment, experiments
+
 DEFAULT_RUN_SEEDS = 30  # the suite's default --seeds: what a run checks
 # Envelopes (~2 min), window checks (~20 s) and seed independence (~3 min at 1000 seeds), measured
 # 2026-11-30 on the project's 2-core machine: announced before certify starts.
@@ -35,9 +41,6 @@ def seed_independence(names: list[str], runs_30: dict, big: int, big_configs, tr
     ``alone`` seeds): the largest difference of any per-epoch value or final metric over
     the seeds both batches hold, and, for the claims decided on ``big_configs``
     alone, the verdict on seeds 0-29 of each batch."""
-    from harness.training import experiments
-    from harness.claims import Evidence
-
     rows, firsts = {}, {}
     for name in names:
         exp = experiments.get(name)
@@ -83,8 +86,6 @@ FINAL_KEYS = ("train_loss", "train_accuracy", "test_loss", "test_accuracy", "tes
 
 def reference_windows(exp, refs) -> list[dict]:
     """The trajectory seeds' windows: Keras' state at each checkpoint and its History after it."""
-    from harness.certification import certificate, windows
-
     w = windows.window_epochs(exp.name)
     steps = -(-500 // exp.batch_size)
     out = []
@@ -99,17 +100,18 @@ def reference_windows(exp, refs) -> list[dict]:
 
 
 def run_certify(args) -> int:
-    from harness.training import devices
-
     devices.configure()
-    from harness.certification import certificate, references, windows
-    from harness import claimset
-    from harness.training import environment, experiments
-    from harness.training.engines import batched
-    from harness.storage.store import RunStore
+    from harness.training.engines import batched  # local: imports TensorFlow, which must follow devices.configure()
 
     start = time.perf_counter()
     env = environment.describe()
+    if getattr(args, "if_missing", False) and certificate.on_file(args.out_dir, env["fingerprint"]) is not None:
+        try:
+            have = certificate.find(args.out_dir, env)
+            print(f"certify: {have.path} is this environment's certificate, valid: nothing to do")
+            return 0
+        except certificate.CertificateError as exc:  # stale or damaged: made again
+            print(f"certify: {exc}; certifying again", flush=True)
     names = list(experiments.EXPERIMENTS)
     seeds = list(certificate.SEEDS)
     store = RunStore(args.store_dir, env["fingerprint"])

@@ -15,6 +15,11 @@ import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from multiprocessing import get_context
 
+# Nothing here loads numpy or TensorFlow: a spawned worker imports this module before _init_worker sets its
+# thread counts, so those load inside the functions the workers run.
+from harness.storage.store import RunStore
+from harness.training import devices, experiments
+
 # Keras seconds per epoch for one seed, one thread, two workers on this project's
 # 2-core CPU machine (TF 2.21 / Keras 3.15.1, the first certification: 18-23 s
 # per 100-epoch regression seed, 91-152 s per 500-epoch circles seed), used only
@@ -31,8 +36,6 @@ def _init_worker(threads: int) -> None:
     for name in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS"):
         os.environ[name] = str(threads)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from harness.training import devices
-
     devices.configure()
 
 
@@ -41,11 +44,9 @@ ENGINE = "keras-reference"  # the store's label: full-length Keras runs with the
 
 
 def _train_one(name: str, seed: int, store_root: str, environment: str) -> tuple[str, int, float]:
-    from harness.training import experiments
+    # local: numpy and TensorFlow load in a worker only after _init_worker sized its thread pools
     from harness.certification import windows
     from harness.training.engines.keras_engine import train_one
-    from harness.storage.store import RunStore
-
     start = time.perf_counter()
     exp = experiments.get(name)
     record = train_one(exp, seed, snapshots=windows.checkpoints(exp))
@@ -58,8 +59,8 @@ def _train_one(name: str, seed: int, store_root: str, environment: str) -> tuple
 def later_windows(name: str) -> tuple[str, list[dict], float]:
     """The later looks' sample seeds: the batched engine trained to each of their checkpoints,
     and Keras' ``fit`` restarted from that state for one window (certificate windows)."""
+    # local: numpy and TensorFlow load in a worker only after _init_worker sized its thread pools
     from harness.certification import certificate, windows
-    from harness.training import experiments
     from harness.training.engines import batched, keras_engine
 
     start = time.perf_counter()
@@ -83,8 +84,7 @@ def _fmt(seconds: float) -> str:
 def train(store, names: list[str], seeds: list[int], workers: int, out=sys.stdout) -> dict:
     """Train the Keras references missing from ``store`` for ``names`` x ``seeds``;
     returns {"trained": n, "seconds": wall, "per_configuration": {name: seconds of one seed}}."""
-    from harness.training import experiments
-    from harness.certification import windows
+    from harness.certification import windows  # local: numpy; at module level it would load in every worker early
 
     todo = [(n, s) for n in names for s in seeds if store.read(ENGINE, experiments.get(n).fingerprint, s) is None]
     # Longest first, so the last minutes are not one long seed on one core.
@@ -98,9 +98,7 @@ def train(store, names: list[str], seeds: list[int], workers: int, out=sys.stdou
     per_config: dict[str, list[float]] = {}
     left = {n: sum(1 for m, _ in todo if m == n) for n in names}
     start = time.perf_counter()
-    from harness.training.devices import available_cores, threads_per_worker
-
-    threads = threads_per_worker(available_cores(), workers)
+    threads = devices.threads_per_worker(devices.available_cores(), workers)
     with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_init_worker,
                              initargs=(threads,)) as pool:
         futures = [pool.submit(_train_one, n, s, str(store.root), store.environment) for n, s in todo]

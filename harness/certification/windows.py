@@ -44,6 +44,9 @@ import math
 
 import numpy as np
 
+from harness.training import experiments
+from harness.training.models import N_INPUTS
+
 RTOL = 1e-4  # relative, per epoch, on loss-like keys and final losses
 ACCURACY_KEYS = ("accuracy", "val_accuracy")
 TRAJECTORY_SEEDS = (0, 1, 2)
@@ -89,8 +92,6 @@ def later_checkpoints(exp) -> tuple[int, ...]:
 
 def param_shapes(exp) -> list[tuple[int, ...]]:
     """Kernel and bias of each Dense layer, in ``get_weights()`` order."""
-    from harness.training.models import N_INPUTS
-
     widths = [N_INPUTS[exp.dataset]] + [exp.units] * exp.hidden_layers + [1]
     shapes: list[tuple[int, ...]] = []
     for i, o in zip(widths[:-1], widths[1:]):
@@ -227,7 +228,7 @@ def envelopes(exp, rows: list[tuple[int, int, dict]], epochs: int, program=None)
     """Per row (seed, epoch, state): how far a 1-2 ulp perturbation of the state carries over the
     window (the largest absolute difference over :data:`PERTURBATIONS` perturbations), per epoch and
     key, and for the final metrics where the window ends the run."""
-    from harness.training.engines import batched
+    from harness.training.engines import batched  # local: keeps TensorFlow out of processes that never train
 
     program = program or batched.Program
     base = batched.restart(exp, rows, epochs, program=program)
@@ -254,6 +255,7 @@ def describe(f: dict) -> str:
 
 
 def accuracy_samples(exp) -> dict[str, int]:
+    # local: engines.common loads scikit-learn (the lesson's data); the runner and the plugin import this module
     from harness.training.engines.common import split_for
 
     split = split_for(exp)
@@ -264,8 +266,7 @@ def check(cert, name: str, program=None) -> dict:
     """Restart the batched engine (``program``: a :class:`~harness.training.engines.batched.Program`
     subclass, the real one by default) from every window of ``name`` in the certificate
     and compare each with Keras.  Returns the check's result (``passed``, ``failures``, ...)."""
-    from harness.training import experiments
-    from harness.training.engines import batched
+    from harness.training.engines import batched  # local: keeps TensorFlow out of processes that never train
 
     exp = experiments.get(name)
     windows = cert.windows(name)
@@ -329,8 +330,7 @@ def continuity(cert, name: str, program=None) -> dict:
     every epoch but only the first ``window_epochs`` epochs of any one call; this check sees the
     rest, e.g. an engine that counted epochs from the start of each call.  Run only on calm
     configurations (:data:`CALM`); the result says where it was not run and why."""
-    from harness.training import experiments
-    from harness.training.engines import batched
+    from harness.training.engines import batched  # local: keeps TensorFlow out of processes that never train
 
     exp = experiments.get(name)
     w = cert.window_epochs(name)

@@ -13,10 +13,14 @@ seconds per seed at 30 seeds.  Nothing here touches the run store.
 from __future__ import annotations
 
 import json
+import sys
+import tempfile
 import time
 from pathlib import Path
 
-from harness.training import devices
+from harness.maintainer.cold import run_cold_suite
+from harness.storage.store import atomic_write_text
+from harness.training import devices, environment, experiments
 
 
 def _time(fn) -> float:
@@ -36,7 +40,8 @@ def run_bench(args) -> int:
     if args.cold_suite:
         return _run_cold(args)
     devices.configure()
-    from harness.training import environment, experiments
+    # local: batched imports TensorFlow (after devices.configure()), both engines scikit-learn; `python -m harness`
+    # imports this module for every command
     from harness.training.engines import batched, keras_engine
 
     names = args.configs or list(experiments.EXPERIMENTS)
@@ -74,11 +79,6 @@ def run_bench(args) -> int:
 def _write(path, out: dict, status: int = 0) -> int:
     """Write ``out`` atomically; if ``path`` cannot be written now (checked at start, but a
     disk can fill up in an hour), keep the measurements in a temporary file and say where."""
-    import sys
-    import tempfile
-
-    from harness.storage.store import atomic_write_text
-
     text = json.dumps(out, indent=1)
     try:
         atomic_write_text(Path(path), text)
@@ -109,8 +109,6 @@ def _previous(path) -> dict:
 
 def _run_cold(args) -> int:
     """Only the cold README line; other keys of an existing bench.json are kept."""
-    from harness.maintainer.cold import run_cold_suite
-
     result = run_cold_suite()
     print(f"cold README first line: {result['cold_suite_seconds']:.0f} s (exit status {result['exit_status']}) on "
           f"{result['machine']['cores']} cores, {result['machine']['cpu']}")

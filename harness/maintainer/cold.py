@@ -13,6 +13,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from harness.training.devices import available_cores  # stdlib-only, as .ci/run needs (bare system python)
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -29,8 +31,6 @@ def quick_start(readme: Path = ROOT / "README.md") -> list[str]:
 
 
 def machine() -> dict:
-    from harness.training.devices import available_cores
-
     model = "unknown"
     try:
         model = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()

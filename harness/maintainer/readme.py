@@ -1,9 +1,10 @@
-"""The documents' generated tables (docs/claims.md, docs/versions.md, docs/costs.md), from committed
-data and checked by a test.
+"""The documents' generated tables (README.md, docs/claims.md, docs/versions.md, docs/costs.md), from
+committed data and checked by a test.
 
 * ``claims``: every claim's spec and expectation (:func:`harness.claimset.claims_table`);
 * ``costs``: ``reports/bench.json`` (``python -m harness bench``);
-* ``matrix``: the committed summaries in ``reports/baselines/``.
+* ``cells``: the TensorFlow matrix, ``reports/cells/*.json`` (``python -m harness cells``), in the README;
+* ``older``: the committed summaries in ``reports/baselines/`` decided under earlier rules.
 
 ``python -m harness.maintainer.readme --write`` rewrites the text between each pair of
 markers ``<!-- NAME: generated ... -->`` / ``<!-- /NAME -->``; the README test
@@ -15,6 +16,12 @@ import argparse
 import json
 import math
 from pathlib import Path
+
+from harness.claims import RULES
+from harness.claimset import claims_table
+from harness.maintainer import cells as celllib
+from harness.results import summaries
+from harness.storage.store import atomic_write_text
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -56,17 +63,57 @@ def costs_table(bench_path: Path = ROOT / "reports" / "bench.json") -> str:
     return "\n".join(lines)
 
 
-def matrix_table(baselines: Path = ROOT / "reports" / "baselines") -> str:
-    from harness.results import baseline
+def _fmt_effect(c) -> str:
+    e = c.effect
+    if e.value is None:
+        return "no effect"
+    interval = f" [{_num(e.ci_low)}, {_num(e.ci_high)}]" if e.ci_low is not None else ""
+    return f"{_num(e.value)}{interval}"
 
+
+def cells_table(directory: Path = ROOT / "reports" / "cells") -> str:
+    """Claim x cell of the TensorFlow matrix (reports/cells): label, effect [interval]; then the cells not
+    decided, with why, and what a cell and the whole matrix cost."""
+    found = {c.env: c for c in celllib.load_all(directory)}
+    declared = celllib.declared_environments()
+    decided = [found[e] for e in declared if e in found and found[e].status == "decided"]
+    head = "| claim | " + " | ".join(f"TF {c.tensorflow} / Keras {c.keras}<br>`{c.env}`" for c in decided) + " |"
+    lines = [head, "|---|" + "---|" * len(decided)]
+    ids = [c.id for c in decided[-1].summary.claims] if decided else []
+    for cid in ids:
+        row = []
+        for cell in decided:
+            c = next((x for x in cell.summary.claims if x.id == cid), None)
+            row.append(f"{c.label} {_fmt_effect(c)}; {c.seeds} seeds" if c else "")
+        lines.append(f"| {cid} | " + " | ".join(row) + " |")
+    lines.append("")
+    for env in declared:
+        cell = found.get(env)
+        if cell is None:
+            lines.append(f"- `{env}`: not run yet")
+        elif cell.status != "decided":
+            lines.append(f"- `{env}`: {cell.status.upper()}: {cell.reason}")
+    costs = [c for c in found.values() if c.certify_seconds and c.claims_seconds]
+    if costs:
+        certify = sorted(c.certify_seconds for c in costs)[len(costs) // 2] / 60
+        claims = sorted(c.claims_seconds for c in costs)[len(costs) // 2] / 60
+        lines += ["", f"One cell on {costs[0].cores} cores: about {certify:.0f} min to certify and {claims:.0f} min "
+                      f"to decide the claims cold (median of {len(costs)} measured cells); the {len(declared)} cells "
+                      f"of tox.ini: about {len(declared) * (certify + claims + 2) / 60:.1f} hours one after another."]
+    return "\n".join(lines)
+
+
+def older_table(baselines: Path = ROOT / "reports" / "baselines") -> str:
+    """The committed summaries decided under rules before the current ones: shown apart, never compared."""
     envs, cells, ids = [], {}, []
     for f in sorted(Path(baselines).glob("*.json")):
-        s = baseline.load(f)
+        s = summaries.load(f)
+        if s.rules == RULES:
+            continue
         env = s.environment
         name = f"TF {env.tensorflow} / Keras {env.keras}"
-        rules = s.rules or "before 2026-11-28"
-        order = env.batch_order or "Keras' own, seeded"
-        envs.append((name, f"{s.suite_version}, rules {rules}, order: {order}"))
+        envs.append((name, f"{s.suite_version}, rules {s.rules or 'before 2026-11-28'}, order: "
+                           f"{env.batch_order or 'Keras own, seeded'}"))
         for c in s.claims:
             if c.id not in ids:
                 ids.append(c.id)
@@ -79,12 +126,10 @@ def matrix_table(baselines: Path = ROOT / "reports" / "baselines") -> str:
 
 
 def _claims() -> str:
-    from harness.claimset import claims_table
-
     return claims_table()
 
 
-TABLES = {"claims": _claims, "costs": costs_table, "matrix": matrix_table}
+TABLES = {"claims": _claims, "costs": costs_table, "cells": cells_table, "older": older_table}
 
 
 def begin(name: str) -> str:
@@ -96,7 +141,7 @@ def end(name: str) -> str:
 
 
 # Which document holds each generated table.
-DOCS = {"claims": ROOT / "docs" / "claims.md", "matrix": ROOT / "docs" / "versions.md",
+DOCS = {"claims": ROOT / "docs" / "claims.md", "cells": ROOT / "README.md", "older": ROOT / "docs" / "versions.md",
         "costs": ROOT / "docs" / "costs.md"}
 
 
@@ -131,8 +176,6 @@ def main(argv=None) -> int:
         except (OSError, ValueError, KeyError) as exc:
             parser.error(f"{path}: {exc}")
         if args.write and new != text:
-            from harness.storage.store import atomic_write_text
-
             atomic_write_text(path, new)
         state = "current" if new == text else ("updated" if args.write else "STALE (run with --write)")
         stale |= new != text and not args.write

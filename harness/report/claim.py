@@ -100,7 +100,7 @@ def _facts(anchor: str, c: ClaimResult, ctx: ClaimContext) -> str:
                       "not run on this evidence: no effect and no p-value)</span>"))
     items.append(("expectation", _expectation(c, ctx.fingerprint)))
     if c.comparison:
-        items.append(("design", esc(c.comparison) + (f' <span class="muted">— {esc(c.pairing)}</span>'
+        items.append(("comparison", esc(c.comparison) + (f' <span class="muted">— {esc(c.pairing)}</span>'
                                                       if c.pairing else "")))
     confidence = c.effect.confidence
     items += [

@@ -20,28 +20,40 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.claims import RULES
-from harness.results import ClaimResult, Results, baseline, drift
+from harness.results import Cell, ClaimResult, Difference, Neighbours, Results, drift, summaries
+from harness.report.format import fmt_p
 from harness.storage.store import atomic_write_text
 
 
 @dataclass(frozen=True)
 class Column:
-    """One environment's summary, and the file it came from."""
+    """One environment: its summary and the file it came from, or (a matrix cell) why it has none."""
 
     path: str
-    summary: Results
+    summary: Results | None
+    env: str | None = None  # the tox environment of a matrix cell
+    status: str = "decided"
+    reason: str = ""
 
     @property
     def label(self) -> str:
-        return baseline.label(self.summary)
+        if self.summary is None:
+            return self.env or self.path
+        return summaries.label(self.summary) + (f" ({self.env})" if self.env else "")
 
     @property
     def current_rules(self) -> bool:
-        return self.summary.rules == RULES
+        return self.summary is not None and self.summary.rules == RULES
+
+    @classmethod
+    def of(cls, cell: Cell) -> "Column":
+        return cls(f"reports/cells/{cell.env}.json", cell.summary, cell.env, cell.status, cell.reason)
 
 
 @dataclass(frozen=True)
-class Cell:
+class Entry:
+    """One claim in one environment of the table."""
+
     claim: ClaimResult
     changed: bool = False  # its label differs from the left neighbour's
     drift: tuple[drift.DriftResult, ...] = ()  # its deciding metric against the left neighbour's
@@ -52,15 +64,15 @@ class Row:
     id: str
     section: str
     metric: str
-    cells: tuple[Cell | None, ...]  # None: the claim is not in that environment's summary
+    cells: tuple[Entry | None, ...]  # None: the claim is not in that environment's summary
 
 
 def load_all(paths, warn=lambda msg: print(msg, file=sys.stderr)) -> list[Column]:
     columns, seen = [], {}
     for p in paths:
         try:
-            s = baseline.load(p)
-        except baseline.SummaryError as exc:
+            s = summaries.load(p)
+        except summaries.SummaryError as exc:
             warn(f"skipped {exc}")
             continue
         fp = s.environment.fingerprint
@@ -69,29 +81,29 @@ def load_all(paths, warn=lambda msg: print(msg, file=sys.stderr)) -> list[Column
             continue
         seen[fp] = str(p)
         columns.append(Column(str(p), s))
-    return sorted(columns, key=lambda c: baseline.sort_key(c.summary))
+    return sorted(columns, key=lambda c: summaries.sort_key(c.summary))
 
 
 def matrix(columns: list[Column]) -> list[Row]:
     """Claims x environments; neighbours are compared only when both were decided under the current rules."""
     order: dict[str, tuple] = {}
     for col in columns:
-        for c in col.summary.claims:
+        for c in col.summary.claims if col.summary else ():
             order.setdefault(c.id, (c.section, c.id))
     rows = []
     for cid in sorted(order, key=order.get):
         cells, prev, metric = [], None, ""
         for col in columns:
-            c = next((x for x in col.summary.claims if x.id == cid), None)
+            c = next((x for x in col.summary.claims if x.id == cid), None) if col.summary else None
             if c is None:
                 cells.append(None)
                 continue
             metric = metric or c.metric
-            cell = Cell(c)
+            cell = Entry(c)
             if prev is not None and col.current_rules:
                 checks = tuple(drift.check(cid, exp, c.metric, prev.metric_samples[exp], values)
                                for exp, values in c.metric_samples.items() if exp in prev.metric_samples)
-                cell = Cell(c, changed=prev.label != c.label, drift=checks)
+                cell = Entry(c, changed=prev.label != c.label, drift=checks)
             cells.append(cell)
             prev = c if col.current_rules else prev
         rows.append(Row(cid, order[cid][0], metric, tuple(cells)))
@@ -103,7 +115,7 @@ def _overlay_png(cid: str, metric: str, columns: list[Column]) -> bytes | None:
 
     groups = {}
     for col in columns:
-        c = next((x for x in col.summary.claims if x.id == cid), None)
+        c = next((x for x in col.summary.claims if x.id == cid), None) if col.summary else None
         if c is None:
             continue
         for exp, values in c.metric_samples.items():
@@ -127,6 +139,14 @@ _LABEL_CLASSES = {"SUPPORTED": "supported", "REFUTED": "refuted", "ON THE LINE":
                   "NOT TESTABLE HERE": "untestable", "INCONCLUSIVE": "inconclusive"}
 
 
+def _p(p: float | None) -> str:
+    """"p = 0.041", "p < 1e-6" (the report's floor), "no test"."""
+    if p is None:
+        return "no test"
+    text = fmt_p(p)
+    return f"p {text}" if text.startswith("<") else f"p = {text}"
+
+
 def _fmt(x) -> str:
     try:
         return f"{float(x):.3g}"
@@ -134,21 +154,66 @@ def _fmt(x) -> str:
         return "—"
 
 
-def render(columns: list[Column], out_dir: Path) -> Path:
+def _neighbours(pairs: list[Neighbours]) -> str:
+    if not pairs:
+        return ""
+    esc = html.escape
+
+    def names(xs) -> str:
+        return f"{len(xs)}: {', '.join(xs)}" if xs else "none"
+
+    rows = "".join(
+        f"<tr><td>{esc(p.left)} &rarr; {esc(p.right)}</td>"
+        + (f'<td colspan="3">{esc(p.unknown)}</td>' if p.unknown else
+           f"<td>{esc(names(p.identical))}</td><td>{esc(names(p.numerics))}"
+           + (f" (part at epochs {p.first_parting[0]}-{p.first_parting[1]})" if p.first_parting else "")
+           + f"</td><td>{esc(names(p.behaviour))}</td>") + "</tr>" for p in pairs)
+    return ("<h2>Neighbours' training compared</h2><p>Each pair of neighbouring cells, configuration by "
+            "configuration: the two certificates' Keras references (seeds of the certificate) bit-identical "
+            "over every epoch; the same initial weights with losses that part later (numerics); or parting at "
+            "the initial weights or the first epoch (behaviour).</p><table><thead><tr><th>cells</th>"
+            "<th>identical</th><th>numerics</th><th>behaviour</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table>")
+
+
+def _differences(diffs: list[Difference]) -> str:
+    if not diffs:
+        return ("<h2>Why neighbours differ</h2><p>No claim's label or deciding metric differs beyond chance "
+                "between neighbouring cells.</p>")
+    esc = html.escape
+    rows = "".join(f"<tr><td>{esc(d.claim)}</td><td>{esc(d.left)} &rarr; {esc(d.right)}</td><td>{esc(d.what)}</td>"
+                   f"<td><b>{esc(d.kind)}</b></td><td>{'<br>'.join(esc(e) for e in d.evidence)}</td></tr>"
+                   for d in diffs)
+    return ("<h2>Why neighbours differ</h2><p>Neighbours differ in one thing: the next TensorFlow minor with the "
+            "same Keras family, or the same minor with the other Keras. A difference is explained from the two "
+            "certificates' Keras references (the lesson's own code, same seeds, same batch order): "
+            "<b>behaviour</b> when the initial weights or the first epoch already differ (initializers, optimizer, "
+            "loss, shuffling); <b>numerics</b> when the losses are bit-identical for some epochs and then part "
+            "(ulps of other kernels, amplified by training); <b>chance</b> when only a label moved and the "
+            "deciding metric did not move beyond the drift tolerance.</p>"
+            "<table><thead><tr><th>claim</th><th>cells</th><th>what differs</th><th>kind</th><th>evidence</th>"
+            f"</tr></thead><tbody>{rows}</tbody></table>")
+
+
+def render(columns: list[Column], out_dir: Path, diffs: list[Difference] | None = None,
+           pairs: list[Neighbours] | None = None) -> Path:
     import base64
 
-    current = [c for c in columns if c.current_rules]
-    older = [c for c in columns if not c.current_rules]
+    current = [c for c in columns if c.current_rules or c.summary is None]
+    older = [c for c in columns if c.summary is not None and not c.current_rules]
     rows = matrix(current)
     esc = html.escape
-    head = "".join(f"<th>{esc(c.label)}<br><span class=small>{esc(c.summary.environment.fingerprint)}</span></th>"
+    head = "".join(f"<th>{esc(c.label)}<br><span class=small>"
+                   f"{esc(c.summary.environment.fingerprint if c.summary else c.status)}</span></th>"
                    for c in current)
     body = []
     for row in rows:
         tds = []
-        for cell in row.cells:
+        for col, cell in zip(current, row.cells):
             if cell is None:
-                tds.append("<td>not run</td>")
+                why = f"{col.status}: {col.reason}" if col.summary is None else "not in this summary"
+                tds.append(f'<td class=small title="{esc(why)}">{esc(col.status if col.summary is None else "—")}'
+                           "</td>")
                 continue
             c = cell.claim
             drifted = [d for d in cell.drift if d.drifted]
@@ -157,8 +222,8 @@ def render(columns: list[Column], out_dir: Path) -> Path:
             tds.append(f'<td class="{cls}" title="{esc(title)}"><span class="{_LABEL_CLASSES.get(c.label, "")}">'
                        f'{esc(c.label)}</span><br>{esc(c.effect.name or "")}: {_fmt(c.effect.value)}'
                        f' [{_fmt(c.effect.ci_low)}, {_fmt(c.effect.ci_high)}]'
-                       f'<br><span class=small>p={_fmt(c.p_value)}, {c.seeds} seeds'
-                       + (f"; metric moved vs left (p={_fmt(drifted[0].p_value)})" if drifted else "")
+                       f'<br><span class=small>{_p(c.p_value)}, {c.seeds} seeds'
+                       + (f"; metric moved vs left ({_p(drifted[0].p_value)})" if drifted else "")
                        + "</span></td>")
         body.append(f'<tr><th><a href="#{esc(row.id)}">{esc(row.id)}</a><br>'
                     f'<span class=small>{esc(row.section)}</span></th>{"".join(tds)}</tr>')
@@ -181,22 +246,33 @@ def render(columns: list[Column], out_dir: Path) -> Path:
             "moved from the left neighbour beyond the drift tolerance (two-sided Mann-Whitney p &lt; 0.01 and "
             "P(superiority) outside [0.29, 0.71]); hover a cell for the numbers.</p>"
             f"<table><thead><tr><th>claim</th>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>{apart}"
+            + (_not_run(current) + _differences(diffs) if diffs is not None else "") + _neighbours(pairs or []) +
             f"<h2>Deciding metric by environment</h2>{''.join(figs)}</body></html>\n")
-    out_dir = Path(out_dir)
-    index = out_dir / "matrix.html"
+    index = Path(out_dir) / "matrix.html"
     atomic_write_text(index, page)
     return index
 
 
-def run_compare(args) -> int:
-    columns = load_all(args.files)
+def _not_run(columns: list[Column]) -> str:
+    missing = [c for c in columns if c.summary is None]
+    if not missing:
+        return ""
+    esc = html.escape
+    return ("<h2>Cells not run</h2><ul>" + "".join(f"<li>{esc(c.env or c.path)}: {esc(c.status)}: {esc(c.reason)}</li>"
+                                                   for c in missing) + "</ul>")
+
+
+def run_compare(args, cells: list[Cell] | None = None, diffs: list[Difference] | None = None,
+                pairs: list[Neighbours] | None = None) -> int:
+    """Summary files (``args.files``), or the matrix's cells with the differences between neighbours."""
+    columns = [Column.of(c) for c in cells] if cells is not None else load_all(args.files)
     if not columns:
         print("compare: no usable results files", file=sys.stderr)
         return 2
-    index = render(columns, args.out_dir)
+    index = render(columns, args.out_dir, diffs, pairs)
     print(index)
     for row in matrix([c for c in columns if c.current_rules]):
         labels = [c.claim.label if c else "-" for c in row.cells]
         if len(set(v for v in labels if v != "-")) > 1:
             print(f"label changes across environments: {row.id}: {' | '.join(labels)}")
-    return 1 if len(columns) < len(args.files) else 0
+    return 1 if cells is None and len(columns) < len(args.files) else 0

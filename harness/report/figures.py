@@ -29,6 +29,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
+from PIL import Image
 
 from harness.claims import NOT_TESTABLE, ON_THE_LINE
 
@@ -64,8 +65,6 @@ def close(fig: Figure) -> None:
 
 def png(fig) -> bytes:
     """The figure as a palette PNG (deterministic bytes); closes the figure."""
-    from PIL import Image
-
     buf = io.BytesIO()
     try:
         fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
@@ -453,7 +452,7 @@ def curves_figure(runs: Sequence[Mapping], keys: Sequence[str], title: str,
 
 def regression_histograms_figure() -> Figure:
     """The lesson's 2.1.2 figure: histograms of features 0 and 1 and of the target."""
-    from harness.training.data import raw_regression
+    from harness.training.data import raw_regression  # local: scikit-learn only when this figure is drawn
 
     x, y = raw_regression()
     fig = Figure(figsize=(9, 5))
@@ -473,7 +472,7 @@ def regression_histograms() -> bytes:
 
 def circles_scatter_figure() -> Figure:
     """The lesson's 2.2.3 figure: the circles dataset colored by class."""
-    from harness.training.data import raw_circles
+    from harness.training.data import raw_circles  # local: scikit-learn only when this figure is drawn
 
     x, y = raw_circles()
     fig = Figure(figsize=(6.4, 4.8))

@@ -35,6 +35,7 @@ from harness.report.lesson_figures import lesson_figures_section
 from harness.report.overview import (amendment_moves, anchors, findings, forest, replayed_order, summary_table,
                                      zone_sensitivity)
 from harness.results import RESULTS_NAME, RUNS_NAME, Results, read, write
+from harness.run_notes import load_mutants
 from harness.storage.store import atomic_write_text
 
 __all__ = ["CSS", "FIGURES_DIR", "INDEX_NAME", "RESULTS_NAME", "RUNS_NAME", "render_from_json", "render_page",
@@ -161,8 +162,6 @@ def render_from_json(path: Path) -> Path:
     """Re-render index.html and figures/ next to a results.json (and its runs sidecar); return the index path.
 
     A results file the codec cannot read raises :class:`harness.results.ResultsError` and writes nothing."""
-    from harness.run_notes import load_mutants
-
     path = Path(path)
     results, runs, note = read(path)
     # a mutants table written since the run (python -m harness mutants) joins the page

@@ -24,7 +24,7 @@ __all__ = [
     "Design", "Determinism", "Devices", "DriftResult", "Effect", "Envelope", "Environment", "EquivalenceCheck",
     "Expectation", "ExperimentRun", "IndependenceRow", "Look", "MutantResult", "MutantsRun", "Probe", "Results",
     "RunsFile", "SeedIndependence", "SuiteDesign", "Variant", "VariantClaim", "Verdict", "WindowFailure",
-    "WindowPlan", "sentence_label",
+    "WindowPlan", "sentence_label", "Cell", "CELL_SCHEMA", "Difference", "Neighbours",
 ]
 
 
@@ -92,7 +92,7 @@ class ClaimResult:
     detail: str = ""
     seeds_needed: int | None = None
     seeds_needed_for: str | None = None
-    comparison: str | None = None  # "one sample" | "paired" | "unpaired" (Decision.design)
+    comparison: str | None = None  # "one sample" | "paired" | "unpaired" (Decision.comparison)
     pairing: str | None = None
     findings: tuple[str, ...] = ()
     probes: tuple[Probe, ...] = ()
@@ -415,3 +415,60 @@ class Results:
             if c.id == claim_id:
                 return c
         raise KeyError(claim_id)
+
+
+# ------------------------------------------------------------------ across environments
+
+CELL_SCHEMA = "lesson-claims/cell/1"
+CELL_STATUSES = ("decided", "not run", "certification failed")
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One environment of the TensorFlow matrix (a tox environment): its summary, or why it has none."""
+
+    env: str  # the tox environment, e.g. py311-tf216-k3-cpu
+    status: str  # one of CELL_STATUSES
+    reason: str = ""  # why not decided: the installer's or the certification's own last words
+    schema: str = CELL_SCHEMA
+    tensorflow: str = ""
+    keras: str = ""
+    fingerprint: str | None = None
+    certificate: str | None = None  # the committed certificate, relative to the repository
+    install_seconds: float | None = None
+    certify_seconds: float | None = None  # None: a valid certificate was on file
+    claims_seconds: float | None = None
+    pytest_exit: int | None = None  # 1 where a claim ended other than expected: still decided, and shown
+    cores: int | None = None  # of the machine that measured the seconds
+    summary: Results | None = None
+
+    def __post_init__(self):
+        if self.status not in CELL_STATUSES:
+            raise ValueError(f"status {self.status!r} is not one of {', '.join(CELL_STATUSES)}")
+
+
+@dataclass(frozen=True)
+class Difference:
+    """Why a claim's label or deciding metric differs between two neighbouring cells, with the evidence: the
+    two environments' Keras references (seeds of their certificates) compared epoch by epoch."""
+
+    claim: str
+    left: str  # tox environments
+    right: str
+    what: str  # "label SUPPORTED -> INCONCLUSIVE", "metric moved (Mann-Whitney p=..., A=...)"
+    kind: str  # "behaviour" (from the first epoch or the initial weights), "numerics" (later), "chance", "unknown"
+    evidence: tuple[str, ...] = ()  # one sentence per configuration the claim trains
+
+
+@dataclass(frozen=True)
+class Neighbours:
+    """Two neighbouring cells' Keras references compared configuration by configuration, whether or not a
+    claim differs: which train bit-identically, which part later (numerics), which from the start."""
+
+    left: str  # tox environments
+    right: str
+    identical: tuple[str, ...] = ()  # configurations
+    numerics: tuple[str, ...] = ()
+    behaviour: tuple[str, ...] = ()
+    first_parting: tuple[int, int] | None = None  # earliest and latest epoch where a seed's losses part
+    unknown: str = ""  # why they could not be compared

@@ -277,7 +277,7 @@ class PairedShiftRule:
         test = "exact sign test (paired by seed)"
         name = f"share of seeds where {self.better} beats {self.worse}"
         a, b = ev.values(self.better, self.metric_fn), ev.values(self.worse, self.metric_fn)
-        common = dict(threshold=0.5, zone=self.zone, design="paired")
+        common = dict(threshold=0.5, zone=self.zone, comparison="paired")
         if np.isnan(a).any() or np.isnan(b).any():
             return untestable(test, alpha, name, "a metric is NaN (map divergence to +-inf in the metric)",
                               settled=True, **common)
@@ -293,7 +293,7 @@ class PairedShiftRule:
             wins, m, self.zone, 0.5, "greater", alpha, test, name,
             f"{self.what}: median {self.better}={np.median(a):.4g}, {self.worse}={np.median(b):.4g}; "
             f"{self.better} better in {wins} of {m} untied seeds ({n - m} ties)", explain,
-            findings=findings, design="paired")
+            findings=findings, comparison="paired")
 
 
 @dataclass(frozen=True)
@@ -329,7 +329,7 @@ class PairedBestOfGroupsRule:
         name = f"share of seeds where {self.best} beats the other group (smallest)"
         exp = dict(self.groups)
         vals = {lab: ev.values(e, self.metric_fn) for lab, e in self.groups}
-        common = dict(threshold=0.5, zone=self.zone, design="paired")
+        common = dict(threshold=0.5, zone=self.zone, comparison="paired")
         if any(np.isnan(v).any() for v in vals.values()):
             return untestable(test, alpha, name, "a metric is NaN", settled=True, **common)
         others = [lab for lab, _ in self.groups if lab != self.best]
@@ -435,7 +435,7 @@ class PairedEquivalenceRule:
     def __call__(self, ev: Evidence, alpha: float = DEFAULT_ALPHA, explain: bool = True) -> Decision:
         test = "paired TOST (t on per-seed differences) against the zone's edges"
         name = f"mean {self.what} difference {self.a} - {self.b}"
-        common = dict(threshold=self.margin, zone=self.zone, design="paired")
+        common = dict(threshold=self.margin, zone=self.zone, comparison="paired")
         got = _paired_differences(ev, self.a, self.b, self.metric_fn, test, name, alpha, common)
         if isinstance(got, Decision):
             return got
@@ -535,7 +535,7 @@ class PairedNonSuperiorityRule:
     def __call__(self, ev: Evidence, alpha: float = DEFAULT_ALPHA, explain: bool = True) -> Decision:
         test = "paired one-sided t on the per-seed improvement, against the zone's edges"
         name = f"mean {self.what} improvement ({self.base} - {self.treated})"
-        common = dict(threshold=self.margin, zone=self.zone, design="paired")
+        common = dict(threshold=self.margin, zone=self.zone, comparison="paired")
         got = _paired_differences(ev, self.base, self.treated, self.metric_fn, test, name, alpha, common)
         if isinstance(got, Decision):
             return got
@@ -741,7 +741,7 @@ class PairedTighterRule:
         name = f"SD of log10 metric, {self.tight} / other (largest)"
         exp = dict(self.groups)
         vals = {lab: ev.values(e, self.metric_fn) for lab, e in self.groups}
-        common = dict(threshold=1.0, zone=self.zone, design="paired")
+        common = dict(threshold=1.0, zone=self.zone, comparison="paired")
         if not all(np.isfinite(v).all() and (v > 0).all() for v in vals.values()):
             return untestable(test, alpha, name, "a run diverged (or a metric is not positive): the spread of its "
                                                  "log is undefined", settled=True, **common)

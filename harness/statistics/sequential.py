@@ -93,12 +93,6 @@ class Look:
     decision: Decision
     seconds: float  # training + deciding for this look (cached runs cost ~nothing)
 
-    def to_dict(self) -> dict:
-        d = self.decision
-        return {"seeds": self.seeds, "verdict": d.verdict.value, "p_value": d.p_value, "alpha": d.alpha,
-                "effect": d.effect, "ci_low": d.ci_low, "ci_high": d.ci_high, "at_threshold": d.at_threshold,
-                "untestable": d.untestable, "seconds": self.seconds}
-
 
 def decide(rule: Callable[..., Decision], evidence_for: Callable[[int], Evidence], plan: Design,
            on_look: Callable[[int], None] | None = None, explain: bool = True) -> list[Look]:

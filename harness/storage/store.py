@@ -36,6 +36,7 @@ from filelock import FileLock
 
 from harness.certification import provenance
 from ..training import records
+from .liveness import FOREIGN_TMP_AGE, writer_alive
 from .liveness import HOST as _HOST
 from ..training.records import RunRecord
 
@@ -73,8 +74,6 @@ def clean_tmp(root, recursive: bool = True, now: float | None = None) -> list[Pa
     ``root``; only those whose writer is not alive (see harness.storage.liveness.writer_alive),
     or, written on another host or by an older version (no pid in the name), older than
     ``liveness.FOREIGN_TMP_AGE`` (a write takes milliseconds).  Returns what it removed."""
-    from .liveness import FOREIGN_TMP_AGE, writer_alive
-
     now = now or time.time()
     root = Path(root)
     if not root.is_dir():

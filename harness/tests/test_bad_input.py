@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from harness import RESULTS_SCHEMA, __version__, options
-from harness.results import baseline
+from harness.results import summaries
 from harness.storage import liveness, store as store_module
 from harness.training import records
 from harness.options import BadInput
@@ -34,7 +34,7 @@ PLUGIN = (ROOT / "harness" / "pytest_plugin.py").read_text()
 FAST, WITH_TF = 20, 90
 
 
-def _summary(samples, verdict="SUPPORTED", schema=baseline.SUMMARY_1) -> dict:
+def _summary(samples, verdict="SUPPORTED", schema=summaries.SUMMARY_1) -> dict:
     claim = {"id": "claim_a", "section": "2.2", "verdict": verdict, "expected_verdict": "SUPPORTED",
              "metric": "accuracy", "metric_samples": samples}
     if verdict is None:
@@ -275,15 +275,15 @@ def test_unwritable_store_dir_is_refused(tmp_path):
 def test_baseline_with_bad_metric_samples_names_claim_and_field(tmp_path, samples, message):
     p = tmp_path / "b.json"
     p.write_text(records.dumps(_summary(samples)))
-    with pytest.raises(baseline.SummaryError, match=message) as err:
-        baseline.load(p)
+    with pytest.raises(summaries.SummaryError, match=message) as err:
+        summaries.load(p)
     assert str(p) in str(err.value) and "claim 'claim_a'" in str(err.value)
 
 
 def test_baseline_nonfinite_values_are_numbers(tmp_path):
     p = tmp_path / "b.json"
     p.write_text(records.dumps(_summary({"exp": [math.nan, math.inf, 0.5, 1]})))
-    assert len(baseline.load(p).claims[0].metric_samples["exp"]) == 4
+    assert len(summaries.load(p).claims[0].metric_samples["exp"]) == 4
 
 
 def test_a_summary_reads_a_results_file_too(tmp_path):
@@ -291,7 +291,7 @@ def test_a_summary_reads_a_results_file_too(tmp_path):
     p.write_text(json.dumps({"schema": RESULTS_SCHEMA, "suite_version": __version__,
                              "environment": {"fingerprint": "fp-a"},
                              "claims": [{"id": "claim_a", "verdict": "REFUTED", "metric_samples": {"e": [1.0]}}]}))
-    assert baseline.load(p).claims[0].verdict.value == "REFUTED"
+    assert summaries.load(p).claims[0].verdict.value == "REFUTED"
 
 
 def test_bench_keeps_its_measurements_when_out_cannot_be_written(capsys):

@@ -119,7 +119,7 @@ def test_a_valid_certificate_round_trips_its_windows_exactly(cert_path):
     circles = cert.windows("circles_tanh1")
     assert len(circles) == 3 * 50 + 1 and set(circles[0]["keras"]["history"]) == {
         "loss", "val_loss", "accuracy", "val_accuracy"}
-    summary = cert.summary()
+    summary = cert.for_results()
     assert summary["batch_order"] == "lesson" and summary["window_epochs"] == {"reg_unscaled": 10, "circles_tanh1": 10}
 
 

@@ -2,6 +2,8 @@
 indifference zones, the strict-xfail marks, and the README's generated table."""
 from __future__ import annotations
 
+import re
+
 from pathlib import Path
 
 import pytest
@@ -142,7 +144,8 @@ def test_generated_tables_are_current():
 
 def test_the_readme_is_for_users():
     text = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert len(text.split()) <= 1500
+    prose = re.sub(r"<!-- (\w+): generated.*?<!-- /\1 -->", "", text, flags=re.S)  # generated tables are data
+    assert len(prose.split()) <= 1500 and len(prose) < len(text)
     assert "../" not in text  # no link leaves the repository
 
 

@@ -10,7 +10,7 @@ from harness.claims import RULES
 from scipy import stats as sps
 
 from harness import RESULTS_SCHEMA, __version__
-from harness.results import baseline, drift
+from harness.results import summaries, drift
 from harness.report import compare
 from harness.training import records
 
@@ -88,11 +88,11 @@ def test_summary_round_trip(tmp_path):
     from harness import results
 
     res, _ = results.from_data(_results(values=(0.8, math.nan, 0.7)))
-    path = baseline.write_summary(res, tmp_path)
+    path = summaries.write_summary(res, tmp_path)
     assert path.name == "fp-a.json"
-    s = baseline.load(path)
+    s = summaries.load(path)
     assert math.isnan(s.claims[0].metric_samples["exp"][1])  # NaN kept
-    assert s == baseline.summarize(res) and s.claims[0].looks == () and s.certificate is None
+    assert s == summaries.summarize(res) and s.claims[0].looks == () and s.certificate is None
 
 
 @pytest.mark.parametrize("content, message", [
@@ -103,16 +103,16 @@ def test_summary_round_trip(tmp_path):
 def test_bad_summary_names_the_file(tmp_path, content, message):
     p = tmp_path / "bad.json"
     p.write_text(content)
-    with pytest.raises(baseline.SummaryError, match=message) as err:
-        baseline.load(p)
+    with pytest.raises(summaries.SummaryError, match=message) as err:
+        summaries.load(p)
     assert str(p) in str(err.value)
 
 
 def test_other_suite_version_is_refused(tmp_path):
     res = _results()
     res["suite_version"] = "0.0.1"
-    with pytest.raises(baseline.SummaryError, match="written by lesson-claims 0.0.1"):
-        baseline.load(_write(tmp_path / "old.json", res))
+    with pytest.raises(summaries.SummaryError, match="written by lesson-claims 0.0.1"):
+        summaries.load(_write(tmp_path / "old.json", res))
 
 
 def test_compare_goes_on_past_bad_files_and_highlights_changes(tmp_path, capsys):
@@ -161,15 +161,15 @@ def test_a_baseline_of_another_batch_order_is_refused():
     """Drift across batch orders is the change of training, not a regression: refused, naming both."""
     import pytest
 
-    from harness.results import baseline
+    from harness.results import summaries
 
     from harness import results
 
     lesson = results.Results(claims=(), environment=results.Environment(fingerprint="f", batch_order="lesson"))
-    baseline.check_batch_order("b.json", lesson, "lesson")  # the same order: accepted
-    with pytest.raises(baseline.SummaryError, match="b.json: decided on the 'lesson' batch order, this run trains "
+    summaries.check_batch_order("b.json", lesson, "lesson")  # the same order: accepted
+    with pytest.raises(summaries.SummaryError, match="b.json: decided on the 'lesson' batch order, this run trains "
                                                     "'replayed'"):
-        baseline.check_batch_order("b.json", lesson, "replayed")
+        summaries.check_batch_order("b.json", lesson, "replayed")
     old = results.Results(claims=(), environment=results.Environment(fingerprint="f"))  # before 2026-11-30
-    with pytest.raises(baseline.SummaryError, match="before 2026-11-30.*--claims-batch-order=replayed"):
-        baseline.check_batch_order("old.json", old, "lesson")
+    with pytest.raises(summaries.SummaryError, match="before 2026-11-30.*--claims-batch-order=replayed"):
+        summaries.check_batch_order("old.json", old, "lesson")

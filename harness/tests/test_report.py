@@ -370,16 +370,19 @@ def test_missing_or_foreign_sidecar_is_said_not_hidden(rendered, tmp_path):
 
 def _as_schema_1(results: res.Results, runs: list[dict]) -> dict:
     """``results`` as a schema-1 file held them: runs inline, the verdict expected, flat looks, the comparison
-    under ``design``, and one ``samples`` field for what was then a rate rule's per-seed 0/1 hits."""
+    under ``design``, and ``metric_values`` for what was then a rate rule's per-seed 0/1 hits."""
     data = res.to_data(results)
     data.update(schema="lesson-claims/results/1", runs=runs)
     data.pop("runs_file")
     for c, claim in zip(data["claims"], results.claims):
         c["expected_verdict"] = c.pop("expectation")["verdict"]
         c["design"] = c.pop("comparison")
-        c["looks"] = [lk.to_dict() for lk in claim.looks]
+        c["looks"] = [{"seeds": lk.seeds, "verdict": lk.decision.verdict.value, "p_value": lk.decision.p_value,
+                       "alpha": lk.decision.alpha, "effect": lk.decision.effect, "ci_low": lk.decision.ci_low,
+                       "ci_high": lk.decision.ci_high, "at_threshold": lk.decision.at_threshold,
+                       "untestable": lk.decision.untestable, "seconds": lk.seconds} for lk in claim.looks]
         c["sequential"] = claim.plan.to_dict()
-        c["samples"] = c.pop("outcomes")
+        c["metric_values"] = {e: [int(x) for x in v] for e, v in c.pop("outcomes").items()}  # 0/1 hits
         for key in ("metric_samples", "expectation_missed", "plan"):
             c.pop(key)
     return data
@@ -1053,7 +1056,8 @@ def test_render_from_json_rejects_non_results_and_writes_nothing(rendered, tmp_p
     data["claims"][1]["p_value"] = "small"
     typed = tmp_path / "typed.json"
     typed.write_text(records.dumps(data), encoding="utf-8")
-    with pytest.raises(res.ResultsError, match=r"typed\.json\.claims\[1\]\.p_value: .*expected a number"):
+    with pytest.raises(res.ResultsError,
+                       match=r"typed\.json: claim 'unscaled_target_nan': p_value: .*expected a number"):
         render_from_json(typed)
     assert not (tmp_path / "index.html").exists() and not (tmp_path / "figures").exists()
 

@@ -140,7 +140,7 @@ def test_paired_shift_supported_refuted_and_mirrored():
     base = rng.lognormal(0, 1, 30)
     better = base * 0.5  # lower is better: a wins every seed
     d = shift()(ev(a=better, b=base), ALPHA)
-    assert d.verdict is Verdict.SUPPORTED and d.effect == 1.0 and d.design == "paired"
+    assert d.verdict is Verdict.SUPPORTED and d.effect == 1.0 and d.comparison == "paired"
     assert d.test.startswith("exact sign test")
     check_interval(d)
     d2 = shift()(ev(a=base, b=better), ALPHA)

@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from harness.results import codec, model
+from harness.storage.store import atomic_write_text
 from harness.training import records
 from harness.version import __version__
 
@@ -44,8 +45,6 @@ def summarize(results: model.Results) -> model.Results:
 
 
 def write_summary(results: model.Results, directory: Path) -> Path:
-    from harness.storage.store import atomic_write_text
-
     summary = summarize(results)
     path = Path(directory) / f"{summary.environment.fingerprint}.json"
     atomic_write_text(path, codec.encode(summary, indent=1, sort_keys=True) + "\n")

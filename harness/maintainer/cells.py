@@ -1,0 +1,355 @@
+"""``python -m harness cells``: every cell of the TensorFlow matrix certified and decided, resumably.
+
+A cell is a tox environment (``tox.ini``: one per TF minor with its Keras 2, and from TF 2.16 with the Keras
+3 of its day).  For each cell still missing, in tox's order:
+
+1. ``tox -e ENV --notest``: install.  A failed install (no wheel for this Python, a resolver conflict) is
+   recorded as "not run" with the installer's last words, never dropped;
+2. ``python -m harness certify --if-missing`` in it: the engine certificate, unless a valid one is on file
+   (it is then gzip-compressed for committing, ``reports/certificates/<fingerprint>.json.gz``);
+3. the claims at the default profile, into ``reports/cells/ENV/`` (ignored by git);
+4. ``reports/cells/ENV.json``: the cell's record (:class:`harness.results.Cell`) with its summary, committed.
+
+A cell whose record was decided by this suite version, under these rules and with this engine code is
+skipped; a killed run resumes (trained runs and Keras references are kept in the run store).  Each cell's
+expected cost is printed before it starts.  :func:`explain` says why two neighbouring cells differ.
+"""
+from __future__ import annotations
+
+import gzip
+import json
+import math
+import os
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from harness.certification import certificate as certlib
+from harness.certification import provenance
+from harness.claims import RULES
+from harness.results import Cell, Difference, Neighbours, as_type, drift, encode, summaries
+from harness.version import __version__
+
+ROOT = Path(__file__).resolve().parents[2]
+CELLS_DIR = ROOT / "reports" / "cells"
+CERT_DIR = ROOT / "reports" / "certificates"
+# A cell's peak memory (certification trains 2 Keras workers, the claims 1000-seed batched programs).
+CELL_GIB = 8
+
+
+def tox(*args: str, timeout: float | None = None) -> subprocess.CompletedProcess:
+    exe = Path(sys.executable).with_name("tox")
+    cmd = [str(exe) if exe.exists() else "tox", *args]
+    return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+
+
+def environments() -> list[str]:
+    out = tox("-l")
+    if out.returncode != 0:
+        raise RuntimeError(f"tox -l failed: {out.stderr[-500:]}")
+    return [line.strip() for line in out.stdout.splitlines() if line.strip().startswith("py")]
+
+
+def declared_environments(tox_ini: Path = ROOT / "tox.ini") -> list[str]:
+    """tox.ini's env_list with its braces expanded, without tox (which CI does not install)."""
+    import configparser
+    import itertools
+    import re
+
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read(tox_ini, encoding="utf-8")
+    envs = []
+    for line in parser["tox"]["env_list"].split():
+        parts = re.split(r"(\{[^}]*\})", line)
+        options = [p[1:-1].split(",") if p.startswith("{") else [p] for p in parts]
+        envs += ["".join(combo) for combo in itertools.product(*options)]
+    return sorted(envs, key=order_key)
+
+
+def record_path(env: str) -> Path:
+    return CELLS_DIR / f"{env}.json"
+
+
+def load(path: Path) -> Cell:
+    return as_type(Cell, json.loads(Path(path).read_text(encoding="utf-8")), str(path))
+
+
+def load_all(directory: Path = CELLS_DIR) -> list[Cell]:
+    """Every committed cell, in tox's order of environments (TF minor, then Keras 2 before 3)."""
+    from harness.training import records
+
+    cells = [as_type(Cell, records.loads(p.read_text(encoding="utf-8")), str(p))
+             for p in sorted(Path(directory).glob("*.json"))]
+    return sorted(cells, key=lambda c: order_key(c.env))
+
+
+def order_key(env: str) -> tuple:
+    parts = env.split("-")
+    tf = next((p for p in parts if p.startswith("tf")), "tf0")
+    keras = next((p for p in parts if p.startswith("k")), "k0")
+    return (int(tf[2:] or 0), {"k2": 0, "k3": 1, "k3new": 2}.get(keras, 3), env)
+
+
+def current(cell: Cell) -> bool:
+    """Decided by this suite version, under these rules, with this engine code: nothing to redo."""
+    s = cell.summary
+    return (cell.status == "decided" and s is not None and s.rules == RULES and s.suite_version == __version__
+            and s.environment.code_digest == provenance.code_digest("batched"))
+
+
+def _tail(text: str, lines: int = 4) -> str:
+    """The lines that say what went wrong: a failed check, else an error, else the last lines (warnings
+    left out)."""
+    keep = [ln.strip() for ln in text.strip().splitlines()
+            if ln.strip() and "warning" not in ln.lower() and not ln.strip().startswith("warnings.warn")]
+    for marks in (("FAILED",), ("ERROR", "error:", "Error:", "conflict")):
+        hits = [ln for ln in keep if any(m in ln for m in marks)]
+        if hits:
+            return " | ".join(hits[-lines:])[-1200:]
+    return " | ".join(keep[-lines:])[-1200:]
+
+
+def _median(values: list[float]) -> float | None:
+    values = sorted(v for v in values if v is not None)
+    return values[len(values) // 2] if values else None
+
+
+def expected_cost(done: list[Cell]) -> str:
+    """What a cell costs on this machine, from the cells measured so far (or the committed certificate)."""
+    certify = _median([c.certify_seconds for c in done])
+    claims = _median([c.claims_seconds for c in done])
+    if certify is None:
+        for path in sorted(CERT_DIR.glob("*.json*")):
+            try:
+                cost = certlib.read_for_comparison(path).data.get("cost") or {}
+            except certlib.CertificateError:
+                continue
+            certify = cost.get("certify_wall_seconds") or certify
+    parts = ["install ~2 min", f"certify ~{(certify or 1300) / 60:.0f} min (unless on file)",
+             f"claims ~{(claims or 540) / 60:.0f} min"]
+    return ", ".join(parts) + f" on {os.cpu_count()} cores"
+
+
+def run_cell(env: str, log=print) -> Cell:
+    cell_dir = CELLS_DIR / env
+    cell_dir.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    out = tox("-e", env, "--notest")
+    install = time.perf_counter() - start
+    (cell_dir / "install.log").write_text(out.stdout + out.stderr, encoding="utf-8")
+    if out.returncode != 0:
+        return Cell(env=env, status="not run", reason="install failed: " + _tail(out.stdout + out.stderr),
+                    install_seconds=install, cores=os.cpu_count())
+    probe = tox("exec", "-e", env, "-qq", "--", "python", "-c",
+                "import json; from harness.training import environment as e; d = e.describe(); "
+                "print(json.dumps({k: d[k] for k in ('fingerprint', 'tensorflow', 'keras')}))")
+    try:
+        env_info = json.loads(probe.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return Cell(env=env, status="not run", reason="installed, but TensorFlow does not start: "
+                    + _tail(probe.stdout + probe.stderr), install_seconds=install, cores=os.cpu_count())
+    fp = env_info["fingerprint"]
+    base = dict(env=env, tensorflow=env_info["tensorflow"], keras=env_info["keras"], fingerprint=fp,
+                install_seconds=install, cores=os.cpu_count())
+    certify_seconds = None
+    if certlib.on_file(CERT_DIR, fp) is None:
+        log(f"{env}: certifying {fp}")
+        start = time.perf_counter()
+        out = tox("exec", "-e", env, "--", "python", "-m", "harness", "certify", "--if-missing")
+        certify_seconds = time.perf_counter() - start
+        (cell_dir / "certify.log").write_text(out.stdout + out.stderr, encoding="utf-8")
+        if out.returncode != 0:
+            return Cell(**base, status="certification failed", reason=_tail(out.stdout + out.stderr),
+                        certify_seconds=certify_seconds)
+    plain = certlib.path_for(CERT_DIR, fp)
+    if plain.exists():  # committed compressed
+        packed = plain.with_name(plain.name + ".gz")
+        packed.write_bytes(gzip.compress(plain.read_bytes(), compresslevel=9, mtime=0))
+        plain.unlink()
+    log(f"{env}: deciding the claims")
+    start = time.perf_counter()
+    out = tox("exec", "-e", env, "--", "pytest", "-n", "auto", "-p", "no:cacheprovider",
+              f"--claims-report-dir={cell_dir / 'report'}", f"--claims-history-dir={cell_dir}",
+              "--claims-store-dir=.store")
+    claims = time.perf_counter() - start
+    (cell_dir / "pytest.log").write_text(out.stdout + out.stderr, encoding="utf-8")
+    summary_path = cell_dir / f"{fp}.json"
+    if not summary_path.exists():
+        return Cell(**base, status="not run", reason=f"pytest exit {out.returncode}: " + _tail(out.stdout + out.stderr),
+                    certify_seconds=certify_seconds, claims_seconds=claims, pytest_exit=out.returncode)
+    return Cell(**base, status="decided", certificate=str(certlib.on_file(CERT_DIR, fp).relative_to(ROOT)),
+                certify_seconds=certify_seconds, claims_seconds=claims, pytest_exit=out.returncode,
+                summary=summaries.load(summary_path))
+
+
+def write(cell: Cell) -> Path:
+    from harness.storage.store import atomic_write_text
+
+    path = record_path(cell.env)
+    atomic_write_text(path, encode(cell, indent=1) + "\n")
+    return path
+
+
+def parallel_default() -> int:
+    """Cells side by side where memory allows: CELL_GIB each, and two cores each."""
+    try:
+        gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2 ** 30
+    except (ValueError, OSError):
+        gib = 8
+    return max(1, min(int(gib // CELL_GIB), (os.cpu_count() or 2) // 2))
+
+
+def run(only: list[str] | None = None, parallel: int | None = None, log=print) -> int:
+    envs = environments()
+    unknown = [e for e in only or [] if e not in envs]
+    if unknown:
+        raise ValueError(f"unknown tox environment(s) {', '.join(unknown)}; tox.ini has {', '.join(envs)}")
+    done = [load(record_path(e)) for e in envs if record_path(e).exists()]
+    todo = [e for e in (only or envs) if not (record_path(e).exists() and current(load(record_path(e))))]
+    parallel = parallel or parallel_default()
+    log(f"{len(envs) - len(todo)} of {len(envs)} cells current; {len(todo)} to run, {parallel} side by side; "
+        f"each: {expected_cost(done)}")
+
+    def one(env: str) -> Cell:
+        log(f"{env}: starting ({expected_cost(done)})")
+        cell = run_cell(env, log)
+        write(cell)
+        log(f"{env}: {cell.status}" + (f" ({cell.reason})" if cell.reason else ""))
+        return cell
+
+    with ThreadPoolExecutor(max_workers=parallel) as pool:
+        cells = list(pool.map(one, todo))
+    return 0 if all(c.status == "decided" for c in cells) else 1
+
+
+# ------------------------------------------------------------------ why neighbours differ
+
+
+def _first_difference(a: list[float], b: list[float]) -> int | None:
+    """The first epoch index where two loss curves differ (NaN equals NaN), None if they never do."""
+    for i, (x, y) in enumerate(zip(a, b)):
+        if not (x == y or (math.isnan(x) and math.isnan(y))):
+            return i
+    return None if len(a) == len(b) else min(len(a), len(b))
+
+
+def _initial_states(cert: certlib.Certificate, name: str) -> dict[int, str]:
+    return {w["seed"]: w["state"] for w in cert.data["experiments"][name]["windows"]
+            if w.get("epoch") == 0 and w.get("source", "keras") == "keras"}
+
+
+def partings(left: certlib.Certificate, right: certlib.Certificate, name: str) -> list[int | None]:
+    """Per seed of the certificates, the first epoch index where the two Keras references' losses part."""
+    return [_first_difference(rl.history["loss"], rr.history["loss"])
+            for rl, rr in zip(left.runs(name), right.runs(name))]
+
+
+def trajectory_evidence(left: certlib.Certificate, right: certlib.Certificate, name: str) -> tuple[str, str]:
+    """(kind, sentence): do the two environments' Keras references of ``name`` start from the same weights,
+    and from which epoch do their losses part?"""
+    if name not in left.data["experiments"] or name not in right.data["experiments"]:
+        return "unknown", f"{name}: not in both certificates"
+    init_l, init_r = _initial_states(left, name), _initial_states(right, name)
+    seeds = sorted(set(init_l) & set(init_r))
+    differ_init = [s for s in seeds if init_l[s] != init_r[s]]
+    firsts = partings(left, right, name)
+    where = ", ".join(f"seed {r.seed}: " + ("never" if f is None else f"epoch {f + 1}")
+                      for r, f in zip(left.runs(name), firsts))
+    if differ_init:
+        return "behaviour", (f"{name}: the initial weights differ (seeds {differ_init}): the initializers draw "
+                             f"differently; losses part at {where}")
+    if any(f == 0 for f in firsts):
+        return "behaviour", (f"{name}: same initial weights, losses differ from the first epoch ({where}): the "
+                             "training step itself changed (optimizer, loss, shuffling or kernels)")
+    if all(f is None for f in firsts):
+        return "identical", f"{name}: same initial weights and bit-identical losses over every epoch ({where})"
+    return "numerics", (f"{name}: same initial weights, bit-identical losses until {where}: ulps of another "
+                        "kernel, amplified by training")
+
+
+def explain(left: Cell, right: Cell, claim_id: str) -> Difference | None:
+    """The difference of ``claim_id`` between two neighbouring decided cells beyond chance (its label, or its
+    deciding metric by the drift rule), with the certificates' evidence; None when there is none."""
+    a = next((c for c in left.summary.claims if c.id == claim_id), None)
+    b = next((c for c in right.summary.claims if c.id == claim_id), None)
+    if a is None or b is None:
+        return None
+    moved = [drift.check(claim_id, e, b.metric, a.metric_samples[e], b.metric_samples[e])
+             for e in b.metric_samples if e in a.metric_samples]
+    shifted = [m for m in moved if m.drifted]
+    if a.label == b.label and not shifted:
+        return None
+    what = []
+    if a.label != b.label:
+        what.append(f"label {a.label} -> {b.label}")
+    what += [f"{m.experiment}: metric moved (Mann-Whitney p={m.p_value:.2g}, A={m.prob_superiority:.2f})"
+             for m in shifted]
+    try:
+        lc = certlib.read_for_comparison(ROOT / left.certificate)
+        rc = certlib.read_for_comparison(ROOT / right.certificate)
+        found = [trajectory_evidence(lc, rc, e) for e in b.experiments]
+    except (certlib.CertificateError, TypeError) as exc:
+        found = [("unknown", f"certificates not comparable: {exc}")]
+    kinds = {k for k, _ in found}
+    kind = ("behaviour" if "behaviour" in kinds else "numerics" if "numerics" in kinds
+            else "chance" if not shifted else "unknown")
+    evidence = tuple(s for _, s in found)
+    if not shifted:
+        evidence += ("the deciding metric did not move beyond the drift tolerance ("
+                     + "; ".join(f"{m.experiment}: p={m.p_value:.2g}, A={m.prob_superiority:.2f}" for m in moved)
+                     + "): the label changed within sampling noise of its line",)
+    return Difference(claim=claim_id, left=left.env, right=right.env, what="; ".join(what), kind=kind,
+                      evidence=evidence)
+
+
+def family(env: str) -> str:
+    return next((p for p in env.split("-") if p.startswith("k")), "")
+
+
+def tf_minor(env: str) -> int:
+    return int(next((p for p in env.split("-") if p.startswith("tf")), "tf0")[2:] or 0)
+
+
+def neighbour_pairs(cells: list[Cell]) -> list[tuple[Cell, Cell]]:
+    """Pairs that differ in as little as the matrix allows: along each Keras family, the next decided TF
+    minor (TensorFlow's change, and on Keras 3 the Keras of its day's; the newest Keras 3 comes last), and at
+    one TF minor, Keras 2 against Keras 3 (Keras' change)."""
+    decided = [c for c in cells if c.status == "decided" and c.summary is not None and c.summary.rules == RULES]
+    pairs = []
+    for fams in (("k2",), ("k3", "k3new")):
+        chain = sorted((c for c in decided if family(c.env) in fams), key=lambda c: order_key(c.env))
+        pairs += list(zip(chain, chain[1:]))
+    by = {(tf_minor(c.env), family(c.env)): c for c in decided}
+    pairs += [(c, by[(minor, "k3")]) for (minor, fam), c in sorted(by.items()) if fam == "k2" and (minor, "k3") in by]
+    return pairs
+
+
+def compare_pair(left: Cell, right: Cell) -> Neighbours:
+    """Every configuration the two certificates share, sorted by how their Keras references compare."""
+    try:
+        lc = certlib.read_for_comparison(ROOT / left.certificate)
+        rc = certlib.read_for_comparison(ROOT / right.certificate)
+    except (certlib.CertificateError, TypeError) as exc:
+        return Neighbours(left.env, right.env, unknown=str(exc))
+    kinds: dict[str, list[str]] = {"identical": [], "numerics": [], "behaviour": []}
+    epochs = []
+    for name in sorted(set(lc.data["experiments"]) & set(rc.data["experiments"])):
+        kind, _ = trajectory_evidence(lc, rc, name)
+        kinds.setdefault(kind, []).append(name)
+        if kind == "numerics":
+            epochs += [f + 1 for f in partings(lc, rc, name) if f is not None]
+    return Neighbours(left.env, right.env, tuple(kinds["identical"]), tuple(kinds["numerics"]),
+                      tuple(kinds["behaviour"]), (min(epochs), max(epochs)) if epochs else None)
+
+
+def differences(cells: list[Cell]) -> list[Difference]:
+    """Every difference beyond chance between neighbouring decided cells under the current rules, explained."""
+    out = []
+    for left, right in neighbour_pairs(cells):
+        for c in right.summary.claims:
+            d = explain(left, right, c.id)
+            if d is not None:
+                out.append(d)
+    return out

@@ -1,0 +1,134 @@
+"""The TensorFlow matrix: cell records, which cells are neighbours, and why neighbours differ."""
+from __future__ import annotations
+
+import math
+from types import SimpleNamespace
+
+import pytest
+
+from harness import results as res
+from harness.claims import RULES, Verdict
+from harness.maintainer import cells
+from harness.report import compare
+
+
+def _claim(cid="c", verdict=Verdict.SUPPORTED, values=(0.8,) * 30, experiments=("x",)):
+    return res.ClaimResult(id=cid, verdict=verdict, metric="m", experiments=experiments,
+                           metric_samples={e: list(values) for e in experiments}, seeds=len(values))
+
+
+def _cell(env, *claims, status="decided", rules=RULES, cert=None):
+    summary = res.Results(claims=tuple(claims), environment=res.Environment(fingerprint=f"fp-{env}"),
+                          rules=rules) if status == "decided" else None
+    return res.Cell(env=env, status=status, summary=summary, certificate=cert,
+                    reason="" if status == "decided" else "install failed: no matching distribution")
+
+
+class FakeCertificate:
+    """The two parts of a certificate the explanation reads: epoch-0 states and the Keras references."""
+
+    def __init__(self, init: dict[int, str], losses: dict[int, list[float]]):
+        self.data = {"experiments": {"x": {"windows": [{"seed": s, "epoch": 0, "source": "keras", "state": st}
+                                                       for s, st in init.items()]}}}
+        self._losses = losses
+
+    def runs(self, name):
+        return [SimpleNamespace(seed=s, history={"loss": v}) for s, v in self._losses.items()]
+
+
+LOSS = [1.0, 0.5, 0.25, 0.2, math.nan]
+
+
+@pytest.mark.parametrize("init_r, loss_r, kind, words", [
+    ({0: "A", 1: "B"}, {0: LOSS, 1: LOSS}, "identical", "bit-identical losses over every epoch"),
+    ({0: "A", 1: "Z"}, {0: LOSS, 1: LOSS}, "behaviour", "initial weights differ (seeds [1])"),
+    ({0: "A", 1: "B"}, {0: [1.1] + LOSS[1:], 1: LOSS}, "behaviour", "differ from the first epoch"),
+    ({0: "A", 1: "B"}, {0: LOSS[:3] + [0.21, math.nan], 1: LOSS}, "numerics", "seed 0: epoch 4, seed 1: never"),
+])
+def test_trajectory_evidence_tells_behaviour_from_numerics(init_r, loss_r, kind, words):
+    left = FakeCertificate({0: "A", 1: "B"}, {0: LOSS, 1: LOSS})
+    got_kind, sentence = cells.trajectory_evidence(left, FakeCertificate(init_r, loss_r), "x")
+    assert got_kind == kind and words in sentence
+
+
+def test_neighbours_differ_in_one_thing():
+    found = [_cell(e) for e in ("py311-tf215-k2-cpu", "py311-tf216-k2-cpu", "py311-tf216-k3-cpu",
+                                "py311-tf217-k3-cpu", "py311-tf220-k3-cpu", "py311-tf221-k3new-cpu")]
+    found.append(_cell("py311-tf217-k2-cpu", status="not run"))  # never a neighbour
+    found.append(_cell("py311-tf218-k3-cpu", _claim(), rules="2026-11-28"))  # other rules: never compared
+    pairs = {(a.env, b.env) for a, b in cells.neighbour_pairs(found)}
+    assert pairs == {("py311-tf215-k2-cpu", "py311-tf216-k2-cpu"), ("py311-tf216-k3-cpu", "py311-tf217-k3-cpu"),
+                     ("py311-tf217-k3-cpu", "py311-tf220-k3-cpu"), ("py311-tf216-k2-cpu", "py311-tf216-k3-cpu"),
+                     ("py311-tf220-k3-cpu", "py311-tf221-k3new-cpu")}  # a missing cell is skipped over
+
+
+def test_explain_says_nothing_when_neighbours_agree_and_names_a_real_difference(monkeypatch):
+    same = (_cell("py311-tf215-k2-cpu", _claim(), cert="a"), _cell("py311-tf216-k2-cpu", _claim(), cert="b"))
+    assert cells.explain(*same, "c") is None  # must say no: same label, same metric
+    certs = {"a": FakeCertificate({0: "A"}, {0: LOSS}), "b": FakeCertificate({0: "A"}, {0: LOSS[:2] + [0.3] * 3})}
+    monkeypatch.setattr(cells.certlib, "read_for_comparison", lambda path: certs[path.name])
+    moved = _cell("py311-tf216-k2-cpu", _claim(verdict=Verdict.INCONCLUSIVE, values=[0.4 + i / 100 for i in range(30)]),
+                  cert="b")
+    d = cells.explain(same[0], moved, "c")
+    assert d.kind == "numerics" and "label SUPPORTED -> INCONCLUSIVE" in d.what and "metric moved" in d.what
+    assert "seed 0: epoch 3" in d.evidence[0]
+    # a label flip while the metric stays put is chance, with the drift numbers as its evidence
+    flip = _cell("py311-tf216-k2-cpu", _claim(verdict=Verdict.INCONCLUSIVE), cert="a")
+    certs["a"] = FakeCertificate({0: "A"}, {0: LOSS})
+    d = cells.explain(same[0], flip, "c")
+    assert d.kind == "chance" and "did not move beyond the drift tolerance" in d.evidence[-1]
+
+
+def test_a_cell_record_round_trips_and_knows_when_it_is_stale(tmp_path):
+    from harness.certification import provenance
+    from harness.version import __version__
+
+    summary = res.Results(claims=(_claim(),), rules=RULES, suite_version=__version__,
+                          environment=res.Environment(fingerprint="fp", code_digest=provenance.code_digest("batched")))
+    cell = res.Cell(env="py311-tf216-k3-cpu", status="decided", summary=summary, certify_seconds=1200.0)
+    back = res.as_type(res.Cell, res.to_data(cell), "cell")
+    assert back == cell and cells.current(back)
+    assert not cells.current(res.Cell(env="e", status="decided", summary=res.Results(
+        claims=summary.claims, rules="2026-11-28", suite_version=__version__, environment=summary.environment)))
+    assert not cells.current(res.Cell(env="e", status="not run", reason="install failed"))
+    with pytest.raises(ValueError, match="status 'maybe'"):
+        res.Cell(env="e", status="maybe")
+
+
+def test_the_matrix_shows_cells_not_run_with_their_reason_and_the_differences(tmp_path):
+    found = [_cell("py311-tf215-k2-cpu", _claim()), _cell("py311-tf216-k2-cpu", status="not run")]
+    diff = res.Difference(claim="c", left="py311-tf215-k2-cpu", right="py311-tf216-k2-cpu", what="label",
+                          kind="numerics", evidence=("x: bit-identical losses until seed 0: epoch 9",))
+    html = compare.render([compare.Column.of(c) for c in found], tmp_path, [diff]).read_text()
+    assert "Cells not run" in html and "install failed: no matching distribution" in html
+    assert "Why neighbours differ" in html and "bit-identical losses until seed 0: epoch 9" in html
+
+
+def test_install_failure_reason_keeps_the_installers_words():
+    log = "collecting\nERROR: Could not find a version that satisfies the requirement tensorflow-cpu==2.12.*\n" \
+          "ERROR: No matching distribution found for tensorflow-cpu==2.12.*\n  py311: exit 1"
+    assert "No matching distribution found for tensorflow-cpu==2.12.*" in cells._tail(log)
+
+
+def test_cells_order_follows_tf_then_keras():
+    envs = ["py311-tf221-k3new-cpu", "py311-tf216-k3-cpu", "py311-tf216-k2-cpu", "py311-tf212-k2-cpu"]
+    assert sorted(envs, key=cells.order_key) == ["py311-tf212-k2-cpu", "py311-tf216-k2-cpu", "py311-tf216-k3-cpu",
+                                                 "py311-tf221-k3new-cpu"]
+
+
+def test_neighbours_compared_configuration_by_configuration(monkeypatch):
+    class Two(FakeCertificate):
+        def __init__(self, losses_x, init_y="A"):
+            super().__init__({0: "A"}, {0: losses_x})
+            self.data["experiments"]["y"] = {"windows": [{"seed": 0, "epoch": 0, "source": "keras", "state": init_y}]}
+
+        def runs(self, name):
+            return super().runs(name) if name == "x" else [SimpleNamespace(seed=0, history={"loss": LOSS})]
+
+    certs = {"a": Two(LOSS), "b": Two(LOSS[:3] + [0.5, 0.5], init_y="Z")}
+    monkeypatch.setattr(cells.certlib, "read_for_comparison", lambda path: certs[path.name])
+    pair = cells.compare_pair(_cell("py311-tf215-k2-cpu", cert="a"), _cell("py311-tf216-k2-cpu", cert="b"))
+    assert (pair.identical, pair.numerics, pair.behaviour, pair.first_parting) == ((), ("x",), ("y",), (4, 4))
+    monkeypatch.setattr(cells.certlib, "read_for_comparison",
+                        lambda path: (_ for _ in ()).throw(cells.certlib.CertificateError("checksum")))
+    assert "checksum" in cells.compare_pair(_cell("a", cert="a"), _cell("b", cert="b")).unknown
