@@ -52,13 +52,23 @@ def write_summary(results: model.Results, directory: Path) -> Path:
 
 
 def load(path: Path) -> model.Results:
-    """A summary from a summary file or a results.json; SummaryError names the file when it is unreadable,
-    truncated, of a wrong type in some field, from another suite version or not ours."""
+    """A summary from a summary file, a results.json or a matrix cell's record (``reports/cells/<env>.json``:
+    a baseline can be the neighbouring cell); SummaryError names the file when it is unreadable, truncated,
+    of a wrong type in some field, from another suite version, a cell not decided, or not ours."""
     path = Path(path)
     try:
         data = records.read_schema_file(path)
     except ValueError as exc:
         raise SummaryError(str(exc)) from None
+    if data["schema"] == model.CELL_SCHEMA:
+        try:
+            cell = codec.as_type(model.Cell, data, str(path))
+        except (codec.ResultsError, ValueError) as exc:
+            raise SummaryError(f"{exc}; {_FIX}") from None
+        if cell.summary is None:
+            raise SummaryError(f"{path}: cell {cell.env} was not decided ({cell.status}: {cell.reason[:200]}); "
+                               "nothing to compare with")
+        data = codec.to_data(cell.summary)
     if data["schema"] not in codec.READABLE:
         raise SummaryError(f"{path}: schema {data['schema']!r}; this suite reads {', '.join(codec.READABLE)}")
     if data.get("suite_version") not in SAME_CLAIMS_AS:
@@ -86,7 +96,8 @@ def check_batch_order(path, summary: model.Results, batch_order: str) -> None:
                              f"(--claims-batch-order={theirs or 'replayed'}, or a summary of a {batch_order!r} run)")
 
 
-_FIX = "use a file a run wrote (<report-dir>/history/*.json, reports/baselines/*.json or a results.json)"
+_FIX = ("use a file a run wrote (<report-dir>/history/*.json, reports/baselines/*.json, reports/cells/*.json or a "
+        "results.json)")
 
 
 def _check_samples(path, c: model.ClaimResult) -> None:

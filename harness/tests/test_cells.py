@@ -132,3 +132,19 @@ def test_neighbours_compared_configuration_by_configuration(monkeypatch):
     monkeypatch.setattr(cells.certlib, "read_for_comparison",
                         lambda path: (_ for _ in ()).throw(cells.certlib.CertificateError("checksum")))
     assert "checksum" in cells.compare_pair(_cell("a", cert="a"), _cell("b", cert="b")).unknown
+
+
+def test_a_cell_record_is_a_baseline_when_decided(tmp_path):
+    from harness.results import summaries
+    from harness.version import __version__
+
+    summary = res.Results(claims=(_claim(),), rules=RULES, suite_version=__version__,
+                          environment=res.Environment(fingerprint="fp"))
+    decided = tmp_path / "decided.json"
+    decided.write_text(res.encode(res.Cell(env="py311-tf220-k3-cpu", status="decided", summary=summary)))
+    assert summaries.load(decided).claims[0].metric_samples == {"x": [0.8] * 30}
+    failed = tmp_path / "failed.json"
+    failed.write_text(res.encode(res.Cell(env="py311-tf215-k2-cpu", status="certification failed",
+                                          reason="circles_relu20: FAILED")))
+    with pytest.raises(summaries.SummaryError, match="cell py311-tf215-k2-cpu was not decided"):
+        summaries.load(failed)
