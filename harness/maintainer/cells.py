@@ -30,6 +30,7 @@ from harness.certification import certificate as certlib
 from harness.certification import provenance
 from harness.claims import RULES
 from harness.results import Cell, Difference, Neighbours, as_type, drift, encode, summaries
+from harness.training import records
 from harness.version import __version__
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -73,16 +74,13 @@ def record_path(env: str) -> Path:
 
 
 def load(path: Path) -> Cell:
-    return as_type(Cell, json.loads(Path(path).read_text(encoding="utf-8")), str(path))
+    """A cell's record (non-finite values come back as floats: :mod:`harness.training.records`)."""
+    return as_type(Cell, records.loads(Path(path).read_text(encoding="utf-8")), str(path))
 
 
 def load_all(directory: Path = CELLS_DIR) -> list[Cell]:
     """Every committed cell, in tox's order of environments (TF minor, then Keras 2 before 3)."""
-    from harness.training import records
-
-    cells = [as_type(Cell, records.loads(p.read_text(encoding="utf-8")), str(p))
-             for p in sorted(Path(directory).glob("*.json"))]
-    return sorted(cells, key=lambda c: order_key(c.env))
+    return sorted((load(p) for p in sorted(Path(directory).glob("*.json"))), key=lambda c: order_key(c.env))
 
 
 def order_key(env: str) -> tuple:
@@ -164,7 +162,7 @@ def run_cell(env: str, log=print) -> Cell:
             return Cell(**base, status="certification failed", reason=_tail(out.stdout + out.stderr),
                         certify_seconds=certify_seconds)
     plain = certlib.path_for(CERT_DIR, fp)
-    if plain.exists():  # committed compressed
+    if certify_seconds is not None and plain.exists():  # made now: committed compressed
         packed = plain.with_name(plain.name + ".gz")
         packed.write_bytes(gzip.compress(plain.read_bytes(), compresslevel=9, mtime=0))
         plain.unlink()
@@ -209,8 +207,8 @@ def run(only: list[str] | None = None, parallel: int | None = None, log=print) -
     done = [load(record_path(e)) for e in envs if record_path(e).exists()]
     todo = [e for e in (only or envs) if not (record_path(e).exists() and current(load(record_path(e))))]
     parallel = parallel or parallel_default()
-    log(f"{len(envs) - len(todo)} of {len(envs)} cells current; {len(todo)} to run, {parallel} side by side; "
-        f"each: {expected_cost(done)}")
+    log(f"{sum(current(c) for c in done)} of {len(envs)} cells current; {len(todo)} to run"
+        + (f" (of {len(only)} asked for)" if only else "") + f", {parallel} side by side; each: {expected_cost(done)}")
 
     def one(env: str) -> Cell:
         log(f"{env}: starting ({expected_cost(done)})")

@@ -148,3 +148,14 @@ def test_a_cell_record_is_a_baseline_when_decided(tmp_path):
                                           reason="circles_relu20: FAILED")))
     with pytest.raises(summaries.SummaryError, match="cell py311-tf215-k2-cpu was not decided"):
         summaries.load(failed)
+
+
+def test_a_record_with_diverged_runs_reads_back(tmp_path, monkeypatch):
+    """NaN and inf per-seed values (diverged runs) are counted, never dropped: they survive the record."""
+    monkeypatch.setattr(cells, "CELLS_DIR", tmp_path)
+    cell = _cell("py311-tf216-k3-cpu", _claim(values=[math.inf, math.nan, 0.5]))
+    path = tmp_path / "py311-tf216-k3-cpu.json"
+    path.write_text(res.encode(cell))
+    back = cells.load(path).summary.claims[0].metric_samples["x"]
+    assert back[0] == math.inf and math.isnan(back[1]) and back[2] == 0.5
+    assert [c.env for c in cells.load_all(tmp_path)] == ["py311-tf216-k3-cpu"]
