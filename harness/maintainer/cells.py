@@ -41,9 +41,13 @@ CELL_GIB = 8
 
 
 def tox(*args: str, timeout: float | None = None) -> subprocess.CompletedProcess:
+    import shutil
+
     exe = Path(sys.executable).with_name("tox")
-    cmd = [str(exe) if exe.exists() else "tox", *args]
-    return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+    found = str(exe) if exe.exists() else shutil.which("tox")
+    if found is None:
+        raise RuntimeError("tox is not installed here: pip install -e \".[matrix]\"")
+    return subprocess.run([found, *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout)
 
 
 def environments() -> list[str]:

@@ -163,6 +163,7 @@ ROWS = [
      FAST),
     ("compare-bad-samples", HX, ["compare", "{tmp}/oops_samples.json", "--out-dir={tmp}/out"], 2,
      "skipped {tmp}/oops_samples.json: claim 'claim_a': metric_samples.exp[0]: str 'oops', expected a number", ["out"], FAST),
+    ("cells-parallel-zero", HX, ["cells", "--parallel=0"], 2, "--parallel 0: expected a positive integer", [], FAST),
     # -- python -m harness certify --------------------------------------------------
     ("certify-out-proc", HX, ["certify", "--out-dir=/proc/zz", "--store-dir={tmp}/store"], 2,
      "--out-dir /proc/zz: not writable", ["store"], FAST),
