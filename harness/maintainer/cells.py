@@ -237,6 +237,17 @@ def _first_difference(a: list[float], b: list[float]) -> int | None:
     return None if len(a) == len(b) else min(len(a), len(b))
 
 
+# Above this relative difference in the first epoch's loss, the training step changed; below it, the first
+# epoch's 16 steps already carry another kernel's ulps (the certificate's bound on calm training, 1e-5).
+BEHAVIOUR_GAP = 1e-5
+
+
+def _relative(a: float, b: float) -> float:
+    if math.isnan(a) or math.isnan(b):
+        return 0.0 if math.isnan(a) and math.isnan(b) else math.inf
+    return abs(a - b) / max(abs(a), abs(b), 1e-300)
+
+
 def _initial_states(cert: certlib.Certificate, name: str) -> dict[int, str]:
     return {w["seed"]: w["state"] for w in cert.data["experiments"][name]["windows"]
             if w.get("epoch") == 0 and w.get("source", "keras") == "keras"}
@@ -262,13 +273,17 @@ def trajectory_evidence(left: certlib.Certificate, right: certlib.Certificate, n
     if differ_init:
         return "behaviour", (f"{name}: the initial weights differ (seeds {differ_init}): the initializers draw "
                              f"differently; losses part at {where}")
-    if any(f == 0 for f in firsts):
-        return "behaviour", (f"{name}: same initial weights, losses differ from the first epoch ({where}): the "
-                             "training step itself changed (optimizer, loss, shuffling or kernels)")
+    first_gap = max((_relative(rl.history["loss"][0], rr.history["loss"][0])
+                     for rl, rr, f in zip(left.runs(name), right.runs(name), firsts) if f == 0), default=0.0)
+    if first_gap > BEHAVIOUR_GAP:
+        return "behaviour", (f"{name}: same initial weights, losses differ from the first epoch by up to "
+                             f"{first_gap:.1e} relative ({where}): the training step itself changed (optimizer, "
+                             "loss, shuffling)")
     if all(f is None for f in firsts):
         return "identical", f"{name}: same initial weights and bit-identical losses over every epoch ({where})"
-    return "numerics", (f"{name}: same initial weights, bit-identical losses until {where}: ulps of another "
-                        "kernel, amplified by training")
+    return "numerics", (f"{name}: same initial weights, losses part at {where}" + (
+        f" (by {first_gap:.1e} relative in the first epoch)" if first_gap else "") + ": ulps of another kernel, "
+        "amplified by training")
 
 
 def explain(left: Cell, right: Cell, claim_id: str) -> Difference | None:

@@ -171,7 +171,8 @@ def _neighbours(pairs: list[Neighbours]) -> str:
     return ("<h2>Neighbours' training compared</h2><p>Each pair of neighbouring cells, configuration by "
             "configuration: the two certificates' Keras references (seeds of the certificate) bit-identical "
             "over every epoch; the same initial weights with losses that part later (numerics); or parting at "
-            "the initial weights or the first epoch (behaviour).</p><table><thead><tr><th>cells</th>"
+            "the initial weights or by more than 1e-5 relative in the first epoch (behaviour).</p>"
+            "<table><thead><tr><th>cells</th>"
             "<th>identical</th><th>numerics</th><th>behaviour</th></tr></thead>"
             f"<tbody>{rows}</tbody></table>")
 
@@ -187,9 +188,9 @@ def _differences(diffs: list[Difference]) -> str:
     return ("<h2>Why neighbours differ</h2><p>Neighbours differ in one thing: the next TensorFlow minor with the "
             "same Keras family, or the same minor with the other Keras. A difference is explained from the two "
             "certificates' Keras references (the lesson's own code, same seeds, same batch order): "
-            "<b>behaviour</b> when the initial weights or the first epoch already differ (initializers, optimizer, "
-            "loss, shuffling); <b>numerics</b> when the losses are bit-identical for some epochs and then part "
-            "(ulps of other kernels, amplified by training); <b>chance</b> when only a label moved and the "
+            "<b>behaviour</b> when the initial weights differ, or the first epoch's loss by more than 1e-5 relative "
+            "(initializers, optimizer, loss, shuffling); <b>numerics</b> when the losses part later or by a few "
+            "ulps (other kernels' rounding, amplified by training); <b>chance</b> when only a label moved and the "
             "deciding metric did not move beyond the drift tolerance.</p>"
             "<table><thead><tr><th>claim</th><th>cells</th><th>what differs</th><th>kind</th><th>evidence</th>"
             f"</tr></thead><tbody>{rows}</tbody></table>")

@@ -44,6 +44,8 @@ LOSS = [1.0, 0.5, 0.25, 0.2, math.nan]
     ({0: "A", 1: "Z"}, {0: LOSS, 1: LOSS}, "behaviour", "initial weights differ (seeds [1])"),
     ({0: "A", 1: "B"}, {0: [1.1] + LOSS[1:], 1: LOSS}, "behaviour", "differ from the first epoch"),
     ({0: "A", 1: "B"}, {0: LOSS[:3] + [0.21, math.nan], 1: LOSS}, "numerics", "seed 0: epoch 4, seed 1: never"),
+    # a first epoch off by an ulp is another kernel's rounding, not another training step
+    ({0: "A", 1: "B"}, {0: [1.0 + 1e-7] + LOSS[1:], 1: LOSS}, "numerics", "by 1.0e-07 relative in the first epoch"),
 ])
 def test_trajectory_evidence_tells_behaviour_from_numerics(init_r, loss_r, kind, words):
     left = FakeCertificate({0: "A", 1: "B"}, {0: LOSS, 1: LOSS})
