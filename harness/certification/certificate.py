@@ -206,6 +206,19 @@ class Certificate:
                 "cost": d["cost"]}
 
 
+def comparison_extract(data: dict) -> dict:
+    """What comparing two environments needs of a certificate, small enough to commit for every cell of the
+    matrix (the full one, 7 MB with every window's state, stays in the cell's run store): the environment,
+    checks and cost, every configuration's Keras references, and only the initial (epoch-0) states; its own
+    checksum, and the full certificate's as ``extract_of``.  :func:`load` refuses it (no windows to run)."""
+    out = {k: v for k, v in data.items() if k not in ("experiments", "sha256")}
+    out["experiments"] = {name: {**e, "windows": [w for w in e["windows"] if w.get("epoch") == 0]}
+                          for name, e in data["experiments"].items()}
+    out["extract_of"] = data["sha256"]
+    out["sha256"] = checksum(out)
+    return out
+
+
 def read_for_comparison(path: Path) -> Certificate:
     """Another environment's certificate, to compare its Keras references with this one's: its checksum is
     verified (a tampered file is never used), not its environment."""
@@ -218,7 +231,7 @@ def read_for_comparison(path: Path) -> Certificate:
         raise _fail(path, "schema", f"expected {SCHEMA!r}")
     if data.get("sha256") != checksum(data):
         raise _fail(path, "checksum", "the content does not match its SHA-256: edited or corrupted")
-    return Certificate(path, data)
+    return Certificate(path, data)  # a full certificate or its comparison extract
 
 
 def _fail(path: Path, check: str, message: str) -> CertificateError:
@@ -317,6 +330,8 @@ def load(path: Path, environment: dict, experiment_names=None) -> Certificate:
         raise _fail(path, "schema", f"missing fields {missing}")
     if data["sha256"] != checksum(data):
         raise _fail(path, "checksum", "the content does not match its SHA-256: edited or corrupted")
+    if "extract_of" in data:
+        raise _fail(path, "schema", f"a comparison extract (no window states), not a certificate: `{MAKE}`")
     if data["batch_order"] != orders.DEFAULT:
         raise _fail(path, "batch order", f"certifies the {data['batch_order']!r} batch order, this suite trains "
                                          f"{orders.DEFAULT!r}: make a new certificate with `{MAKE}`")

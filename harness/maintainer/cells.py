@@ -35,7 +35,10 @@ from harness.version import __version__
 
 ROOT = Path(__file__).resolve().parents[2]
 CELLS_DIR = ROOT / "reports" / "cells"
-CERT_DIR = ROOT / "reports" / "certificates"
+CERT_DIR = ROOT / "reports" / "certificates"  # the default environment's, committed whole
+# A cell's full certificate stays with its run store (not committed: 7 MB); its comparison extract
+# (Keras references and initial states, ~0.3 MB) is committed beside the cell's record.
+LOCAL_CERT_DIR = ROOT / ".store" / "certificates"
 # A cell's peak memory (certification trains 2 Keras workers, the claims 1000-seed batched programs).
 CELL_GIB = 8
 
@@ -156,34 +159,45 @@ def run_cell(env: str, log=print) -> Cell:
     base = dict(env=env, tensorflow=env_info["tensorflow"], keras=env_info["keras"], fingerprint=fp,
                 install_seconds=install, cores=os.cpu_count())
     certify_seconds = None
-    if certlib.on_file(CERT_DIR, fp) is None:
+    cert_dir = CERT_DIR if certlib.on_file(CERT_DIR, fp) is not None else LOCAL_CERT_DIR
+    if certlib.on_file(cert_dir, fp) is None:
         log(f"{env}: certifying {fp}")
         start = time.perf_counter()
-        out = tox("exec", "-e", env, "--", "python", "-m", "harness", "certify", "--if-missing")
+        out = tox("exec", "-e", env, "--", "python", "-m", "harness", "certify", "--if-missing",
+                  f"--out-dir={cert_dir}")
         certify_seconds = time.perf_counter() - start
         (cell_dir / "certify.log").write_text(out.stdout + out.stderr, encoding="utf-8")
         if out.returncode != 0:
             return Cell(**base, status="certification failed", reason=_tail(out.stdout + out.stderr),
-                        certify_seconds=certify_seconds)
-    plain = certlib.path_for(CERT_DIR, fp)
-    if certify_seconds is not None and plain.exists():  # made now: committed compressed
-        packed = plain.with_name(plain.name + ".gz")
-        packed.write_bytes(gzip.compress(plain.read_bytes(), compresslevel=9, mtime=0))
-        plain.unlink()
+                        certify_seconds=certify_seconds, certificate=_extract(env, cert_dir, fp))
     log(f"{env}: deciding the claims")
     start = time.perf_counter()
     out = tox("exec", "-e", env, "--", "pytest", "-n", "auto", "-p", "no:cacheprovider",
               f"--claims-report-dir={cell_dir / 'report'}", f"--claims-history-dir={cell_dir}",
-              "--claims-store-dir=.store")
+              "--claims-store-dir=.store", f"--claims-certificate-dir={cert_dir}")
     claims = time.perf_counter() - start
     (cell_dir / "pytest.log").write_text(out.stdout + out.stderr, encoding="utf-8")
     summary_path = cell_dir / f"{fp}.json"
     if not summary_path.exists():
         return Cell(**base, status="not run", reason=f"pytest exit {out.returncode}: " + _tail(out.stdout + out.stderr),
                     certify_seconds=certify_seconds, claims_seconds=claims, pytest_exit=out.returncode)
-    return Cell(**base, status="decided", certificate=str(certlib.on_file(CERT_DIR, fp).relative_to(ROOT)),
+    return Cell(**base, status="decided", certificate=_extract(env, cert_dir, fp),
                 certify_seconds=certify_seconds, claims_seconds=claims, pytest_exit=out.returncode,
                 summary=summaries.load(summary_path))
+
+
+def _extract(env: str, cert_dir: Path, fp: str) -> str | None:
+    """The committed comparison extract of the cell's certificate (:func:`certlib.comparison_extract`)."""
+    path = certlib.on_file(cert_dir, fp)
+    if path is None:
+        return None
+    from harness.storage.store import atomic_write_bytes
+
+    data = records.loads(certlib.read_text(path))
+    out = CELLS_DIR / f"{env}.references.json.gz"
+    atomic_write_bytes(out, gzip.compress(records.dumps(certlib.comparison_extract(data)).encode("utf-8"),
+                                          compresslevel=9, mtime=0))
+    return str(out.relative_to(ROOT))
 
 
 def write(cell: Cell) -> Path:

@@ -2,12 +2,11 @@
 written into ``figures/`` beside it, where the stale ones of an earlier render are removed."""
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from pathlib import Path
 
 from harness.report.format import img
+from harness.storage.store import atomic_write_bytes
 
 FIGURES_DIR = "figures"
 FOREST_FIGURE = "summary__forest.png"
@@ -36,22 +35,6 @@ class Drawn:
         """Keep ``png`` as ``name`` and return the page's embedded copy of it."""
         self.pngs[name] = png
         return img(png, alt, name)
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the new one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            os.fchmod(f.fileno(), 0o644)  # mkstemp makes 0600; a report is for reading
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write_figures(drawn: Drawn, out_dir: Path) -> None:

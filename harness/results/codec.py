@@ -14,9 +14,7 @@ import enum
 import gzip
 import hashlib
 import json
-import os
 import re
-import tempfile
 import types
 import typing
 from collections.abc import Mapping
@@ -25,6 +23,7 @@ from typing import Any
 
 from harness.results import model
 from harness.statistics.sequential import LOOKS
+from harness.storage.store import atomic_write_bytes
 from harness.training import records
 
 RESULTS_NAME = "results.json"
@@ -305,21 +304,6 @@ def decode_claim(text: str, source: str = "claim") -> model.ClaimResult:
 # ------------------------------------------------------------------ files
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            os.fchmod(f.fileno(), 0o644)  # mkstemp makes 0600; results are for reading
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def runs_bytes(runs: list) -> bytes:
     """The sidecar's bytes: gzip (no name, no time stamp, so deterministic) of strict JSON."""
     text = records.dumps({"schema": model.SCHEMA, "runs": runs}, separators=(",", ":")) + "\n"
@@ -330,11 +314,11 @@ def write(results: model.Results, runs: list, out_dir: Path) -> Path:
     """``out_dir/runs.json.gz`` (the histories), then ``out_dir/results.json`` naming it; each atomic."""
     out_dir = Path(out_dir)
     blob = runs_bytes(runs)
-    _atomic_write(out_dir / RUNS_NAME, blob)
+    atomic_write_bytes(out_dir / RUNS_NAME, blob)
     results = dataclasses.replace(results, runs_file=model.RunsFile(
         path=RUNS_NAME, runs=len(runs), sha256=hashlib.sha256(blob).hexdigest()))
     path = out_dir / RESULTS_NAME
-    _atomic_write(path, (encode(results, indent=1) + "\n").encode("utf-8"))
+    atomic_write_bytes(path, (encode(results, indent=1) + "\n").encode("utf-8"))
     return path
 
 

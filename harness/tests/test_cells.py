@@ -161,3 +161,32 @@ def test_a_record_with_diverged_runs_reads_back(tmp_path, monkeypatch):
     back = cells.load(path).summary.claims[0].metric_samples["x"]
     assert back[0] == math.inf and math.isnan(back[1]) and back[2] == 0.5
     assert [c.env for c in cells.load_all(tmp_path)] == ["py311-tf216-k3-cpu"]
+
+
+def test_the_committed_extracts_compare_but_never_certify():
+    """A cell's committed extract holds the Keras references and the initial states, with its own checksum;
+    it is read for comparison, refused as a certificate, and a changed byte is caught."""
+    from harness.certification import certificate as certlib
+    from harness.training import environment
+
+    path = cells.ROOT / "reports" / "cells" / "py311-tf220-k3-cpu.references.json.gz"
+    cert = certlib.read_for_comparison(path)
+    assert {w["epoch"] for e in cert.data["experiments"].values() for w in e["windows"]} == {0}
+    assert len(cert.runs("circles_relu20")) == 3 and cert.data["extract_of"] != cert.data["sha256"]
+    with pytest.raises(certlib.CertificateError, match="comparison extract"):
+        certlib.load(path, {**environment.describe(), "fingerprint": cert.data["environment"]["fingerprint"]})
+
+
+def test_a_tampered_extract_is_never_used(tmp_path):
+    import gzip
+    import json
+
+    from harness.certification import certificate as certlib
+
+    data = json.loads(gzip.decompress((cells.ROOT / "reports" / "cells" / "py311-tf220-k3-cpu.references.json.gz")
+                                      .read_bytes()))
+    data["experiments"]["reg_unscaled"]["windows"][0]["state"] = "AAAA"
+    bad = tmp_path / "x.json"
+    bad.write_text(json.dumps(data))
+    with pytest.raises(certlib.CertificateError, match="checksum"):
+        certlib.read_for_comparison(bad)
