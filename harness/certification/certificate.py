@@ -115,20 +115,24 @@ def decode_run(name: str, fingerprint: str, d: dict, device: str) -> RunRecord:
 
 
 def encode_window(seed: int, epoch: int, source: str, state: dict, history: dict, final: dict | None,
-                  init_grad: float | None, envelope: dict | None = None) -> dict:
+                  init_grad: float | None, envelope: dict | None = None, parent: tuple[int, int] | None = None) -> dict:
     """One window: its start state, Keras' History after it (and final metrics / initial gradient
-    where it ends / starts the run), and the chaos envelope (:func:`harness.certification.windows.envelopes`)."""
+    where it ends / starts the run), and the chaos envelope (:func:`harness.certification.windows.envelopes`);
+    a refined window names its ``parent`` window's (seed, checkpoint)."""
     out = {"seed": int(seed), "epoch": int(epoch), "source": source, "state": windows.encode_state(state),
            "history": {k: windows.encode_series(v) for k, v in history.items()}, "final": final,
            "init_grad_max_abs": init_grad}
     if envelope is not None:
         out["envelope"] = {"history": {k: windows.encode_series(v) for k, v in envelope["history"].items()},
                            "final": envelope["final"]}
+    if parent is not None:
+        out["parent"] = [int(parent[0]), int(parent[1])]
     return out
 
 
 def build(environment: dict, references: dict[str, list[RunRecord]], windows_by_name: dict[str, list[dict]], *,
-          checks: list[dict], plan: dict, seed_independence: dict, cost: dict, created: str) -> dict:
+          checks: list[dict], plan: dict, seed_independence: dict, cost: dict, created: str,
+          refined: dict[str, list[dict]] | None = None) -> dict:
     cert = {
         "schema": SCHEMA,
         "suite_version": provenance.__version__,
@@ -151,6 +155,9 @@ def build(environment: dict, references: dict[str, list[RunRecord]], windows_by_
         "seed_independence": seed_independence,
         "cost": cost,
     }
+    for name, rows in (refined or {}).items():
+        if rows:  # only where a window was refined: older certificates have no such key
+            cert["experiments"][name]["refined"] = rows
     cert["sha256"] = checksum(cert)
     return cert
 
@@ -194,6 +201,21 @@ class Certificate:
         if name not in self._windows:
             self._windows[name] = decode_windows(self.path, name, self.data["experiments"][name])
         return list(self._windows[name])
+
+    def refined(self, name: str) -> list[dict]:
+        """The refined windows of ``name`` (:data:`harness.certification.windows.REFINED_EPOCHS` long, each
+        with its ``parent`` window's (seed, checkpoint)); none in most certificates."""
+        key = ("refined", name)
+        if key not in self._windows:
+            self._windows[key] = decode_refined(self.path, name, self.data["experiments"][name],
+                                                self.windows(name))
+        return list(self._windows[key])
+
+    def add_refined(self, name: str, rows: list[dict]) -> None:
+        """Record refined windows of ``name`` (encoded, see :func:`encode_window`); decoded again when read."""
+        entry = self.data["experiments"][name]
+        entry["refined"] = [*entry.get("refined", []), *rows]
+        self._windows.pop(("refined", name), None)
 
     def for_results(self) -> dict:
         """What the results file says about it (no per-epoch data): a CertificateSummary's fields."""
@@ -241,7 +263,6 @@ def _fail(path: Path, check: str, message: str) -> CertificateError:
 def decode_windows(path, name: str, entry: dict) -> list[dict]:
     """The windows of one configuration, every field checked; CertificateError naming the field."""
     exp = experiments.get(name)
-    steps = math.ceil(500 / exp.batch_size)
     w = entry.get("window_epochs")
     where = f"experiments.{name}"
     if not isinstance(w, int) or w < 1:
@@ -249,53 +270,7 @@ def decode_windows(path, name: str, entry: dict) -> list[dict]:
     raw = entry.get("windows")
     if not isinstance(raw, list) or not raw:
         raise _fail(path, "windows", f"{where}.windows: missing or empty")
-    keys = ["loss", "val_loss"] + (["accuracy", "val_accuracy"] if exp.classification else [])
-    out = []
-    for i, win in enumerate(raw):
-        at = f"{where}.windows[{i}]"
-        if not isinstance(win, dict):
-            raise _fail(path, "windows", f"{at}: not an object")
-        missing = [k for k in ("seed", "epoch", "source", "state", "history", "final", "init_grad_max_abs",
-                               "envelope") if k not in win]
-        if missing:
-            raise _fail(path, "windows", f"{at}: missing fields {missing}")
-        epoch = win["epoch"]
-        if not isinstance(epoch, int) or not 0 <= epoch <= exp.epochs - w:
-            raise _fail(path, "windows", f"{at}.epoch: {epoch!r}, expected a checkpoint in 0..{exp.epochs - w}")
-        try:
-            state = windows.decode_state(win["state"], exp, epoch, steps)
-        except (ValueError, TypeError) as exc:
-            raise _fail(path, "windows", f"{at}.state: {exc}") from None
-        hist = win["history"]
-        if not isinstance(hist, dict) or sorted(hist) != sorted(keys):
-            raise _fail(path, "windows", f"{at}.history: keys {sorted(hist) if isinstance(hist, dict) else hist!r}, "
-                                         f"expected {sorted(keys)}")
-        history = {}
-        for k in keys:
-            try:
-                history[k] = windows.decode_series(hist[k], w)
-            except (ValueError, TypeError, AttributeError) as exc:
-                raise _fail(path, "windows", f"{at}.history.{k}: {exc}") from None
-        final = win["final"]
-        if (epoch + w == exp.epochs) != isinstance(final, dict):
-            raise _fail(path, "windows", f"{at}.final: "
-                        + ("missing for the window that ends the run" if final is None else "present mid-run"))
-        env = win["envelope"]
-        if not isinstance(env, dict) or not isinstance(env.get("history"), dict) \
-                or sorted(env["history"]) != sorted(keys):
-            raise _fail(path, "windows", f"{at}.envelope: expected the keys {sorted(keys)} under 'history'")
-        envelope = {"history": {}, "final": env.get("final")}
-        for k in keys:
-            try:
-                envelope["history"][k] = windows.decode_series(env["history"][k], w)
-            except (ValueError, TypeError, AttributeError) as exc:
-                raise _fail(path, "windows", f"{at}.envelope.history.{k}: {exc}") from None
-        if (final is None) != (envelope["final"] is None):
-            raise _fail(path, "windows", f"{at}.envelope.final: present where the window has no final metrics, "
-                                         "or missing where it has")
-        out.append({"seed": int(win["seed"]), "epoch": epoch, "source": win["source"], "state": state,
-                    "keras": {"history": history, "final": final, "init_grad_max_abs": win["init_grad_max_abs"]},
-                    "envelope": envelope})
+    out = [_decode_window(path, exp, w, win, f"{where}.windows[{i}]") for i, win in enumerate(raw)]
     traj = sorted({(x["seed"], x["epoch"]) for x in out if x["source"] == "keras"})
     for seed in sorted({s for s, _ in traj}):
         have = [e for s, e in traj if s == seed]
@@ -303,6 +278,85 @@ def decode_windows(path, name: str, entry: dict) -> list[dict]:
             raise _fail(path, "windows", f"{where}.windows: seed {seed}'s checkpoints {have[:6]}... do not tile "
                                          f"epochs 0-{exp.epochs} every {w}")
     return out
+
+
+def decode_refined(path, name: str, entry: dict, parents: list[dict]) -> list[dict]:
+    """The refined windows of one configuration (absent: none), every field checked: each names a
+    window of the certificate as ``parent``, and the refined windows of a parent tile its epochs."""
+    raw = entry.get("refined", [])
+    where = f"experiments.{name}.refined"
+    if not isinstance(raw, list):
+        raise _fail(path, "windows", f"{where}: expected a list")
+    exp = experiments.get(name)
+    w = windows.REFINED_EPOCHS
+    width = int(entry["window_epochs"])
+    known = {(p["seed"], p["epoch"]) for p in parents}
+    out, tiles = [], {}
+    for i, win in enumerate(raw):
+        at = f"{where}[{i}]"
+        parent = win.get("parent") if isinstance(win, dict) else None
+        if not (isinstance(parent, list) and len(parent) == 2 and tuple(parent) in known):
+            raise _fail(path, "windows", f"{at}.parent: {parent!r}, expected [seed, checkpoint] of a window")
+        x = _decode_window(path, exp, w, win, at)
+        if x["seed"] != parent[0]:
+            raise _fail(path, "windows", f"{at}.seed: {x['seed']}, its parent window's is {parent[0]}")
+        x["parent"] = tuple(parent)
+        tiles.setdefault(x["parent"], []).append(x["epoch"])
+        out.append(x)
+    for (seed, c), have in tiles.items():
+        if sorted(have) != list(range(c, c + width, w)):
+            raise _fail(path, "windows", f"{where}: the refined windows of seed {seed}'s window at epoch {c} start "
+                                         f"at {sorted(have)}, expected every {w} epoch(s) of {c}-{c + width - 1}")
+    return out
+
+
+def _decode_window(path, exp, w: int, win, at: str) -> dict:
+    """One window of ``w`` epochs, every field checked; CertificateError naming the field."""
+    steps = math.ceil(500 / exp.batch_size)
+    keys = ["loss", "val_loss"] + (["accuracy", "val_accuracy"] if exp.classification else [])
+    if not isinstance(win, dict):
+        raise _fail(path, "windows", f"{at}: not an object")
+    missing = [k for k in ("seed", "epoch", "source", "state", "history", "final", "init_grad_max_abs",
+                           "envelope") if k not in win]
+    if missing:
+        raise _fail(path, "windows", f"{at}: missing fields {missing}")
+    epoch = win["epoch"]
+    if not isinstance(epoch, int) or not 0 <= epoch <= exp.epochs - w:
+        raise _fail(path, "windows", f"{at}.epoch: {epoch!r}, expected a checkpoint in 0..{exp.epochs - w}")
+    try:
+        state = windows.decode_state(win["state"], exp, epoch, steps)
+    except (ValueError, TypeError) as exc:
+        raise _fail(path, "windows", f"{at}.state: {exc}") from None
+    hist = win["history"]
+    if not isinstance(hist, dict) or sorted(hist) != sorted(keys):
+        raise _fail(path, "windows", f"{at}.history: keys {sorted(hist) if isinstance(hist, dict) else hist!r}, "
+                                     f"expected {sorted(keys)}")
+    history = {}
+    for k in keys:
+        try:
+            history[k] = windows.decode_series(hist[k], w)
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise _fail(path, "windows", f"{at}.history.{k}: {exc}") from None
+    final = win["final"]
+    if (epoch + w == exp.epochs) != isinstance(final, dict):
+        raise _fail(path, "windows", f"{at}.final: "
+                    + ("missing for the window that ends the run" if final is None else "present mid-run"))
+    env = win["envelope"]
+    if not isinstance(env, dict) or not isinstance(env.get("history"), dict) \
+            or sorted(env["history"]) != sorted(keys):
+        raise _fail(path, "windows", f"{at}.envelope: expected the keys {sorted(keys)} under 'history'")
+    envelope = {"history": {}, "final": env.get("final")}
+    for k in keys:
+        try:
+            envelope["history"][k] = windows.decode_series(env["history"][k], w)
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise _fail(path, "windows", f"{at}.envelope.history.{k}: {exc}") from None
+    if (final is None) != (envelope["final"] is None):
+        raise _fail(path, "windows", f"{at}.envelope.final: present where the window has no final metrics, "
+                                     "or missing where it has")
+    return {"seed": int(win["seed"]), "epoch": epoch, "source": win["source"], "state": state,
+            "keras": {"history": history, "final": final, "init_grad_max_abs": win["init_grad_max_abs"]},
+            "envelope": envelope}
 
 
 def load(path: Path, environment: dict, experiment_names=None) -> Certificate:
@@ -371,7 +425,7 @@ def load(path: Path, environment: dict, experiment_names=None) -> Certificate:
                                              f"expected {data['seeds']}")
     cert = Certificate(path, data)
     for name in names:
-        cert.windows(name)  # every checkpoint decoded and shape-checked before any work
+        cert.refined(name)  # every checkpoint decoded and shape-checked before any work
     return cert
 
 

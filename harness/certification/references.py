@@ -76,6 +76,37 @@ def later_windows(name: str) -> tuple[str, list[dict], float]:
     return name, rows, time.perf_counter() - start
 
 
+def refined_windows(exp, parent: dict) -> list[dict]:
+    """A window of the certificate (decoded: seed, epoch, state, keras) re-recorded as windows of
+    :data:`~harness.certification.windows.REFINED_EPOCHS` epochs: Keras' ``fit`` restarted epoch by epoch
+    from its own state, each with its chaos envelope.  Keras restarted so must reproduce its own
+    window (1e-4 relative, accuracy within one sample): else RuntimeError, and nothing is refined."""
+    from harness.certification import certificate, windows
+    from harness.training.engines import keras_engine
+
+    seed, c, w = parent["seed"], parent["epoch"], windows.REFINED_EPOCHS
+    width = len(parent["keras"]["history"]["loss"])
+    state, rows, history, final = parent["state"], [], {}, None
+    for e in range(c, c + width, w):
+        h, final = keras_engine.window(exp, seed, e, state, w)
+        rows.append((seed, e, state, h, final))
+        for k, v in h.items():
+            history.setdefault(k, []).extend(v)
+        # keras_engine keeps one compiled model per configuration; its state now starts epoch e + w
+        # (the engine module is covered by the certificate's code digest, so it is read, not extended)
+        state = keras_engine.get_state(keras_engine._MODELS[exp.fingerprint])
+    again, _ = windows.compare_window(exp.name, seed, c, parent["keras"],
+                                      {"history": history, "final": final,
+                                       "init_grad_max_abs": parent["keras"]["init_grad_max_abs"]},
+                                      windows.accuracy_samples(exp))
+    if again:
+        raise RuntimeError(f"{exp.name}: Keras restarted epoch by epoch does not reproduce its own window at "
+                           f"{windows.describe(again[0])}: the window cannot be refined")
+    spreads = windows.envelopes(exp, [(s, e, st) for s, e, st, _, _ in rows], w)
+    return [certificate.encode_window(s, e, "keras", st, h, f, None, spread, parent=(seed, c))
+            for (s, e, st, h, f), spread in zip(rows, spreads)]
+
+
 def _fmt(seconds: float) -> str:
     seconds = max(0, int(seconds))
     return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m" if seconds >= 3600 else f"{seconds // 60}m{seconds % 60:02d}s"

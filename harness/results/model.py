@@ -240,6 +240,10 @@ class EquivalenceCheck:
     failures: tuple[WindowFailure, ...] = ()
     failed_windows: int = 0
     covered: str | None = None
+    # Windows that parted from Keras after their first epoch, settled by their refined windows.
+    refined: tuple[WindowFailure, ...] = ()
+    refined_windows: int = 0
+    to_refine: tuple[tuple[int, int], ...] = ()  # failed after their first epoch, not refined (yet)
 
 
 @dataclass(frozen=True)
@@ -258,6 +262,7 @@ class WindowPlan:
     rtol: float | None = None
     accuracy_tolerance: str = ""
     envelope: Envelope | None = None
+    refinement: str = ""
 
 
 @dataclass(frozen=True)

@@ -90,3 +90,21 @@ def pytest_configure(config):
         return certificate_for(tuple(names.split(",")))
 
     certificate.find = find
+
+
+def refined_windows(exp, seed: int, checkpoint: int) -> list[dict]:
+    """The window of ``seed`` at ``checkpoint`` re-recorded as one-epoch windows, as
+    :func:`harness.certification.references.refined_windows` records Keras', from the engine's own states."""
+    from harness.certification import certificate, windows
+    from harness.training.engines import batched
+
+    w, r = windows.window_epochs(exp.name), windows.REFINED_EPOCHS
+    epochs = tuple(range(checkpoint, checkpoint + w, r))
+    run = batched.train(exp, [seed], checkpoints=epochs)[0]
+    rows = [(seed, e, run.extra["states"][e]) for e in epochs]
+    out = []
+    for (s, e, state), envelope in zip(rows, windows.envelopes(exp, rows, r)):
+        final = {k: run.metrics[k] for k in FINAL_KEYS if k in run.metrics} if e + r == exp.epochs else None
+        out.append(certificate.encode_window(s, e, "keras", state, {k: v[e:e + r] for k, v in run.history.items()},
+                                             final, None, envelope, parent=(seed, checkpoint)))
+    return out
