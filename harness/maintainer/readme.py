@@ -71,22 +71,36 @@ def _fmt_effect(c) -> str:
     return f"{_num(e.value)}{interval}"
 
 
+SHORT_LABELS = {"SUPPORTED": "S", "REFUTED": "R", "INCONCLUSIVE": "I", "ON THE LINE": "L",
+                "NOT TESTABLE HERE": "N"}
+
+
 def cells_table(directory: Path = ROOT / "reports" / "cells") -> str:
-    """Claim x cell of the TensorFlow matrix (reports/cells): label, effect [interval]; then the cells not
-    decided, with why, and what a cell and the whole matrix cost."""
+    """Claim x cell of the TensorFlow matrix (reports/cells): label, effect [interval], in bold where it
+    differs from the cell to its left; then the cells not decided, with why, and what a cell and the
+    whole matrix cost."""
     found = {c.env: c for c in celllib.load_all(directory)}
     declared = celllib.declared_environments()
     decided = [found[e] for e in declared if e in found and found[e].status == "decided"]
-    head = "| claim | " + " | ".join(f"TF {c.tensorflow} / Keras {c.keras}<br>`{c.env}`" for c in decided) + " |"
-    lines = [head, "|---|" + "---|" * len(decided)]
+    decided.sort(key=lambda c: (celllib.order_key(c.env)[1] != 0, celllib.order_key(c.env)))  # Keras 2, then 3
+    legend = ("S SUPPORTED, R REFUTED, I INCONCLUSIVE, L ON THE LINE, N NOT TESTABLE HERE; effect [interval]; "
+              "**bold**: differs from the cell to its left.")
+    head = "| claim | seeds | " + " | ".join(f"TF {c.tensorflow}<br>Keras {c.keras}" for c in decided) + " |"
+    lines = [legend, "", head, "|---|---|" + "---|" * len(decided)]
     ids = [c.id for c in decided[-1].summary.claims] if decided else []
     for cid in ids:
-        row = []
-        for cell in decided:
-            c = next((x for x in cell.summary.claims if x.id == cid), None)
-            row.append(f"{c.label} {_fmt_effect(c)}; {c.seeds} seeds" if c else "")
-        lines.append(f"| {cid} | " + " | ".join(row) + " |")
+        found_claims = [next((x for x in cell.summary.claims if x.id == cid), None) for cell in decided]
+        seeds = sorted({c.seeds for c in found_claims if c is not None})
+        row, before = [], None
+        for c in found_claims:
+            text = "" if c is None else f"{SHORT_LABELS.get(c.label, c.label)} {_fmt_effect(c)}" + (
+                f"; {c.seeds} seeds" if len(seeds) > 1 else "")
+            row.append(f"**{text}**" if before is not None and text and text != before else text)
+            before = text
+        lines.append(f"| {cid} | {seeds[0] if len(seeds) == 1 else 'see cells'} | " + " | ".join(row) + " |")
     lines.append("")
+    if decided:
+        lines.append("Columns, left to right: " + ", ".join(f"`{c.env}`" for c in decided) + ".")
     for env in declared:
         cell = found.get(env)
         if cell is None:

@@ -190,3 +190,25 @@ def test_a_tampered_extract_is_never_used(tmp_path):
     bad.write_text(json.dumps(data))
     with pytest.raises(certlib.CertificateError, match="checksum"):
         certlib.read_for_comparison(bad)
+
+
+def test_the_readme_table_puts_keras_2_first_and_marks_what_differs_from_its_left(tmp_path):
+    from harness.maintainer import readme
+
+    def write(cell, tf, keras):
+        cell = res.Cell(env=cell.env, status=cell.status, summary=cell.summary, reason=cell.reason,
+                        tensorflow=tf, keras=keras)
+        (tmp_path / f"{cell.env}.json").write_text(res.encode(cell))
+
+    write(_cell("py311-tf218-k3-cpu", _claim(verdict=Verdict.REFUTED)), "2.18.1", "3.6.0")
+    write(_cell("py311-tf221-k2-cpu", _claim()), "2.21.0", "2.21.0")
+    write(_cell("py311-tf216-k2-cpu", status="certification failed"), "2.16.2", "2.16.0")
+    text = readme.cells_table(tmp_path)
+    head = next(line for line in text.splitlines() if line.startswith("| claim"))
+    assert head.index("Keras 2.21.0") < head.index("Keras 3.6.0")  # the Keras 2 chain first
+    row = next(line for line in text.splitlines() if line.startswith("| c |"))
+    cells_ = [x.strip() for x in row.strip("|").split("|")]
+    assert cells_[1] == "30" and cells_[2].startswith("S ") and cells_[3].startswith("**R ")
+    assert "- `py311-tf216-k2-cpu`: CERTIFICATION FAILED: install failed" in text
+    assert "- `py311-tf212-k2-cpu`: not run yet" in text
+    assert "Columns, left to right: `py311-tf221-k2-cpu`, `py311-tf218-k3-cpu`." in text
