@@ -45,6 +45,14 @@ class Column:
     def current_rules(self) -> bool:
         return self.summary is not None and self.summary.rules == RULES
 
+    @property
+    def chain(self) -> str | None:
+        """Which line of neighbours a matrix cell is on: Keras 2 ("k2") or Keras 3 ("k3", the newest
+        included); None for a summary file, all of which are one line."""
+        if not self.env:
+            return None
+        return "k2" if "-k2-" in self.env else "k3"
+
     @classmethod
     def of(cls, cell: Cell) -> "Column":
         return cls(f"reports/cells/{cell.env}.json", cell.summary, cell.env, cell.status, cell.reason)
@@ -65,6 +73,7 @@ class Row:
     section: str
     metric: str
     cells: tuple[Entry | None, ...]  # None: the claim is not in that environment's summary
+    effect: str = ""  # what each cell's effect measures
 
 
 def load_all(paths, warn=lambda msg: print(msg, file=sys.stderr)) -> list[Column]:
@@ -92,13 +101,15 @@ def matrix(columns: list[Column]) -> list[Row]:
             order.setdefault(c.id, (c.section, c.id))
     rows = []
     for cid in sorted(order, key=order.get):
-        cells, prev, metric = [], None, ""
+        cells, prev, metric, effect, chain = [], None, "", "", None
         for col in columns:
+            if col.chain != chain:  # Keras 3's first cell is no neighbour of Keras 2's last
+                prev, chain = None, col.chain
             c = next((x for x in col.summary.claims if x.id == cid), None) if col.summary else None
             if c is None:
                 cells.append(None)
                 continue
-            metric = metric or c.metric
+            metric, effect = metric or c.metric, effect or c.effect.name or ""
             cell = Entry(c)
             if prev is not None and col.current_rules:
                 checks = tuple(drift.check(cid, exp, c.metric, prev.metric_samples[exp], values)
@@ -106,7 +117,7 @@ def matrix(columns: list[Column]) -> list[Row]:
                 cell = Entry(c, changed=prev.label != c.label, drift=checks)
             cells.append(cell)
             prev = c if col.current_rules else prev
-        rows.append(Row(cid, order[cid][0], metric, tuple(cells)))
+        rows.append(Row(cid, order[cid][0], metric, tuple(cells), effect))
     return rows
 
 
@@ -200,7 +211,9 @@ def render(columns: list[Column], out_dir: Path, diffs: list[Difference] | None 
            pairs: list[Neighbours] | None = None) -> Path:
     import base64
 
-    current = [c for c in columns if c.current_rules or c.summary is None]
+    # Keras 2's line of cells, then Keras 3's (a column's neighbour is the one to its left on its line)
+    columns = sorted(columns, key=lambda c: c.chain == "k3")
+    current = [c for c in columns if c.current_rules]
     older = [c for c in columns if c.summary is not None and not c.current_rules]
     rows = matrix(current)
     esc = html.escape
@@ -212,22 +225,20 @@ def render(columns: list[Column], out_dir: Path, diffs: list[Difference] | None 
         tds = []
         for col, cell in zip(current, row.cells):
             if cell is None:
-                why = f"{col.status}: {col.reason}" if col.summary is None else "not in this summary"
-                tds.append(f'<td class=small title="{esc(why)}">{esc(col.status if col.summary is None else "—")}'
-                           "</td>")
+                tds.append('<td class=small title="not in this summary">—</td>')
                 continue
             c = cell.claim
             drifted = [d for d in cell.drift if d.drifted]
             cls = " ".join(x for x in ("changed" if cell.changed else "", "drift" if drifted else "") if x)
             title = "; ".join(d.message for d in cell.drift)
             tds.append(f'<td class="{cls}" title="{esc(title)}"><span class="{_LABEL_CLASSES.get(c.label, "")}">'
-                       f'{esc(c.label)}</span><br>{esc(c.effect.name or "")}: {_fmt(c.effect.value)}'
+                       f'{esc(c.label)}</span><br>{_fmt(c.effect.value)}'
                        f' [{_fmt(c.effect.ci_low)}, {_fmt(c.effect.ci_high)}]'
                        f'<br><span class=small>{_p(c.p_value)}, {c.seeds} seeds'
                        + (f"; metric moved vs left ({_p(drifted[0].p_value)})" if drifted else "")
                        + "</span></td>")
         body.append(f'<tr><th><a href="#{esc(row.id)}">{esc(row.id)}</a><br>'
-                    f'<span class=small>{esc(row.section)}</span></th>{"".join(tds)}</tr>')
+                    f'<span class=small>{esc(row.section)}: {esc(row.effect)}</span></th>{"".join(tds)}</tr>')
     figs = []
     for row in rows:
         png = _overlay_png(row.id, row.metric, current)
@@ -242,12 +253,13 @@ def render(columns: list[Column], out_dir: Path, diffs: list[Difference] | None 
                            f" this suite's are {esc(RULES)}</li>" for c in older) + "</ul>")
     page = ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>lesson-claims: claims x "
             f"environments</title><style>{_CSS}</style></head><body><h1>Claims across environments</h1>"
-            "<p>Each cell: the claim's label in that environment, its effect with its interval, p-value and seeds. "
-            "A yellow cell's label differs from its left neighbour's; a red outline means the deciding metric "
+            "<p>Each cell: the claim's label in that environment, its effect (named under the claim) with its "
+            "interval, p-value and seeds. Keras 2's cells come first, then Keras 3's; a cell's neighbour is the one "
+            "to its left on the same Keras. A yellow cell's label differs from its left neighbour's; a red outline means the deciding metric "
             "moved from the left neighbour beyond the drift tolerance (two-sided Mann-Whitney p &lt; 0.01 and "
             "P(superiority) outside [0.29, 0.71]); hover a cell for the numbers.</p>"
             f"<table><thead><tr><th>claim</th>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>{apart}"
-            + (_not_run(current) + _differences(diffs) if diffs is not None else "") + _neighbours(pairs or []) +
+            + (_not_run(columns) + _differences(diffs) if diffs is not None else "") + _neighbours(pairs or []) +
             f"<h2>Deciding metric by environment</h2>{''.join(figs)}</body></html>\n")
     index = Path(out_dir) / "matrix.html"
     atomic_write_text(index, page)
