@@ -85,7 +85,11 @@ def cells_table(directory: Path = ROOT / "reports" / "cells") -> str:
     decided.sort(key=lambda c: (celllib.order_key(c.env)[1] != 0, celllib.order_key(c.env)))  # Keras 2, then 3
     legend = ("S SUPPORTED, R REFUTED, I INCONCLUSIVE, L ON THE LINE, N NOT TESTABLE HERE; effect [interval]; "
               "**bold**: differs from the cell to its left.")
-    head = "| claim | seeds | " + " | ".join(f"TF {c.tensorflow}<br>Keras {c.keras}" for c in decided) + " |"
+    def keras(c) -> str:  # Keras 2 on TF >= 2.16 is the tf-keras package
+        return ("tf-keras" if "-k2-" in c.env and tuple(map(int, c.tensorflow.split(".")[:2])) >= (2, 16) else "Keras") \
+            + f" {c.keras}"
+
+    head = "| claim | seeds | " + " | ".join(f"TF {c.tensorflow}<br>{keras(c)}" for c in decided) + " |"
     lines = [legend, "", head, "|---|---|" + "---|" * len(decided)]
     ids = [c.id for c in decided[-1].summary.claims] if decided else []
     for cid in ids:
@@ -100,7 +104,9 @@ def cells_table(directory: Path = ROOT / "reports" / "cells") -> str:
         lines.append(f"| {cid} | {seeds[0] if len(seeds) == 1 else 'see cells'} | " + " | ".join(row) + " |")
     lines.append("")
     if decided:
-        lines.append("Columns, left to right: " + ", ".join(f"`{c.env}`" for c in decided) + ".")
+        lines += ["Columns, left to right: " + ", ".join(f"`{c.env}`" for c in decided) + ".", ""]
+    if any(found.get(env) is None or found[env].status != "decided" for env in declared):
+        lines += ["Not decided:", ""]
     for env in declared:
         cell = found.get(env)
         if cell is None:

@@ -205,7 +205,7 @@ def test_the_readme_table_puts_keras_2_first_and_marks_what_differs_from_its_lef
     write(_cell("py311-tf216-k2-cpu", status="certification failed"), "2.16.2", "2.16.0")
     text = readme.cells_table(tmp_path)
     head = next(line for line in text.splitlines() if line.startswith("| claim"))
-    assert head.index("Keras 2.21.0") < head.index("Keras 3.6.0")  # the Keras 2 chain first
+    assert head.index("tf-keras 2.21.0") < head.index("Keras 3.6.0")  # the Keras 2 chain first
     row = next(line for line in text.splitlines() if line.startswith("| c |"))
     cells_ = [x.strip() for x in row.strip("|").split("|")]
     assert cells_[1] == "30" and cells_[2].startswith("S ") and cells_[3].startswith("**R ")
