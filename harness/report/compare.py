@@ -130,7 +130,8 @@ def _overlay_png(cid: str, metric: str, columns: list[Column]) -> bytes | None:
         if c is None:
             continue
         for exp, values in c.metric_samples.items():
-            name = col.label.replace(" / ", "\n")
+            # TF and Keras on their own lines (the tox environment is in the table's header, not here)
+            name = summaries.label(col.summary).replace(" / ", "\n")
             groups[name if len(c.metric_samples) == 1 else f"{name}\n{exp}"] = values
     if not groups:
         return None
@@ -142,7 +143,7 @@ td,th{border:1px solid #ccc;padding:4px 6px;vertical-align:top}th{background:#f4
 .supported{color:#176317;font-weight:bold}.refuted{color:#a31515;font-weight:bold}
 .line{color:#3b5f8c;font-weight:bold}.untestable{color:#5f5f5f;font-weight:bold}
 .inconclusive{color:#8a6d00;font-weight:bold}td.changed{background:#ffe08a}td.drift{outline:3px solid #d9534f}
-img{max-width:700px}.small{font-size:11px;color:#555}"""
+img{max-width:100%}.small{font-size:11px;color:#555}"""
 
 
 # A class (and colour) per label: the report's colours, darkened for text on white.

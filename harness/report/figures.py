@@ -300,7 +300,8 @@ def metric_figure(samples: Mapping[str, Sequence[float]], metric: str, title: st
     joins seed s of two columns.
     """
     groups = list(samples.items())
-    width = max(8.0, min(12.0, 1.9 * len(groups) + 4.5))
+    # Up to 4 columns (a claim's experiments) as before; more (environments side by side) get ~1.2 in each
+    width = max(8.0, min(12.0, 1.9 * len(groups) + 4.5)) if len(groups) <= 4 else min(24.0, 1.2 * len(groups) + 7.2)
     fig = Figure(figsize=(width, 3.6))
     ax = fig.subplots()
     rng = np.random.default_rng(0)
