@@ -109,10 +109,11 @@ def _tail(text: str, lines: int = 4) -> str:
     left out)."""
     keep = [ln.strip() for ln in text.strip().splitlines()
             if ln.strip() and "warning" not in ln.lower() and not ln.strip().startswith("warnings.warn")]
+    tally = [ln for ln in keep if ln.startswith("checks:")][-1:]  # certify's "checks: 1 passed, 15 failed"
     for marks in (("FAILED",), ("ERROR", "error:", "Error:", "conflict")):
-        hits = [ln for ln in keep if any(m in ln for m in marks)]
+        hits = [ln for ln in keep if any(m in ln for m in marks) and ln not in tally]
         if hits:
-            return " | ".join(hits[-lines:])[-1200:]
+            return " | ".join(tally + hits[-lines:])[:1200]
     return " | ".join(keep[-lines:])[-1200:]
 
 

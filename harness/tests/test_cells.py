@@ -212,3 +212,10 @@ def test_the_readme_table_puts_keras_2_first_and_marks_what_differs_from_its_lef
     assert "- `py311-tf216-k2-cpu`: CERTIFICATION FAILED: install failed" in text
     assert "- `py311-tf212-k2-cpu`: not run yet" in text
     assert "Columns, left to right: `py311-tf221-k2-cpu`, `py311-tf218-k3-cpu`." in text
+
+
+def test_a_certification_failure_says_how_many_checks_failed_first():
+    log = ("checking\n  a: FAILED (42 windows)\nchecks: 1 passed, 15 failed\n  FAILED a: window check failed at seed 0"
+           "\n  FAILED b: window check failed at seed 1\nwrote cert.json")
+    reason = cells._tail(log)
+    assert reason.startswith("checks: 1 passed, 15 failed | ") and reason.endswith("FAILED b: window check failed at seed 1")
