@@ -349,7 +349,7 @@ def test_clean_tmp_removes_only_dead_writers(tmp_path):
         reused.write_text("{")
         _old(reused, 600)
         foreign = entry_dir / f".seed-5.json.~{_dead_pid()}@elsewhere~abcd1234.tmp"
-        foreign_old = entry_dir / f".seed-6.json.~1@elsewhere~abcd1234.tmp"
+        foreign_old = entry_dir / ".seed-6.json.~1@elsewhere~abcd1234.tmp"
         legacy = entry_dir / ".seed-7.json.abcd1234.tmp"
         legacy_old = entry_dir / ".seed-8.json.efgh5678.tmp"
         entry = entry_dir / "seed-9.json"

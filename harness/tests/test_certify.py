@@ -91,8 +91,6 @@ def test_references_already_stored_are_not_trained_again(tmp_path, monkeypatch):
 
 def test_runs_of_another_label_are_not_references(tmp_path, monkeypatch):
     """The store keeps the certificate's references (with their states) apart from plain keras runs."""
-    import io
-
     from harness.training import experiments
     from harness.certification import references
     from harness.storage.store import RunStore
