@@ -219,3 +219,15 @@ def test_a_certification_failure_says_how_many_checks_failed_first():
            "\n  FAILED b: window check failed at seed 1\nwrote cert.json")
     reason = cells._tail(log)
     assert reason.startswith("checks: 1 passed, 15 failed | ") and reason.endswith("FAILED b: window check failed at seed 1")
+
+
+def test_every_committed_cell_has_the_extract_it_names():
+    """A cell record that names its certificate's extract is committed with it, and the extract verifies."""
+    from harness.certification import certificate as certlib
+
+    named = [c for c in cells.load_all() if c.certificate]
+    assert named
+    for c in named:
+        path = cells.ROOT / c.certificate
+        assert path.is_file(), f"{c.env}: {c.certificate} is not committed"
+        assert certlib.read_for_comparison(path).data["environment"]["fingerprint"] == c.fingerprint
