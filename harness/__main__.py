@@ -122,7 +122,8 @@ def main(argv=None) -> int:
             if not found:
                 parser.error(f"compare: no cells in {cells.CELLS_DIR} (run `python -m harness cells`) and no files")
             return run_compare(args, found, cells.differences(found),
-                               [cells.compare_pair(a, b) for a, b in cells.neighbour_pairs(found)])
+                               [cells.compare_pair(a, b) for a, b in cells.neighbour_pairs(found)
+                                + cells.failed_pairs(found)])
         return run_compare(args)
     if args.command == "cells":
         from harness.maintainer import cells  # local: numpy and SciPy only for `compare` and `cells`

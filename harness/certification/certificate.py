@@ -231,14 +231,27 @@ class Certificate:
 def comparison_extract(data: dict) -> dict:
     """What comparing two environments needs of a certificate, small enough to commit for every cell of the
     matrix (the full one, 7 MB with every window's state, stays in the cell's run store): the environment,
-    checks and cost, every configuration's Keras references, and only the initial (epoch-0) states; its own
-    checksum, and the full certificate's as ``extract_of``.  :func:`load` refuses it (no windows to run)."""
+    checks and cost, every configuration's Keras references, only the initial (epoch-0) states, and the
+    SHA-256 of Keras' training state at every checkpoint (``state_digests``: [seed, epoch, digest]; whether two
+    environments train bit-identically at every checkpoint, when their History differs); its own checksum,
+    and the full certificate's as ``extract_of``.  :func:`load` refuses it (no windows to run)."""
     out = {k: v for k, v in data.items() if k not in ("experiments", "sha256")}
-    out["experiments"] = {name: {**e, "windows": [w for w in e["windows"] if w.get("epoch") == 0]}
+    out["experiments"] = {name: {**e, "windows": [w for w in e["windows"] if w.get("epoch") == 0],
+                                 "state_digests": state_digests(e)}
                           for name, e in data["experiments"].items()}
     out["extract_of"] = data["sha256"]
     out["sha256"] = checksum(out)
     return out
+
+
+def state_digests(entry: dict) -> list[list]:
+    """[seed, epoch, digest of the encoded state] of every Keras checkpoint of one configuration's entry (a full
+    certificate's windows, or an extract's own list), in (seed, epoch) order.  The digest is SHA-256's first
+    64 bits: it tells equal states from different ones; the file's own checksum guards against tampering."""
+    if "state_digests" in entry:
+        return [list(x) for x in entry["state_digests"]]
+    return sorted([int(w["seed"]), int(w["epoch"]), hashlib.sha256(w["state"].encode("ascii")).hexdigest()[:16]]
+                  for w in entry["windows"] if w.get("source", "keras") == "keras")
 
 
 def read_for_comparison(path: Path) -> Certificate:

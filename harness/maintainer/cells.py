@@ -282,6 +282,13 @@ def _initial_states(cert: certlib.Certificate, name: str) -> dict[int, str]:
             if w.get("epoch") == 0 and w.get("source", "keras") == "keras"}
 
 
+def _checkpoint_states(cert: certlib.Certificate, name: str) -> dict[tuple[int, int], str] | None:
+    """(seed, epoch) -> digest of Keras' training state at every checkpoint; None where the certificate (an
+    older extract) holds only the initial states."""
+    got = {(s, e): d for s, e, d in certlib.state_digests(cert.data["experiments"][name])}
+    return got if any(e > 0 for _, e in got) else None
+
+
 def partings(left: certlib.Certificate, right: certlib.Certificate, name: str) -> list[int | None]:
     """Per seed of the certificates, the first epoch index where the two Keras references' losses part."""
     return [_first_difference(rl.history["loss"], rr.history["loss"])
@@ -304,6 +311,13 @@ def trajectory_evidence(left: certlib.Certificate, right: certlib.Certificate, n
                              f"differently; losses part at {where}")
     first_gap = max((_relative(rl.history["loss"][0], rr.history["loss"][0])
                      for rl, rr, f in zip(left.runs(name), right.runs(name), firsts) if f == 0), default=0.0)
+    states_l, states_r = _checkpoint_states(left, name), _checkpoint_states(right, name)
+    if any(f is not None for f in firsts) and states_l is not None and states_l == states_r:
+        # the History moved while every weight and momentum stayed bit-identical: not the training
+        return "reporting", (f"{name}: bit-identical weights and momentum at all {len(states_l)} checkpoints of the "
+                             f"certificate, yet the History's losses part at {where}"
+                             + (f" (by {first_gap:.1e} relative in the first epoch)" if first_gap else "")
+                             + ": Keras reports the loss differently; the training is the same")
     if first_gap > BEHAVIOUR_GAP:
         return "behaviour", (f"{name}: same initial weights, losses differ from the first epoch by up to "
                              f"{first_gap:.1e} relative ({where}): the training step itself changed (optimizer, "
@@ -339,8 +353,8 @@ def explain(left: Cell, right: Cell, claim_id: str) -> Difference | None:
     except (certlib.CertificateError, TypeError) as exc:
         found = [("unknown", f"certificates not comparable: {exc}")]
     kinds = {k for k, _ in found}
-    kind = ("behaviour" if "behaviour" in kinds else "numerics" if "numerics" in kinds
-            else "chance" if not shifted else "unknown")
+    kind = next((k for k in ("behaviour", "numerics", "reporting") if k in kinds),
+                "chance" if not shifted else "unknown")
     evidence = tuple(s for _, s in found)
     if not shifted:
         evidence += ("the deciding metric did not move beyond the drift tolerance ("
@@ -372,6 +386,34 @@ def neighbour_pairs(cells: list[Cell]) -> list[tuple[Cell, Cell]]:
     return pairs
 
 
+def failed_pairs(cells: list[Cell]) -> list[tuple[Cell, Cell]]:
+    """Each cell whose certification failed, with its nearest decided cell on the same Keras line (the next
+    one, else the one before): what its failure means is read from the two certificates' Keras references."""
+    decided = [c for c in cells if c.status == "decided" and c.certificate]
+    out = []
+    for c in cells:
+        if c.status != "certification failed" or not c.certificate:
+            continue
+        fams = ("k3", "k3new") if family(c.env) in ("k3", "k3new") else (family(c.env),)
+        line = sorted((d for d in decided if family(d.env) in fams), key=lambda d: order_key(d.env))
+        later = [d for d in line if order_key(d.env) > order_key(c.env)]
+        near = later[0] if later else (line[-1] if line else None)
+        if near is not None:
+            out.append((c, near))
+    return out
+
+
+def pair_sentence(p: Neighbours) -> str:
+    """One line for a pair compared configuration by configuration (the README's list of cells not decided)."""
+    if p.unknown:
+        return f"not comparable with `{p.right}`: {p.unknown}"
+    parts = [f"{len(xs)} {what}" for xs, what in (
+        (p.reporting, "train bit-identically at every checkpoint and differ only in the History's losses (reporting)"),
+        (p.identical, "identical"), (p.numerics, "part later (numerics)"),
+        (p.behaviour, "differ from the start (behaviour)")) if xs]
+    return f"Against `{p.right}`'s Keras references, of the configurations: " + "; ".join(parts)
+
+
 def compare_pair(left: Cell, right: Cell) -> Neighbours:
     """Every configuration the two certificates share, sorted by how their Keras references compare."""
     try:
@@ -379,7 +421,7 @@ def compare_pair(left: Cell, right: Cell) -> Neighbours:
         rc = certlib.read_for_comparison(ROOT / right.certificate)
     except (certlib.CertificateError, TypeError) as exc:
         return Neighbours(left.env, right.env, unknown=str(exc))
-    kinds: dict[str, list[str]] = {"identical": [], "numerics": [], "behaviour": []}
+    kinds: dict[str, list[str]] = {"identical": [], "numerics": [], "behaviour": [], "reporting": []}
     epochs = []
     for name in sorted(set(lc.data["experiments"]) & set(rc.data["experiments"])):
         kind, _ = trajectory_evidence(lc, rc, name)
@@ -387,7 +429,8 @@ def compare_pair(left: Cell, right: Cell) -> Neighbours:
         if kind == "numerics":
             epochs += [f + 1 for f in partings(lc, rc, name) if f is not None]
     return Neighbours(left.env, right.env, tuple(kinds["identical"]), tuple(kinds["numerics"]),
-                      tuple(kinds["behaviour"]), (min(epochs), max(epochs)) if epochs else None)
+                      tuple(kinds["behaviour"]), (min(epochs), max(epochs)) if epochs else None,
+                      reporting=tuple(kinds["reporting"]))
 
 
 def differences(cells: list[Cell]) -> list[Difference]:

@@ -112,7 +112,11 @@ def cells_table(directory: Path = ROOT / "reports" / "cells") -> str:
         if cell is None:
             lines.append(f"- `{env}`: not run yet")
         elif cell.status != "decided":
-            lines.append(f"- `{env}`: {cell.status.upper()}: {cell.reason}")
+            head, *rest = cell.reason.split(" | ")  # the checks' tally first; every failure stays in the record
+            reason = head + (f" (each failure: `reports/cells/{env}.json`)" if rest else "")
+            why = [celllib.pair_sentence(celllib.compare_pair(a, b))
+                   for a, b in celllib.failed_pairs(list(found.values())) if a.env == env]
+            lines.append(f"- `{env}`: {cell.status.upper()}: {reason}." + "".join(f" {w}." for w in why))
     costs = [c for c in found.values() if c.certify_seconds and c.claims_seconds]
     if costs:
         certify = sorted(c.certify_seconds for c in costs)[len(costs) // 2] / 60

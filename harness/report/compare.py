@@ -176,16 +176,19 @@ def _neighbours(pairs: list[Neighbours]) -> str:
 
     rows = "".join(
         f"<tr><td>{esc(p.left)} &rarr; {esc(p.right)}</td>"
-        + (f'<td colspan="3">{esc(p.unknown)}</td>' if p.unknown else
+        + (f'<td colspan="4">{esc(p.unknown)}</td>' if p.unknown else
            f"<td>{esc(names(p.identical))}</td><td>{esc(names(p.numerics))}"
            + (f" (part at epochs {p.first_parting[0]}-{p.first_parting[1]})" if p.first_parting else "")
-           + f"</td><td>{esc(names(p.behaviour))}</td>") + "</tr>" for p in pairs)
+           + f"</td><td>{esc(names(p.reporting))}</td><td>{esc(names(p.behaviour))}</td>") + "</tr>" for p in pairs)
     return ("<h2>Neighbours' training compared</h2><p>Each pair of neighbouring cells, configuration by "
             "configuration: the two certificates' Keras references (seeds of the certificate) bit-identical "
-            "over every epoch; the same initial weights with losses that part later (numerics); or parting at "
-            "the initial weights or by more than 1e-5 relative in the first epoch (behaviour).</p>"
+            "over every epoch; the same initial weights with losses that part later (numerics); weights and "
+            "momentum bit-identical at every checkpoint while the History's losses differ (reporting: how Keras "
+            "reports the loss, not the training); or parting at the initial weights or by more than 1e-5 relative "
+            "in the first epoch (behaviour). A cell whose certification failed is compared with the nearest "
+            "decided cell on its Keras line.</p>"
             "<table><thead><tr><th>cells</th>"
-            "<th>identical</th><th>numerics</th><th>behaviour</th></tr></thead>"
+            "<th>identical</th><th>numerics</th><th>reporting</th><th>behaviour</th></tr></thead>"
             f"<tbody>{rows}</tbody></table>")
 
 
@@ -202,7 +205,8 @@ def _differences(diffs: list[Difference]) -> str:
             "certificates' Keras references (the lesson's own code, same seeds, same batch order): "
             "<b>behaviour</b> when the initial weights differ, or the first epoch's loss by more than 1e-5 relative "
             "(initializers, optimizer, loss, shuffling); <b>numerics</b> when the losses part later or by a few "
-            "ulps (other kernels' rounding, amplified by training); <b>chance</b> when only a label moved and the "
+            "ulps (other kernels' rounding, amplified by training); <b>reporting</b> when weights and momentum are "
+            "bit-identical at every checkpoint and only the History's losses differ; <b>chance</b> when only a label moved and the "
             "deciding metric did not move beyond the drift tolerance.</p>"
             "<table><thead><tr><th>claim</th><th>cells</th><th>what differs</th><th>kind</th><th>evidence</th>"
             f"</tr></thead><tbody>{rows}</tbody></table>")
@@ -260,20 +264,34 @@ def render(columns: list[Column], out_dir: Path, diffs: list[Difference] | None 
             "moved from the left neighbour beyond the drift tolerance (two-sided Mann-Whitney p &lt; 0.01 and "
             "P(superiority) outside [0.29, 0.71]); hover a cell for the numbers.</p>"
             f"<table><thead><tr><th>claim</th>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>{apart}"
-            + (_not_run(columns) + _differences(diffs) if diffs is not None else "") + _neighbours(pairs or []) +
+            + (_not_run(columns, pairs or []) + _differences(diffs) if diffs is not None else "") + _neighbours(pairs or []) +
             f"<h2>Deciding metric by environment</h2>{''.join(figs)}</body></html>\n")
     index = Path(out_dir) / "matrix.html"
     atomic_write_text(index, page)
     return index
 
 
-def _not_run(columns: list[Column]) -> str:
+def _not_run(columns: list[Column], pairs: list[Neighbours]) -> str:
+    """The cells without a decision: why (the first part of the reason, every failure folded under it), and
+    for a failed certification, how its Keras references compare with its nearest decided cell's."""
     missing = [c for c in columns if c.summary is None]
     if not missing:
         return ""
     esc = html.escape
-    return ("<h2>Cells not run</h2><ul>" + "".join(f"<li>{esc(c.env or c.path)}: {esc(c.status)}: {esc(c.reason)}</li>"
-                                                   for c in missing) + "</ul>")
+    items = []
+    for c in missing:
+        head, *rest = c.reason.split(" | ")
+        item = f"{esc(c.env or c.path)}: <b>{esc(c.status)}</b>: {esc(head)}"
+        for p in (p for p in pairs if p.left == c.env and not p.unknown):
+            kinds = [f"{len(xs)} {k}" for k, xs in (("reporting", p.reporting), ("identical", p.identical),
+                                                     ("numerics", p.numerics), ("behaviour", p.behaviour)) if xs]
+            item += (f". Against {esc(p.right)}'s Keras references, of the configurations: {esc(', '.join(kinds))} "
+                     "(see the neighbours' table below)")
+        if rest:
+            item += "<details><summary>each failure</summary><ul>" + "".join(f"<li>{esc(r)}</li>" for r in rest) \
+                + "</ul></details>"
+        items.append(f"<li>{item}</li>")
+    return "<h2>Cells not decided</h2><ul>" + "".join(items) + "</ul>"
 
 
 def run_compare(args, cells: list[Cell] | None = None, diffs: list[Difference] | None = None,

@@ -461,7 +461,8 @@ class Difference:
     left: str  # tox environments
     right: str
     what: str  # "label SUPPORTED -> INCONCLUSIVE", "metric moved (Mann-Whitney p=..., A=...)"
-    kind: str  # "behaviour" (from the first epoch or the initial weights), "numerics" (later), "chance", "unknown"
+    kind: str  # "behaviour" (from the first epoch or the initial weights), "numerics" (later), "reporting" (the
+    # training state bit-identical at every checkpoint, only the History differs), "chance", "unknown"
     evidence: tuple[str, ...] = ()  # one sentence per configuration the claim trains
 
 
@@ -477,3 +478,4 @@ class Neighbours:
     behaviour: tuple[str, ...] = ()
     first_parting: tuple[int, int] | None = None  # earliest and latest epoch where a seed's losses part
     unknown: str = ""  # why they could not be compared
+    reporting: tuple[str, ...] = ()  # bit-identical training state at every checkpoint, yet the History differs

@@ -102,7 +102,7 @@ def test_the_matrix_shows_cells_not_run_with_their_reason_and_the_differences(tm
     diff = res.Difference(claim="c", left="py311-tf215-k2-cpu", right="py311-tf216-k2-cpu", what="label",
                           kind="numerics", evidence=("x: bit-identical losses until seed 0: epoch 9",))
     html = compare.render([compare.Column.of(c) for c in found], tmp_path, [diff]).read_text()
-    assert "Cells not run" in html and "install failed: no matching distribution" in html
+    assert "Cells not decided" in html and "install failed: no matching distribution" in html
     assert "Why neighbours differ" in html and "bit-identical losses until seed 0: epoch 9" in html
 
 
@@ -231,3 +231,72 @@ def test_every_committed_cell_has_the_extract_it_names():
         path = cells.ROOT / c.certificate
         assert path.is_file(), f"{c.env}: {c.certificate} is not committed"
         assert certlib.read_for_comparison(path).data["environment"]["fingerprint"] == c.fingerprint
+
+
+class Checkpointed(FakeCertificate):
+    """A certificate with Keras' training state at every checkpoint (an extract's ``state_digests``)."""
+
+    def __init__(self, losses, digests, init="A"):
+        super().__init__({0: init}, {0: losses})
+        self.data["experiments"]["x"]["state_digests"] = [[0, e, d] for e, d in digests]
+
+
+STATES = [(0, "s0"), (2, "s2"), (4, "s4")]
+
+
+@pytest.mark.parametrize("right, kind", [
+    # every weight and momentum the same, the History not: how Keras reports the loss
+    (Checkpointed([1.1] + LOSS[1:], STATES), "reporting"),
+    # must say no: one checkpoint's state differs, so the training itself changed
+    (Checkpointed([1.1] + LOSS[1:], STATES[:2] + [(4, "other")]), "behaviour"),
+    # must say no: only the initial states are known (an older extract), so nothing says the training is the same
+    (Checkpointed([1.1] + LOSS[1:], STATES[:1]), "behaviour"),
+    # same states and same losses: identical, not reporting
+    (Checkpointed(LOSS, STATES), "identical"),
+])
+def test_trajectory_evidence_tells_reporting_from_training(right, kind):
+    got, sentence = cells.trajectory_evidence(Checkpointed(LOSS, STATES), right, "x")
+    assert got == kind
+    if kind == "reporting":
+        assert "bit-identical weights and momentum at all 3 checkpoints" in sentence and "seed 0: epoch 1" in sentence
+
+
+def test_an_extract_keeps_a_digest_of_every_keras_checkpoint():
+    from harness.certification import certificate as certlib
+
+    full = {"schema": certlib.SCHEMA, "experiments": {"x": {"windows": [
+        {"seed": 0, "epoch": e, "source": "keras", "state": f"S{e}"} for e in (0, 5, 10)]
+        + [{"seed": 64, "epoch": 5, "source": "batched", "state": "B"}]}}}
+    full["sha256"] = certlib.checksum(full)
+    ext = certlib.comparison_extract(full)
+    assert ext["sha256"] == certlib.checksum(ext) and ext["extract_of"] == full["sha256"]
+    assert [w["epoch"] for w in ext["experiments"]["x"]["windows"]] == [0]
+    digests = ext["experiments"]["x"]["state_digests"]
+    assert [(s, e) for s, e, _ in digests] == [(0, 0), (0, 5), (0, 10)]  # Keras' own states only
+    assert digests == certlib.state_digests(full["experiments"]["x"])  # the same from the full certificate
+    assert len({d for _, _, d in digests}) == 3
+
+
+def test_a_failed_certification_is_compared_with_the_nearest_decided_cell_on_its_line():
+    found = [_cell("py311-tf216-k2-cpu", cert="a"), _cell("py311-tf217-k3-cpu", cert="b"),
+             _cell("py311-tf221-k3new-cpu", cert="c"), _cell("py311-tf216-k3-cpu", status="certification failed",
+                                                             cert="d"),
+             _cell("py311-tf222-k3-cpu", status="certification failed", cert="e"),
+             _cell("py311-tf215-k2-cpu", status="certification failed")]  # no certificate: nothing to compare
+    got = [(a.env, b.env) for a, b in cells.failed_pairs(found)]
+    assert got == [("py311-tf216-k3-cpu", "py311-tf217-k3-cpu"), ("py311-tf222-k3-cpu", "py311-tf221-k3new-cpu")]
+    line = cells.pair_sentence(res.Neighbours("py311-tf216-k3-cpu", "py311-tf217-k3-cpu", identical=("a",),
+                                              reporting=("b", "c")))
+    assert "2 train bit-identically at every checkpoint" in line and "1 identical" in line
+    assert "behaviour" not in line and "numerics" not in line
+
+
+def test_the_matrix_explains_a_failed_certification_with_its_neighbour(tmp_path):
+    failed = res.Cell(env="py311-tf216-k3-cpu", status="certification failed", certificate="d",
+                      reason="checks: 1 passed, 15 failed | FAILED x: window check failed | FAILED y: too many")
+    found = [_cell("py311-tf217-k3-cpu", _claim()), failed]
+    pair = res.Neighbours("py311-tf216-k3-cpu", "py311-tf217-k3-cpu", identical=("a",), reporting=("b", "c"))
+    html = compare.render([compare.Column.of(c) for c in found], tmp_path, [], [pair]).read_text()
+    assert "certification failed</b>: checks: 1 passed, 15 failed. Against py311-tf217-k3-cpu" in html
+    assert "2 reporting, 1 identical" in html and "numerics" not in html.split("Cells not decided")[1].split("</li>")[0]
+    assert "<li>FAILED y: too many</li>" in html  # every failure kept, folded
