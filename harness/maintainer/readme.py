@@ -84,7 +84,7 @@ def cells_table(directory: Path = ROOT / "reports" / "cells") -> str:
     decided = [found[e] for e in declared if e in found and found[e].status == "decided"]
     decided.sort(key=lambda c: (celllib.order_key(c.env)[1] != 0, celllib.order_key(c.env)))  # Keras 2, then 3
     legend = ("S SUPPORTED, R REFUTED, I INCONCLUSIVE, L ON THE LINE, N NOT TESTABLE HERE; effect [interval]; "
-              "**bold**: differs from the cell to its left.")
+              "**bold**: differs from the cell to its left on the same Keras line.")
     def keras(c) -> str:  # Keras 2 on TF >= 2.16 is the tf-keras package
         return ("tf-keras" if "-k2-" in c.env and tuple(map(int, c.tensorflow.split(".")[:2])) >= (2, 16) else "Keras") \
             + f" {c.keras}"
@@ -95,10 +95,13 @@ def cells_table(directory: Path = ROOT / "reports" / "cells") -> str:
     for cid in ids:
         found_claims = [next((x for x in cell.summary.claims if x.id == cid), None) for cell in decided]
         seeds = sorted({c.seeds for c in found_claims if c is not None})
-        row, before = [], None
-        for c in found_claims:
+        row, before, line = [], None, None
+        for cell, c in zip(decided, found_claims):
             text = "" if c is None else f"{SHORT_LABELS.get(c.label, c.label)} {_fmt_effect(c)}" + (
                 f"; {c.seeds} seeds" if len(seeds) > 1 else "")
+            keras3 = celllib.order_key(cell.env)[1] != 0
+            if keras3 != line:  # the first cell of a Keras line has no left neighbour
+                before, line = None, keras3
             row.append(f"**{text}**" if before is not None and text and text != before else text)
             before = text
         lines.append(f"| {cid} | {seeds[0] if len(seeds) == 1 else 'see cells'} | " + " | ".join(row) + " |")

@@ -201,6 +201,7 @@ def test_the_readme_table_puts_keras_2_first_and_marks_what_differs_from_its_lef
         (tmp_path / f"{cell.env}.json").write_text(res.encode(cell))
 
     write(_cell("py311-tf218-k3-cpu", _claim(verdict=Verdict.REFUTED)), "2.18.1", "3.6.0")
+    write(_cell("py311-tf219-k3-cpu", _claim()), "2.19.1", "3.9.0")
     write(_cell("py311-tf221-k2-cpu", _claim()), "2.21.0", "2.21.0")
     write(_cell("py311-tf216-k2-cpu", status="certification failed"), "2.16.2", "2.16.0")
     text = readme.cells_table(tmp_path)
@@ -208,10 +209,12 @@ def test_the_readme_table_puts_keras_2_first_and_marks_what_differs_from_its_lef
     assert head.index("tf-keras 2.21.0") < head.index("Keras 3.6.0")  # the Keras 2 chain first
     row = next(line for line in text.splitlines() if line.startswith("| c |"))
     cells_ = [x.strip() for x in row.strip("|").split("|")]
-    assert cells_[1] == "30" and cells_[2].startswith("S ") and cells_[3].startswith("**R ")
+    assert cells_[1] == "30" and cells_[2].startswith("S ")
+    assert cells_[3].startswith("R ")  # the first cell of the Keras 3 line: no left neighbour to differ from
+    assert cells_[4].startswith("**S ")  # differs from TF 2.18 on its line
     assert "- `py311-tf216-k2-cpu`: CERTIFICATION FAILED: install failed" in text
     assert "- `py311-tf212-k2-cpu`: not run yet" in text
-    assert "Columns, left to right: `py311-tf221-k2-cpu`, `py311-tf218-k3-cpu`." in text
+    assert "Columns, left to right: `py311-tf221-k2-cpu`, `py311-tf218-k3-cpu`, `py311-tf219-k3-cpu`." in text
 
 
 def test_a_certification_failure_says_how_many_checks_failed_first():
