@@ -27,8 +27,8 @@ def _certified() -> bool:
     return True
 
 
-# A claims run with the batched engine needs this environment's certificate (committed for the
-# environments measured here; `python -m harness certify` makes one).
+# A claims run with the batched engine needs this environment's certificate (the README's first line
+# makes it: `python -m harness certify --if-missing`).
 pytestmark = pytest.mark.skipif(not _certified(), reason="no engine certificate for this environment")
 
 
