@@ -372,13 +372,21 @@ def tf_minor(env: str) -> int:
     return int(next((p for p in env.split("-") if p.startswith("tf")), "tf0")[2:] or 0)
 
 
+# The matrix's two lines of cells: Keras 2, and Keras 3 with the newest Keras 3 last
+LINES = (("k2",), ("k3", "k3new"))
+
+
+def line_of(env: str) -> tuple[str, ...]:
+    return next((fams for fams in LINES if family(env) in fams), (family(env),))
+
+
 def neighbour_pairs(cells: list[Cell]) -> list[tuple[Cell, Cell]]:
     """Pairs that differ in as little as the matrix allows: along each Keras family, the next decided TF
     minor (TensorFlow's change, and on Keras 3 the Keras of its day's; the newest Keras 3 comes last), and at
     one TF minor, Keras 2 against Keras 3 (Keras' change)."""
     decided = [c for c in cells if c.status == "decided" and c.summary is not None and c.summary.rules == RULES]
     pairs = []
-    for fams in (("k2",), ("k3", "k3new")):
+    for fams in LINES:
         chain = sorted((c for c in decided if family(c.env) in fams), key=lambda c: order_key(c.env))
         pairs += list(zip(chain, chain[1:]))
     by = {(tf_minor(c.env), family(c.env)): c for c in decided}
@@ -394,8 +402,7 @@ def failed_pairs(cells: list[Cell]) -> list[tuple[Cell, Cell]]:
     for c in cells:
         if c.status != "certification failed" or not c.certificate:
             continue
-        fams = ("k3", "k3new") if family(c.env) in ("k3", "k3new") else (family(c.env),)
-        line = sorted((d for d in decided if family(d.env) in fams), key=lambda d: order_key(d.env))
+        line = sorted((d for d in decided if family(d.env) in line_of(c.env)), key=lambda d: order_key(d.env))
         later = [d for d in line if order_key(d.env) > order_key(c.env)]
         near = later[0] if later else (line[-1] if line else None)
         if near is not None:

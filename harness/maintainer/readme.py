@@ -99,9 +99,8 @@ def cells_table(directory: Path = ROOT / "reports" / "cells") -> str:
         for cell, c in zip(decided, found_claims):
             text = "" if c is None else f"{SHORT_LABELS.get(c.label, c.label)} {_fmt_effect(c)}" + (
                 f"; {c.seeds} seeds" if len(seeds) > 1 else "")
-            keras3 = celllib.order_key(cell.env)[1] != 0
-            if keras3 != line:  # the first cell of a Keras line has no left neighbour
-                before, line = None, keras3
+            if celllib.line_of(cell.env) != line:  # the first cell of a Keras line has no left neighbour
+                before, line = None, celllib.line_of(cell.env)
             row.append(f"**{text}**" if before is not None and text and text != before else text)
             before = text
         lines.append(f"| {cid} | {seeds[0] if len(seeds) == 1 else 'see cells'} | " + " | ".join(row) + " |")
