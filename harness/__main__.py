@@ -1,4 +1,4 @@
-"""python -m harness certify|cells|mutants|report|bench|compare|error-rates: the suite's maintainer commands.
+"""python -m harness certify|cells|lock|mutants|report|bench|compare|error-rates: the suite's maintainer commands.
 
 Exit status: 0 done; 1 a check failed (mutants: a mutant survived; error-rates: a rate above its bound or a
 stale file; certify: a check of the new certificate failed; cells: a cell not decided; compare: a file
@@ -25,6 +25,13 @@ def main(argv=None) -> int:
     rep.add_argument("results", nargs="?", default="reports/results.json", type=Path,
                      help="the results file of a run (default reports/results.json); the page and its figures "
                           "are written beside it")
+    summ = sub.add_parser("summary", help="the verdict table as GitHub Markdown, for a CI job summary "
+                          "(appended to $GITHUB_STEP_SUMMARY when set, else printed)")
+    summ.add_argument("results", nargs="?", default="reports/results.json", type=Path,
+                      help="the results file of a run (default reports/results.json)")
+    summ.add_argument("--out", default=None, help="the file the table is appended to (default: $GITHUB_STEP_SUMMARY "
+                      "if set, else stdout; '-' for stdout)")
+    summ.add_argument("--title", default="lesson-claims", help="the heading's first words (default lesson-claims)")
     bench = sub.add_parser("bench", help="time the keras and batched engines side by side")
     bench.add_argument("--seeds", type=int, default=3, help="seeds per configuration for the Keras engine")
     bench.add_argument("--batched-seeds", type=int, nargs="+", default=[30, 100, 300, 1000],
@@ -58,6 +65,14 @@ def main(argv=None) -> int:
     cert.add_argument("--if-missing", action="store_true",
                       help="do nothing when a valid certificate of this environment is on file (the matrix's cells "
                            "certify only what is missing)")
+    cert.add_argument("--no-transfer", action="store_true",
+                      help="with --if-missing: certify in full, never transfer another environment's certificate")
+    cert.add_argument("--transfer-from", type=Path, default=None, metavar="FILE",
+                      help="with --if-missing: transfer this certificate (of this Keras line, this code) instead of "
+                           "the nearest one found in --out-dir and <store-dir>/certificates")
+    cert.add_argument("--ship", action="store_true",
+                      help="also write it packed for committing (<fingerprint>.npz, at most 4 MiB) and say what to "
+                           "commit: how the default cell's shipped certificate is remade (in its locked environment)")
     cert.add_argument("--independence-seeds", type=int, default=1000,
                       help="seed counts compared for per-seed independence (default 1000; at most what this "
                            "machine's memory holds at about 1 MiB per seed)")
@@ -73,6 +88,11 @@ def main(argv=None) -> int:
                      help="check every configuration, not only until the first kill (how many catch each mutant)")
     mut.add_argument("--out", type=Path, default=Path("reports/mutants.json"),
                      help="the mutants table, read by the report (default reports/mutants.json)")
+    lock = sub.add_parser("lock", help="write one lock file per tox cell (harness/locks/<cell>.txt) with uv pip "
+                          "compile; needs uv (pip install -e '.[lock]')")
+    lock.add_argument("--only", nargs="+", default=None, metavar="ENV", help="only these cells")
+    lock.add_argument("--check", action="store_true",
+                      help="write nothing: exit 1 if a lock no longer fits pyproject.toml and tox.ini")
     err = sub.add_parser("error-rates", help="measure every decision rule's wrong-decision rate at the edges of its "
                          "zone over the sequential design (exact or 5000 replicates) into reports/error_rates.json")
     err.add_argument("--workers", type=int, default=None, help="processes side by side (default: one per core)")
@@ -98,6 +118,13 @@ def main(argv=None) -> int:
         args.workers = args.workers or available_cores()
         args.independence_configs = args.independence_configs or list(INDEPENDENCE_CONFIGS)
         return run_certify(args)
+    if args.command == "lock":
+        from harness.maintainer import lock as locking
+
+        try:
+            return locking.run(args.only, check_only=args.check)
+        except (ValueError, RuntimeError) as exc:
+            parser.error(f"lock: {exc}")
     if args.command == "error-rates":
         from harness.maintainer.error_rates import check, run  # local: numpy and SciPy only for `error-rates`
 
@@ -146,6 +173,21 @@ def main(argv=None) -> int:
             parser.error(f"report {exc}")
         print(index)
         return 0
+    if args.command == "summary":
+        from harness.report.markdown import summary_markdown
+        from harness.results import ResultsError, load
+
+        try:  # the decoder refuses what is not a results file, naming the file and field: nothing written
+            text = summary_markdown(load(args.results), args.title)
+        except ResultsError as exc:
+            parser.error(f"summary {exc}")
+        if args.out is None:
+            sys.stdout.write(text)
+        else:  # appended, as GitHub reads $GITHUB_STEP_SUMMARY: each step adds its part
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            with args.out.open("a", encoding="utf-8") as f:
+                f.write(text + "\n")
+        return 0
     unknown = [n for n in (args.configs or []) + (args.scaling_configs or []) if n not in experiments.EXPERIMENTS]
     if unknown:
         parser.error(f"unknown configuration(s) {', '.join(unknown)}; known: {', '.join(experiments.EXPERIMENTS)}")
@@ -171,8 +213,24 @@ def _check(args) -> None:
         check_dir("--out-dir", args.out_dir, create=False)
         check_dir("--store-dir", args.store_dir, create=False)
         check_seed_count("--independence-seeds", args.independence_seeds, PER_SEED, one)
+        if (args.transfer_from is not None or args.no_transfer) and not args.if_missing:
+            raise BadInput("--transfer-from/--no-transfer: only with --if-missing (a plain certify certifies in full)")
+        if args.transfer_from is not None and not args.transfer_from.is_file():
+            raise BadInput(f"--transfer-from {args.transfer_from}: no such file; give a certificate "
+                           "(reports/certificates/<fingerprint>.json or .npz)")
     elif args.command == "error-rates":
         check_out_file("--out", args.out)
+    elif args.command == "summary":
+        import os
+
+        option = "--out" if args.out is not None else "$GITHUB_STEP_SUMMARY"
+        out = os.environ.get("GITHUB_STEP_SUMMARY") if args.out is None else args.out
+        args.out = None if out in (None, "", "-") else Path(out)
+        if args.out is not None:  # appended to in place: an existing file must itself be writable
+            check_out_file(option, args.out)
+            if args.out.exists() and not os.access(args.out, os.W_OK):
+                raise BadInput(f"{option} {args.out}: not writable (permission denied); give a file this user "
+                               "can write to")
     elif args.command == "mutants":
         check_out_file("--out", args.out)
         if args.certificate_dir.exists() and not args.certificate_dir.is_dir():

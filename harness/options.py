@@ -39,6 +39,7 @@ import uuid
 from importlib import metadata
 from pathlib import Path
 
+from . import lockfiles
 from .storage import store
 
 SUITE_BYTES_PER_SEED = 4 * 2**20
@@ -178,6 +179,11 @@ def validate(config, outputs: bool = True) -> None:
         history = config.getoption("history_dir")
         check_dir("--claims-history-dir" if history else "--claims-report-dir", history or report_dir / "history")
         check_dir("--claims-store-dir", config.getoption("store_dir"), create=False)
+        if lockfiles.path_for(lockfiles.DEFAULT_CELL).exists():  # a checkout: its default lock must be current
+            try:
+                lockfiles.check()
+            except lockfiles.LockError as exc:
+                raise BadInput(str(exc)) from None
     certs = Path(config.getoption("certificate_dir"))
     if certs.exists() and not certs.is_dir():
         raise BadInput(f"--claims-certificate-dir {certs}: is a file, not a directory; give the directory that holds "

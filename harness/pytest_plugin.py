@@ -233,6 +233,8 @@ def decide_claim(claim_runner, request):
             request.session.shouldstop = str(exc)
             raise
         request.node.stash[OUTCOME] = outcome  # carried on the call report (pytest_runtest_makereport)
+        # --junitxml: the verdict in the test's properties (xdist carries user_properties to the controller)
+        request.node.user_properties.extend(junit_properties(outcome.result))
         if isinstance(outcome.failure, EquivalenceError):
             request.session.shouldstop = str(outcome.failure)
         if outcome.failure is not None:
@@ -250,6 +252,23 @@ def pytest_runtest_makereport(item, call):
     if call.when == "call" and OUTCOME in item.stash:
         setattr(report, REPORT_ATTR, item.stash[OUTCOME].encode())
     return report
+
+
+def junit_properties(result) -> list[tuple[str, str]]:
+    """A decided claim (:class:`~harness.results.ClaimResult`) as a few short JUnit properties: its label,
+    effect, interval, zone and seeds, so CI shows the verdict, not only pass or fail (about 300 bytes a test:
+    the whole suite's XML stays small)."""
+    e = result.effect
+
+    def n(v) -> str:
+        return "none" if v is None else f"{v:.4g}"
+
+    interval = "none" if e.ci_low is None or e.ci_high is None else (
+        f"[{n(e.ci_low)}, {n(e.ci_high)}]" + (f" at {e.confidence:.4g}" if e.confidence is not None else ""))
+    zone = "none" if e.zone is None else (f"[{n(e.zone[0])}, {n(e.zone[1])}] around {n(e.threshold)}"
+                                          + (" on |effect|" if e.absolute else ""))
+    return [("label", result.label), ("effect", f"{n(e.value)} ({e.name or 'unnamed'})"), ("interval", interval),
+            ("zone", zone), ("seeds", str(result.seeds))]
 
 
 class _Outcomes:
@@ -275,7 +294,7 @@ def pytest_sessionfinish(session, exitstatus):
     cert = config.stash.get(CERTIFICATE, None)
     report_dir = Path(config.getoption("report_dir"))
     results, runs = runner.merge(
-        outcomes, config.stash[SETTINGS], certificate=cert.for_results() if cert is not None else None,
+        outcomes, config.stash[SETTINGS], certificate=runner.certificate_summary(cert) if cert is not None else None,
         wall_seconds=time.time() - config.stash[STARTED],
         workers=getattr(config.option, "numprocesses", None) or 1, devices=config.stash.get(DEVICES, None),
         baseline_path=config.getoption("baseline"),

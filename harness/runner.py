@@ -272,6 +272,12 @@ class ClaimRunner:
         return entry
 
 
+def certificate_summary(cert: certlib.Certificate) -> dict:
+    """What the results say about ``cert`` (a CertificateSummary's fields), with the machine it was made on:
+    a run on other hardware says so (none in certificates made before machines were recorded)."""
+    return cert.for_results()
+
+
 def stored_runs(store: RunStore, info: dict) -> list[dict]:
     """The first look's runs of one experiment, read back from the run store the workers wrote."""
     got = [store.read(info["store"], info["fingerprint"], seed) for seed in range(info["seeds"])]
@@ -312,7 +318,8 @@ def merge(outcomes: Sequence[ClaimOutcome], settings: Settings, *, certificate: 
           session: str = "") -> tuple[res.Results, list]:
     """One :class:`Results` (and the per-epoch runs for the sidecar, read from the run store) from the
     outcomes of a run; ``session``: the run's id (``--fresh`` reads only what this run wrote)."""
-    env = environment.describe()
+    # the machine, with the threads each xdist worker trained on (or, in one process, this one's)
+    env = environment.describe(workers=workers if workers > 1 else None)
     store = RunStore(settings.store_dir, env["fingerprint"], session=session or uuid.uuid4().hex,
                      fresh=settings.fresh and bool(session))
     claims = sorted((o.result for o in outcomes), key=lambda c: (c.section, c.id))
@@ -405,6 +412,6 @@ def check_claims(claims=None, settings: Settings | None = None, progress: Callab
         if progress:
             r = outcome.result
             progress(f"[{i}/{len(claims)}] {r.label:<12} {r.id} ({r.seeds} seeds, {time.time() - start:.0f} s)")
-    cert = runner.certificate.for_results() if runner.certificate else None
+    cert = certificate_summary(runner.certificate) if runner.certificate else None
     return merge(outcomes, settings, certificate=cert, wall_seconds=time.time() - start, workers=1, devices=dev,
                  baseline_path=baseline[0] if baseline else None, mutants=None, session=runner.store.session)

@@ -32,8 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
-from harness.certification import provenance, windows
-from harness.storage.store import atomic_write_text
+from harness.certification import packed, provenance, windows
+from harness.storage.store import atomic_write_bytes, atomic_write_text
 from harness.training import experiments, orders, records
 from harness.training.records import RunRecord
 
@@ -86,17 +86,35 @@ def path_for(directory: Path, fingerprint: str) -> Path:
     return Path(directory) / f"{fingerprint}.json"
 
 
+def shipped_path(directory: Path, fingerprint: str) -> Path:
+    """Where the compact, committed form of a certificate goes (:mod:`harness.certification.packed`)."""
+    return Path(directory) / f"{fingerprint}{packed.SUFFIX}"
+
+
+def candidates(directory: Path, fingerprint: str) -> list[Path]:
+    """This environment's certificates in ``directory``, the committed one first: packed (``.npz``), as
+    ``certify`` writes it (``.json``), gzip-compressed (``.json.gz``)."""
+    return [p for p in (shipped_path(directory, fingerprint), path_for(directory, fingerprint),
+                        Path(directory) / f"{fingerprint}.json.gz") if p.exists()]
+
+
 def on_file(directory: Path, fingerprint: str) -> Path | None:
-    """This environment's certificate in ``directory``: as written, or gzip-compressed for committing
-    (``.json.gz``, about half the size); None when there is neither."""
-    for path in (path_for(directory, fingerprint), Path(directory) / f"{fingerprint}.json.gz"):
-        if path.exists():
-            return path
-    return None
+    """This environment's first certificate in ``directory`` (:func:`candidates`); None when there is none."""
+    found = candidates(directory, fingerprint)
+    return found[0] if found else None
+
+
+def _files(directory: Path) -> list[Path]:
+    directory = Path(directory)
+    if not directory.is_dir():
+        return []
+    return sorted(p for pattern in ("*.json", "*.json.gz", f"*{packed.SUFFIX}") for p in directory.glob(pattern))
 
 
 def read_text(path: Path) -> str:
     path = Path(path)
+    if path.name.endswith(packed.SUFFIX):
+        return json.dumps(packed.unpack(path))
     if path.name.endswith(".gz"):
         return gzip.decompress(path.read_bytes()).decode("utf-8")
     return path.read_text(encoding="utf-8")
@@ -168,6 +186,13 @@ def write(cert: dict, directory: Path = DEFAULT_DIR) -> Path:
     return path
 
 
+def write_shipped(cert: dict, directory: Path = DEFAULT_DIR) -> Path:
+    """The certificate packed for committing (``<fingerprint>.npz``): the same document, losslessly."""
+    path = shipped_path(directory, cert["environment"]["fingerprint"])
+    atomic_write_bytes(path, packed.pack(records.to_jsonable(cert)))
+    return path
+
+
 # -- reading and verifying -----------------------------------------------------
 @dataclass
 class Certificate:
@@ -225,7 +250,14 @@ class Certificate:
                 "batch_order": d.get("batch_order"), "seeds": d["seeds"], "later_seeds": d.get("later_seeds"),
                 "window_epochs": {n: e.get("window_epochs") for n, e in d["experiments"].items()},
                 "plan": d["plan"], "checks": d["checks"], "seed_independence": d["seed_independence"],
-                "cost": d["cost"]}
+                "cost": d["cost"], "transfer_refused": d.get("transfer_refused"),
+                # where its Keras references were trained: the source's machine for a transferred one
+                "machine": d["transfer"].get("from_machine") if d.get("transfer") else d["environment"].get("machine"),
+                "transfer": None if not d.get("transfer") else {
+                    "source": d["transfer"]["from"], "source_sha256": d["transfer"]["from_sha256"],
+                    "windows": sum(map(len, d["transfer"]["windows"].values())),
+                    "max_rel_diff": d["transfer"]["max_rel_diff"], "seconds": d["transfer"]["seconds"],
+                    "draw_seed": d["transfer"]["draw_seed"]}}
 
 
 def comparison_extract(data: dict) -> dict:
@@ -260,7 +292,7 @@ def read_for_comparison(path: Path) -> Certificate:
     path = Path(path)
     try:
         data = records.loads(read_text(path))
-    except (OSError, ValueError, EOFError) as exc:
+    except (OSError, ValueError, EOFError) as exc:  # packed.PackError is a ValueError
         raise _fail(path, "readable", str(exc)) from None
     if not isinstance(data, dict) or data.get("schema") != SCHEMA:
         raise _fail(path, "schema", f"expected {SCHEMA!r}")
@@ -270,6 +302,8 @@ def read_for_comparison(path: Path) -> Certificate:
 
 
 def _fail(path: Path, check: str, message: str) -> CertificateError:
+    if Path(path).name.endswith(packed.SUFFIX) and "`" not in message:  # a shipped one: say how to remake it
+        message += f"; remake it with `{MAKE} --ship` (in the locked environment) and commit it"
     return CertificateError(f"certificate {path}: {check}: {message}")
 
 
@@ -377,6 +411,8 @@ def load(path: Path, environment: dict, experiment_names=None) -> Certificate:
     path = Path(path)
     try:
         text = read_text(path)
+    except packed.PackError as exc:
+        raise _fail(path, "packed file", str(exc)) from None
     except (OSError, UnicodeDecodeError, EOFError) as exc:
         raise _fail(path, "readable", str(exc)) from None
     try:
@@ -446,11 +482,16 @@ def find(directory: Path, environment: dict, experiment_names=None) -> Certifica
     """The verified certificate of this environment, or :class:`CertificateError`
     saying how to make one, and how the environments on file differ from this one."""
     directory = Path(directory)
-    path = on_file(directory, environment["fingerprint"])
-    if path is not None:
-        return load(path, environment, experiment_names)
+    errors = []
+    for path in candidates(directory, environment["fingerprint"]):  # the first that verifies: a stale local
+        try:                                                          # file never hides the shipped one
+            return load(path, environment, experiment_names)
+        except CertificateError as exc:
+            errors.append(exc)
+    if errors:
+        raise errors[0]
     others = []
-    for other in sorted([*directory.glob("*.json"), *directory.glob("*.json.gz")]) if directory.is_dir() else []:
+    for other in _files(directory):
         try:
             env = json.loads(read_text(other)).get("environment", {})
             diff = [f"{k} {env.get(k)} vs {environment.get(k)}" for k in ENVIRONMENT_FIELDS
@@ -461,6 +502,8 @@ def find(directory: Path, environment: dict, experiment_names=None) -> Certifica
     raise CertificateError(
         f"no engine certificate for this environment ({environment['fingerprint']}: TF {environment['tensorflow']}, "
         f"Keras {environment['keras']}, {environment['device']}) in {directory}/. "
-        f"Certify it once with `{MAKE}` (trains the Keras references and windows: about 10 minutes on 2 CPU "
-        f"cores), or run the literal engine with --claims-engine keras."
+        f"Certify it once with `{MAKE} --if-missing` (it transfers a certificate of this Keras line where one is "
+        "on file, else trains the Keras references: docs/costs.md), or run the literal engine with "
+        "--claims-engine keras. The committed certificate fits the locked default environment "
+        "(`pip install -r harness/locks/py311-tf221-k3new-cpu.txt -e \".[cpu]\"`)."
         + (f" On file: {', '.join(others)}." if others else ""))

@@ -22,12 +22,14 @@ refinement can settle it (``repair``), without training its references again.
 from __future__ import annotations
 
 import datetime
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
 from harness import claimset
-from harness.certification import certificate, references, windows
+from harness.certification import certificate, references, transfer, windows
 from harness.claims import Evidence
 from harness.storage.store import RunStore
 from harness.training import devices, environment, experiments
@@ -159,21 +161,104 @@ def repair(have: certificate.Certificate) -> int | None:
     return 1 if still else 0
 
 
+SHIP_LIMIT = 4 * 2**20  # the committed certificate's budget on disk
+
+
+def ship(data: dict, directory) -> int:
+    """Write the certificate packed for committing (``--ship``) and say what to commit; 1 if it is over
+    :data:`SHIP_LIMIT` or any of its checks failed (a certificate whose checks fail is never shipped)."""
+    failed = [c["experiment"] for c in data["checks"] if not c.get("passed", True)]
+    if failed:
+        print(f"certify --ship: not shipped: checks failed on {', '.join(failed)}", flush=True)
+        return 1
+    path = certificate.write_shipped(data, directory)
+    size = path.stat().st_size
+    if size > SHIP_LIMIT:
+        path.unlink()
+        print(f"certify --ship: not shipped: {size / 2**20:.2f} MiB packed, over {SHIP_LIMIT / 2**20:.0f} MiB",
+              flush=True)
+        return 1
+    print(f"shipped {path} ({size / 2**20:.2f} MiB packed, the same certificate, checksum {data['sha256'][:12]}); "
+          f"commit it: git add -f {path}", flush=True)
+    return 0
+
+
+def try_transfer(args, env: dict, batched) -> tuple[int | None, str | None]:
+    """Carry a certificate of this Keras line here (:mod:`harness.certification.transfer`): (exit status, None)
+    when it was carried, or (None, why not) when this environment must be certified in full."""
+    import random
+
+    if args.transfer_from is not None:
+        source, passed = transfer.read_source(args.transfer_from, env), []  # TransferRefused: the caller's
+    else:
+        source, passed = transfer.find_source([args.out_dir, Path(args.store_dir) / "certificates"], env)
+    if source is None:
+        return None, "no certificate of the Keras {} line to transfer from{}".format(
+            transfer.keras_line(env), (": " + "; ".join(passed)) if passed else "")
+    start = time.perf_counter()
+    draw = random.SystemRandom().randrange(2 ** 32)  # fresh per transfer, and on record
+    rng = random.Random(draw)
+    names = list(experiments.EXPERIMENTS)
+    sampled = {n: transfer.sample(source, n, rng) for n in names}
+    print(f"certify: transferring {source.path} ({source.data['environment']['fingerprint']}) here: Keras' fit "
+          f"over {sum(map(len, sampled.values()))} of its windows ({transfer.SAMPLING}; draw {draw})", flush=True)
+    here, _ = references.run_transfer_windows(sampled, args.workers)
+    judged = [transfer.judge(n, sampled[n], here[n]) for n in names]
+    refused = [j for j in judged if not j["passed"]]
+    if refused:
+        reason = (f"transfer from {source.data['environment']['fingerprint']} refused: {refused[0]['detail']}"
+                  + (f" (and {len(refused) - 1} more configurations)" if len(refused) > 1 else ""))
+        print(f"certify: {reason}; certifying in full", flush=True)
+        return None, reason
+    created = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    data = transfer.transferred(source, env, judged, draw, time.perf_counter() - start, created)
+    draft = certificate.Certificate(certificate.path_for(args.out_dir, env["fingerprint"]), data)
+    print("checking the batched engine against every window", flush=True)
+    checks = [windows.check(draft, n) for n in names]
+    checks, refine_seconds = refine(draft, checks)
+    failed = [c for c in checks if not c["passed"]]
+    for c in failed:
+        print("  FAILED " + c["detail"], flush=True)
+    data["checks"] = checks
+    data["cost"] = {"certify_wall_seconds": time.perf_counter() - start, "workers": args.workers,
+                    "refinement_wall_seconds": refine_seconds, "keras_core_seconds": 0.0,
+                    "keras_core_seconds_by_experiment": {}, "references_trained_now": 0,
+                    "source_cost": source.data.get("cost")}
+    data["sha256"] = certificate.checksum(data)
+    path = certificate.write(data, args.out_dir)
+    print(f"wrote {path}: transferred from {source.path}, {sum(map(len, sampled.values()))} windows agree (max "
+          f"relative difference {data['transfer']['max_rel_diff']:.1e}); checks: {len(checks) - len(failed)} passed, "
+          f"{len(failed)} failed; {time.perf_counter() - start:.0f} s", flush=True)
+    return (1 if failed else 0), None
+
+
 def run_certify(args) -> int:
     devices.configure()
     from harness.training.engines import batched  # local: imports TensorFlow, which must follow devices.configure()
 
     start = time.perf_counter()
-    env = environment.describe()
+    env = environment.describe(workers=args.workers)  # the machine: the Keras workers' threads on record
     if getattr(args, "if_missing", False) and certificate.on_file(args.out_dir, env["fingerprint"]) is not None:
         try:
             have = certificate.find(args.out_dir, env)
             status = repair(have)
             if status is None:
                 print(f"certify: {have.path} is this environment's certificate, valid: nothing to do")
+                if getattr(args, "ship", False):
+                    return ship(have.data, args.out_dir)
             return status or 0
         except certificate.CertificateError as exc:  # stale or damaged: made again
             print(f"certify: {exc}; certifying again", flush=True)
+    not_transferred = None
+    if getattr(args, "if_missing", False) and not getattr(args, "no_transfer", False):
+        try:
+            status, not_transferred = try_transfer(args, env, batched)
+        except transfer.TransferRefused as exc:
+            print(f"certify --transfer-from: {exc}", file=sys.stderr, flush=True)
+            return 2
+        if status is not None:
+            return ship(certificate.find(args.out_dir, env).data, args.out_dir) if args.ship and not status else status
+        print(f"certify: {not_transferred}", flush=True)
     names = list(experiments.EXPERIMENTS)
     seeds = list(certificate.SEEDS)
     store = RunStore(args.store_dir, env["fingerprint"])
@@ -239,8 +324,13 @@ def run_certify(args) -> int:
     refined = {n: draft.data["experiments"][n].get("refined", []) for n in names}
     cert = certificate.build(env, refs, win, refined=refined, checks=checks, plan=plan, seed_independence=independence, cost=cost,
                              created=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"))
+    if not_transferred:  # on record: why this environment was certified in full
+        cert["transfer_refused"] = not_transferred
+        cert["sha256"] = certificate.checksum(cert)
     path = certificate.write(cert, args.out_dir)
     print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB); Keras references: "
           f"{cost['keras_core_seconds'] / 60:.0f} core-minutes; this call: {cost['certify_wall_seconds'] / 60:.1f} min",
           flush=True)
+    if getattr(args, "ship", False):
+        return ship(cert, args.out_dir) or (1 if failed else 0)
     return 1 if failed else 0

@@ -76,6 +76,56 @@ def later_windows(name: str) -> tuple[str, list[dict], float]:
     return name, rows, time.perf_counter() - start
 
 
+def transfer_windows(name: str, rows: list[tuple[int, int, str]]) -> tuple[str, list[dict], float]:
+    """Keras' ``fit`` here over windows of another environment's certificate (``rows``: seed, checkpoint,
+    encoded state): each window's History, final metrics where it ends the run, and for a window at epoch 0
+    the initial gradient, from this environment's own initial weights (its initializers are checked too)."""
+    # local: numpy and TensorFlow load in a worker only after _init_worker sized its thread pools
+    from harness.certification import windows
+    from harness.training import compat, models, orders
+    from harness.training.engines import common, keras_engine
+
+    start = time.perf_counter()
+    exp = experiments.get(name)
+    w = windows.window_epochs(name)
+    steps = -(-500 // exp.batch_size)
+    split = common.split_for(exp)
+    out = []
+    for seed, epoch, text in rows:
+        grad0 = None
+        state = windows.decode_state(text, exp, epoch, steps)
+        if epoch == 0:  # as train_one starts a run: seeded, built, the first batch's gradient
+            compat.seed_everything(seed)
+            model = models.build(exp)
+            grad0 = keras_engine.initial_gradient_max_abs(model, exp, split,
+                                                          orders.lesson_orders(seed, len(split.train_x), 0, 1)[0])
+            state = keras_engine.get_state(model)
+        history, final = keras_engine.window(exp, seed, epoch, state, w)
+        out.append({"history": history, "final": final, "init_grad_max_abs": grad0})
+    return name, out, time.perf_counter() - start
+
+
+def run_transfer_windows(sampled: dict[str, list[dict]], workers: int, out=sys.stdout) -> tuple[dict, float]:
+    """:func:`transfer_windows` for every configuration, in parallel workers; ({name: results}, seconds)."""
+    from harness.certification import windows  # local: numpy
+
+    start = time.perf_counter()
+    threads = devices.threads_per_worker(devices.available_cores(), workers)
+    results = {}
+    with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_init_worker,
+                             initargs=(threads,)) as pool:
+        # Longest first, so the last seconds are not one long configuration on one core.
+        names = sorted(sampled, key=lambda n: -experiments.get(n).epochs * len(sampled[n]))
+        futures = [pool.submit(transfer_windows, n, [(x["seed"], x["epoch"], windows.encode_state(x["state"]))
+                                                     for x in sampled[n]]) for n in names]
+        for done, fut in enumerate(as_completed(futures), 1):
+            name, rows, secs = fut.result()
+            results[name] = rows
+            print(f"  [{done}/{len(names)}] {name}: {len(rows)} windows of Keras' fit in {secs:.0f} s", file=out,
+                  flush=True)
+    return results, time.perf_counter() - start
+
+
 def refined_windows(exp, parent: dict) -> list[dict]:
     """A window of the certificate (decoded: seed, epoch, state, keras) re-recorded as windows of
     :data:`~harness.certification.windows.REFINED_EPOCHS` epochs: Keras' ``fit`` restarted epoch by epoch

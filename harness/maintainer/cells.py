@@ -28,8 +28,9 @@ from pathlib import Path
 
 from harness.certification import certificate as certlib
 from harness.certification import provenance
+from harness import lockfiles
 from harness.claims import RULES
-from harness.results import Cell, Difference, Neighbours, as_type, drift, encode, summaries
+from harness.results import Cell, Difference, Machine, Neighbours, as_type, drift, encode, summaries
 from harness.training import records
 from harness.version import __version__
 
@@ -61,19 +62,8 @@ def environments() -> list[str]:
 
 
 def declared_environments(tox_ini: Path = ROOT / "tox.ini") -> list[str]:
-    """tox.ini's env_list with its braces expanded, without tox (which CI does not install)."""
-    import configparser
-    import itertools
-    import re
-
-    parser = configparser.ConfigParser(interpolation=None)
-    parser.read(tox_ini, encoding="utf-8")
-    envs = []
-    for line in parser["tox"]["env_list"].split():
-        parts = re.split(r"(\{[^}]*\})", line)
-        options = [p[1:-1].split(",") if p.startswith("{") else [p] for p in parts]
-        envs += ["".join(combo) for combo in itertools.product(*options)]
-    return sorted(envs, key=order_key)
+    """tox.ini's env_list with its braces expanded, without tox (which CI does not install), in tox's order."""
+    return sorted(lockfiles.tox_environments(tox_ini), key=order_key)
 
 
 def record_path(env: str) -> Path:
@@ -150,7 +140,7 @@ def run_cell(env: str, log=print) -> Cell:
                     install_seconds=install, cores=os.cpu_count())
     probe = tox("exec", "-e", env, "-qq", "--", "python", "-c",
                 "import json; from harness.training import environment as e; d = e.describe(); "
-                "print(json.dumps({k: d[k] for k in ('fingerprint', 'tensorflow', 'keras')}))")
+                "print(json.dumps({k: d.get(k) for k in ('fingerprint', 'tensorflow', 'keras', 'machine')}))")
     try:
         env_info = json.loads(probe.stdout.strip().splitlines()[-1])
     except (ValueError, IndexError):
@@ -158,7 +148,8 @@ def run_cell(env: str, log=print) -> Cell:
                     + _tail(probe.stdout + probe.stderr), install_seconds=install, cores=os.cpu_count())
     fp = env_info["fingerprint"]
     base = dict(env=env, tensorflow=env_info["tensorflow"], keras=env_info["keras"], fingerprint=fp,
-                install_seconds=install, cores=os.cpu_count())
+                install_seconds=install, cores=os.cpu_count(),
+                machine=as_type(Machine, env_info["machine"], f"{env}: machine") if env_info.get("machine") else None)
     certify_seconds = None
     cert_dir = CERT_DIR if certlib.on_file(CERT_DIR, fp) is not None else LOCAL_CERT_DIR
     # Also where one is on file: certify --if-missing does nothing to a valid certificate whose checks

@@ -6,6 +6,7 @@ import dataclasses
 import math
 
 from harness.report.format import esc, fmt_num, kv_table, num, pass_badge, table
+from harness.report.hardware import machine_text
 from harness.results.drift import DriftResult
 from harness.results.model import Environment, ExperimentRun, SuiteDesign
 from harness.training import records
@@ -53,7 +54,8 @@ def _value(v) -> str:
 
 def environment_section(schema: str, suite_version: str | None, env: Environment) -> str:
     items = [("schema", esc(schema)), ("suite version", esc(fmt_num(suite_version)))]
-    items += [(f.name, esc(_value(getattr(env, f.name)))) for f in dataclasses.fields(env)]
+    items += [(f.name, esc(machine_text(env.machine) if f.name == "machine" else _value(getattr(env, f.name))))
+              for f in dataclasses.fields(env)]
     return '<h2 id="environment">Environment</h2>\n' + kv_table(items)
 
 

@@ -3,7 +3,8 @@ equivalence checks against Keras."""
 from __future__ import annotations
 
 from harness.report.format import esc, fmt_num, pass_badge, table
-from harness.results.model import CertificateSummary, EquivalenceCheck, MutantsRun, SeedIndependence
+from harness.report.hardware import hardware_difference
+from harness.results.model import CertificateSummary, EquivalenceCheck, Machine, MutantsRun, SeedIndependence
 
 
 def independence_text(indep: SeedIndependence | None) -> str:
@@ -28,8 +29,9 @@ def independence_text(indep: SeedIndependence | None) -> str:
     return text
 
 
-def certificate_section(cert: CertificateSummary | None) -> str:
-    """What the environment's engine certificate measured, and at what cost."""
+def certificate_section(cert: CertificateSummary | None, machine: Machine | None = None) -> str:
+    """What the environment's engine certificate measured, at what cost, and on what hardware against this
+    run's ``machine``."""
     parts = ['<h2 id="certificate">Engine certificate</h2>']
     if cert is None:
         parts.append('<p class="muted">No certificate in this results file (the literal Keras engine needs '
@@ -59,7 +61,19 @@ def certificate_section(cert: CertificateSummary | None) -> str:
                                  "batched engine passed")),
         ("seed independence", esc(independence_text(cert.seed_independence))),
         ("cost", esc(cost)),
+        ("made on", esc(hardware_difference(cert.machine, machine))),
     ]
+    t = cert.transfer
+    if t is not None:  # carried from another environment of its Keras line: where its references come from
+        items[0:0] = [("transferred", esc(
+            f"from {t.source} (SHA-256 {t.source_sha256[:12]}): its Keras references, with Keras' own fit re-run here "
+            f"over {t.windows} of its windows (the first and last of every trajectory seed, the rest drawn with seed "
+            f"{t.draw_seed}), every one within the certificate's tolerances (largest relative difference "
+            f"{t.max_rel_diff:.1e}), in {t.seconds:.0f} s; no Keras reference was trained here, and its seed "
+            "independence was measured there"))]
+        items = [(k, v) if k != "cost" else (k, esc(f"transferred in {t.seconds:.0f} s")) for k, v in items]
+    if cert.transfer_refused:
+        items.insert(0, ("certified in full", esc(f"because {cert.transfer_refused}")))
     parts.append("<dl>" + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in items) + "</dl>")
     return "\n".join(parts)
 

@@ -125,7 +125,7 @@ def render_page(results: Results, runs: list[dict], runs_note: str | None = None
         '<h2 id="claims">Claims</h2>',
         *(claim_section(anchor, c, ctx) for anchor, c in claims),
         lesson_figures_section(results.claims, drawn),
-        certificate_section(results.certificate),
+        certificate_section(results.certificate, env.machine),
         mutants_section(results.mutants),
         equivalence_section(results.equivalence),
         drift_section(results.drift),

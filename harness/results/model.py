@@ -22,8 +22,8 @@ VERDICTS = tuple(v.value for v in Verdict)
 __all__ = [
     "SCHEMA", "VERDICTS", "Amendment", "CertificateSummary", "CertificatePlan", "CertificationCost", "ClaimResult",
     "Design", "Determinism", "Devices", "DriftResult", "Effect", "Envelope", "Environment", "EquivalenceCheck",
-    "Expectation", "ExperimentRun", "IndependenceRow", "Look", "MutantResult", "MutantsRun", "Probe", "Results",
-    "RunsFile", "SeedIndependence", "SuiteDesign", "Variant", "VariantClaim", "Verdict", "WindowFailure",
+    "Expectation", "ExperimentRun", "IndependenceRow", "Look", "Machine", "MutantResult", "MutantsRun", "Probe",
+    "Results", "RunsFile", "SeedIndependence", "SuiteDesign", "Variant", "VariantClaim", "Verdict", "WindowFailure",
     "WindowPlan", "sentence_label", "Cell", "CELL_SCHEMA", "Difference", "Neighbours",
 ]
 
@@ -160,6 +160,23 @@ class Devices:
 
 
 @dataclass(frozen=True)
+class Machine:
+    """The hardware numerics depend on (:mod:`harness.training.machine`): recorded, never in the
+    fingerprint.  Results, certificates and cells from before it have none (None where it would be)."""
+
+    cpu: str = ""  # the CPU's model name
+    cpu_flags: tuple[str, ...] = ()  # its float-math instruction sets (sse4_2, avx2, fma, avx512f, amx_tile, ...)
+    cores: int | None = None  # the cores this process may run on
+    workers: int | None = None  # processes that trained side by side; the threads below are each one's
+    intra_op_threads: int | None = None  # 0: TensorFlow's default, every core
+    inter_op_threads: int | None = None
+    omp_num_threads: str | None = None
+    cuda: str | None = None  # on a GPU: the CUDA and cuDNN TensorFlow was built with, and the driver
+    cudnn: str | None = None
+    gpu_driver: str | None = None
+
+
+@dataclass(frozen=True)
 class Environment:
     """The packages and settings of a run; ``fingerprint`` keys the run store and the certificate."""
 
@@ -190,6 +207,7 @@ class Environment:
     devices: Devices | None = None
     suite_version: str | None = None
     code_digest: str | None = None
+    machine: Machine | None = None
 
 
 @dataclass(frozen=True)
@@ -302,6 +320,18 @@ class CertificationCost:
 
 
 @dataclass(frozen=True)
+class CertificateTransfer:
+    """A certificate carried here from another environment of its Keras line (harness.certification.transfer)."""
+
+    source: str  # the source certificate's environment fingerprint
+    source_sha256: str
+    windows: int  # Keras windows re-run here, all of which agreed
+    max_rel_diff: float
+    seconds: float
+    draw_seed: int
+
+
+@dataclass(frozen=True)
 class CertificateSummary:
     """What the results say about the environment's engine certificate (no per-epoch data)."""
 
@@ -318,6 +348,9 @@ class CertificateSummary:
     seeds: tuple[int, ...] = ()
     later_seeds: tuple[int, ...] = ()
     window_epochs: dict[str, int] = field(default_factory=dict)
+    machine: Machine | None = None  # where it was made; None: not recorded (made before machines were)
+    transfer: CertificateTransfer | None = None  # None: certified here in full
+    transfer_refused: str | None = None  # why a transfer was refused before certifying in full
 
 
 @dataclass(frozen=True)
@@ -445,6 +478,7 @@ class Cell:
     claims_seconds: float | None = None
     pytest_exit: int | None = None  # 1 where a claim ended other than expected: still decided, and shown
     cores: int | None = None  # of the machine that measured the seconds
+    machine: Machine | None = None  # the cell's hardware, as its environment saw it (None in older records)
     summary: Results | None = None
 
     def __post_init__(self):

@@ -6,12 +6,14 @@ import math
 import re
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
 from harness import results as res
 from harness.claims import Decision, Expectation, Verdict
+from harness.pytest_plugin import junit_properties
 from harness.runner import PROFILES, ClaimOutcome, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -169,6 +171,9 @@ def test_check_claims_runs_without_pytest(tmp_path, monkeypatch):
         ("reg_target_standard", "continuity", True, True), ("reg_target_standard", "window", True, True)]
     assert results.environment.batch_order == "lesson"
     assert {r["extra"]["batch_order"] for r in runs} == {"lesson"}
+    # the machine on the record, the run's and the certificate's (here the same process made both)
+    assert results.environment.machine.cores >= 1 and results.environment.machine.workers == 1
+    assert results.certificate.machine.cpu == results.environment.machine.cpu
     assert len(c.metric_samples["reg_target_standard"]) == 10 and len(runs) == 10
     assert any("training reg_target_standard: 10 seeds" in m for m in messages)
     assert any("trained reg_target_standard: 10 seeds in" in m for m in messages)
@@ -192,9 +197,12 @@ def test_plugin_carries_outcomes_on_reports_and_leaves_no_side_directory(tmp_pat
     assert results.environment.profile == "quick"
     assert not (report / ".parts").exists()
     assert "lesson-claims: profile quick" in proc.stdout
-    # The outcome rides on the report, not in user properties: JUnit XML gets no histories.
+    # The outcome rides on the report, not in user properties: JUnit XML gets no histories, only the verdict.
     junit = (tmp_path / "junit.xml").read_text(encoding="utf-8")
     assert "lesson_claims" not in junit and len(junit) < 5_000
+    (case,) = ET.fromstring(junit).iter("testcase")
+    assert {p.get("name"): p.get("value") for p in case.iter("property")} == dict(
+        junit_properties(results.claims[0])) and dict(junit_properties(results.claims[0]))["seeds"] == "30"
     assert results.runs_file and len(res.load(report / "results.json").claims[0].metric_samples) == 1
     assert "1 claim of the lesson: 1 SUPPORTED, 0 REFUTED" in proc.stdout  # the terminal counts lesson claims
     assert "batch order lesson" in proc.stdout and "self-certificate.json" in proc.stdout

@@ -22,14 +22,16 @@ def device_name() -> str:
         return f"gpu:{gpus[0].name}"
 
 
-def describe() -> dict:
+def describe(workers: int | None = None) -> dict:
+    """The versions and settings of this run, and the machine (:mod:`.machine`, not in the fingerprint);
+    ``workers``: the processes that trained side by side, whose thread counts the machine records."""
     import matplotlib
     import numpy
     import scipy
     import sklearn
     import tensorflow as tf
 
-    from . import compat
+    from . import compat, machine
 
     env = {
         "python": platform.python_version(),
@@ -46,8 +48,27 @@ def describe() -> dict:
         "device": device_name(),
         "determinism": {"op_determinism": True, "seeding": "keras.utils.set_random_seed(seed) per run"},
     }
+    env["machine"] = machine.describe(os.environ, workers=workers, pools=_thread_pools(tf),
+                                      gpu_build=_build_info(tf) if env["device"].startswith("gpu") else None)
     env["fingerprint"] = fingerprint(env)
     return env
+
+
+def _thread_pools(tf) -> tuple[int | None, int | None]:
+    """TensorFlow's intra- and inter-op thread settings (0: its default); (None, None) where it cannot say."""
+    try:
+        return (tf.config.threading.get_intra_op_parallelism_threads(),
+                tf.config.threading.get_inter_op_parallelism_threads())
+    except Exception:  # noqa: BLE001 - recorded, never fatal
+        return None, None
+
+
+def _build_info(tf) -> dict:
+    """The CUDA and cuDNN this TensorFlow was built with ({} where it does not say)."""
+    try:
+        return dict(tf.sysconfig.get_build_info())
+    except Exception:  # noqa: BLE001 - recorded, never fatal
+        return {}
 
 
 def fingerprint(env: dict) -> str:
