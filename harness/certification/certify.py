@@ -179,7 +179,7 @@ def ship(data: dict, directory) -> int:
               flush=True)
         return 1
     print(f"shipped {path} ({size / 2**20:.2f} MiB packed, the same certificate, checksum {data['sha256'][:12]}); "
-          f"commit it: git add -f {path}", flush=True)
+          f"commit it: git add {path}", flush=True)
     return 0
 
 
@@ -191,7 +191,9 @@ def try_transfer(args, env: dict, batched) -> tuple[int | None, str | None]:
     if args.transfer_from is not None:
         source, passed = transfer.read_source(args.transfer_from, env), []  # TransferRefused: the caller's
     else:
-        source, passed = transfer.find_source([args.out_dir, Path(args.store_dir) / "certificates"], env)
+        # where certify writes, the cells' local certificates, and the committed ones of this checkout
+        shipped = Path(__file__).resolve().parents[2] / certificate.DEFAULT_DIR
+        source, passed = transfer.find_source([args.out_dir, Path(args.store_dir) / "certificates", shipped], env)
     if source is None:
         return None, "no certificate of the Keras {} line to transfer from{}".format(
             transfer.keras_line(env), (": " + "; ".join(passed)) if passed else "")
