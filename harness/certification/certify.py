@@ -210,7 +210,6 @@ def try_transfer(args, env: dict, batched) -> tuple[int | None, str | None]:
     if refused:
         reason = (f"transfer from {source.data['environment']['fingerprint']} refused: {refused[0]['detail']}"
                   + (f" (and {len(refused) - 1} more configurations)" if len(refused) > 1 else ""))
-        print(f"certify: {reason}; certifying in full", flush=True)
         return None, reason
     created = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     data = transfer.transferred(source, env, judged, draw, time.perf_counter() - start, created)
@@ -260,7 +259,7 @@ def run_certify(args) -> int:
             return 2
         if status is not None:
             return ship(certificate.find(args.out_dir, env).data, args.out_dir) if args.ship and not status else status
-        print(f"certify: {not_transferred}", flush=True)
+        print(f"certify: {not_transferred}; certifying in full", flush=True)
     names = list(experiments.EXPERIMENTS)
     seeds = list(certificate.SEEDS)
     store = RunStore(args.store_dir, env["fingerprint"])
