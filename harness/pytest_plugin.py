@@ -115,6 +115,10 @@ def pytest_configure(config):
         return  # nothing will run: no TensorFlow import, no checks
     config.stash[SETTINGS] = _settings(config)
     claims = _collects_claims(config)
+    if claims and worker is None and getattr(config.option, "dist", "no") == "load" and not any(
+            a == "-d" or a.startswith("--dist") for a in config.invocation_params.args):
+        # -n without --dist: a worker that runs out of tests takes them from one still busy (xdist's worksteal)
+        config.option.dist = "worksteal"
     try:  # every option, before any work: a UsageError naming the option
         options.validate(config, outputs=claims)
     except options.BadInput as exc:
@@ -216,6 +220,30 @@ def claim_runner(request):
     return runner.ClaimRunner(config.stash[SETTINGS], session=config.stash[SESSION],
                               certificate=config.stash.get(CERTIFICATE, None), baseline=config.stash[BASELINE],
                               on_train=on_train)
+
+
+def _plan_dirs(config) -> list[Path]:
+    """Where the seeds each claim needed last time come from: this machine's history, then the committed
+    baselines (:func:`harness.runner.seed_plan`)."""
+    return [_history_dir(config), runner.BASELINES]
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """The claims expected to cost most first (by the seeds they needed in this environment's last run and
+    reports/bench.json), so the longest is not left to run alone at the end; under xdist the plugin also
+    asks for ``--dist worksteal`` (:func:`pytest_configure`), so no test waits behind a long one."""
+    claims = [i for i in items if "claim" in getattr(getattr(i, "callspec", None), "params", {})]
+    if len(claims) < 2 or SETTINGS not in config.stash or config.stash[SETTINGS].engine != "batched":
+        return
+    from .training import environment as env  # local: TensorFlow, which a session that decides claims imports
+
+    plan = runner.seed_plan(env.describe()["fingerprint"], _plan_dirs(config))
+    if not plan:
+        return
+    first = config.stash[SETTINGS].seeds
+    cost = {id(i): runner.expected_seconds(i.callspec.params["claim"], plan, first) for i in claims}
+    order = iter(sorted(claims, key=lambda i: -cost[id(i)]))  # stable: ties keep their order
+    items[:] = [next(order) if id(i) in cost else i for i in items]
 
 
 def _progress_log(config) -> Path:

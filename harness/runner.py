@@ -35,6 +35,10 @@ from .storage.store import RunStore
 from .version import __version__
 
 # A profile bundles settings (as Hypothesis' profiles do); explicit options override it.
+# The committed summaries of earlier runs: where the seeds a claim needed come from when this machine has
+# no history of its own (seed_plan).
+BASELINES = Path(__file__).resolve().parents[1] / "reports" / "baselines"
+
 PROFILES: dict[str, dict] = {
     # 30 seeds (the lesson's n_repeats); undecided claims looked at again up to 1000 seeds.
     "default": {},
@@ -118,6 +122,33 @@ def estimate_seconds(engine: str, name: str, seeds: int, bench: Path | None = No
     return s1 * seeds / n1
 
 
+def seed_plan(fingerprint: str, directories: Sequence[Path]) -> dict[str, int]:
+    """experiment -> the most seeds any claim on it needed in the last decided run of this environment: its
+    summary ``<fingerprint>.json`` in the first of ``directories`` that has one (this machine's history, then
+    the committed baselines); {} where none has.  Only what to schedule first (the plugin): what is trained,
+    and on which seeds each look decides, does not depend on it."""
+    for directory in directories:
+        path = Path(directory) / f"{fingerprint}.json"
+        if not path.is_file():
+            continue
+        try:
+            summary = summaries.load(path)
+        except (summaries.SummaryError, OSError, ValueError):
+            continue  # a plan is a guess: an unreadable one is no plan
+        plan: dict[str, int] = {}
+        for c in summary.claims:
+            for e in c.experiments:
+                plan[e] = max(plan.get(e, 0), int(c.seeds))
+        return plan
+    return {}
+
+
+def expected_seconds(claim, plan: dict[str, int], first: int, engine: str = "batched") -> float:
+    """What deciding ``claim`` should cost by ``plan`` (its experiments to the seeds they needed last time) and
+    reports/bench.json: the longest claims start first (the plugin's schedule)."""
+    return sum(estimate_seconds(engine, e, max(first, plan.get(e, first))) or 0.0 for e in claim.experiments)
+
+
 _PAIRING = ("paired by seed: seed s of each experiment has the same data split and batch order (and the same "
             "initial weights where the architectures match)")
 
@@ -177,7 +208,10 @@ class ClaimRunner:
         return runs
 
     def runs_upto(self, name: str, n: int):
-        """Seeds 0..n-1 of ``name`` (a later look of the sequential design)."""
+        """Seeds 0..n-1 of ``name`` (a later look of the sequential design).  Trained look by look, never ahead:
+        a seed's run depends, in its last float32 bits, on its position in the batch that trains it
+        (docs/findings.md, 2026-12-01), so every run batches the seeds as the looks do (0-29, 30-99, 100-299,
+        300-999) and gives the same numbers whichever worker trains them."""
         return self.train(experiments.get(name), list(range(n)))
 
     # -- one claim ----------------------------------------------------------

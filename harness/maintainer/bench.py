@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness.maintainer.cold import run_cold_suite
+from harness.maintainer.cold import machine, run_cold_suite
 from harness.storage.store import atomic_write_text
 from harness.training import devices, environment, experiments
 
@@ -72,7 +72,7 @@ def run_bench(args) -> int:
         print(f"{name:<26}{exp.epochs:>7}{keras_s:>14.2f}" + "".join(f"{times[n]:>14.2f}" if n in times else f"{'-':>14}"
                                                                        for n in args.batched_seeds)
               + f"{ratio:>10.0f}x" + f"{timed[sizes[-1]][1]:>11.2f}", flush=True)
-    out = {**_previous(args.out), "environment": environment.describe(), "rows": rows}
+    out = {**_previous(args.out), "environment": environment.describe(), "machine": machine(), "rows": rows}
     return _write(args.out, out)
 
 

@@ -35,7 +35,7 @@ def _num(x, digits=3) -> str:
 def costs_table(bench_path: Path = ROOT / "reports" / "bench.json") -> str:
     data = json.loads(Path(bench_path).read_text(encoding="utf-8"))
     cold = data.get("cold_suite") or {}
-    machine = cold.get("machine") or {}
+    machine = data.get("machine") or {}  # where the engines were timed; the cold line may be another machine
     env = data.get("environment") or {}
     lines = [f"Measured on {machine.get('cores', '?')} cores ({machine.get('cpu', '?')}, "
              f"{machine.get('memory_gib', '?')} GiB), TF {env.get('tensorflow', '?')} / Keras {env.get('keras', '?')}, "
@@ -57,7 +57,8 @@ def costs_table(bench_path: Path = ROOT / "reports" / "bench.json") -> str:
     if data.get("cold_suite_seconds") is not None:
         lines += ["", f"The README's first line, cold (fresh clone, fresh venv, empty run store, install included): "
                       f"{data['cold_suite_seconds']:.0f} s (`python -m harness bench --cold-suite`, commit "
-                      f"{str(cold.get('commit', ''))[:7]})."]
+                      f"{str(cold.get('commit', ''))[:7]}, on {(cold.get('machine') or {}).get('cores', '?')} cores, "
+                      f"{(cold.get('machine') or {}).get('cpu', '?')})."]
     return "\n".join(lines)
 
 
