@@ -14,7 +14,9 @@ def independence_text(indep: SeedIndependence | None) -> str:
     rows = indep.by_experiment
     sizes = " or ".join(str(n) for n in indep.batch_sizes)
     if indep.bit_identical_everywhere:
-        text = f"every seed's run is bit-identical whether trained among 30 seeds or among {sizes}"
+        text = (f"every seed's run is bit-identical whether trained among 30 seeds or among {sizes}, at the same "
+                "positions in the batch (its position modulo 8 changes its last bits, which this check cannot see: "
+                "docs/findings.md, 2026-12-01)")
     else:
         worst = max(((r.max_rel_diff, n) for n, row in rows.items() for r in row.values()), default=(0, "-"))
         same = [n for n, row in rows.items() if all(r.bit_identical for r in row.values())]
