@@ -307,6 +307,8 @@ class SeedIndependence:
     by_experiment: dict[str, dict[str, IndependenceRow]]  # configuration -> seeds trained together -> row
     verdicts_on_seeds_0_29: dict[str, dict[str, str | bool]] = field(default_factory=dict)
     same_verdicts: bool | None = None
+    # bit-identical in batches of other sizes at the same positions; None: measured before the shifted row was
+    same_positions_bit_identical: bool | None = None
 
 
 @dataclass(frozen=True)

@@ -140,3 +140,30 @@ def test_cost_estimate_grows_with_epochs():
 
     assert references.estimate_seconds(experiments.get("circles_relu5")) > \
         references.estimate_seconds(experiments.get("reg_unscaled"))
+
+
+def _positional(seeds):
+    """A batch whose runs depend on each seed's position in it modulo 8 (as measured on 2026-12-01), not on
+    the batch's size."""
+    return [RunRecord("reg_unscaled", "fp", s, "batched", 2, {"loss": [1.0 + s + 1e-7 * (i % 8), math.nan]},
+                      {"test_loss": 0.5, "first_nonfinite_epoch": 2}) for i, s in enumerate(seeds)]
+
+
+def test_seed_independence_sees_a_seeds_position_in_its_batch():
+    from harness.report.engine import independence_text
+    from harness.results import as_type
+    from harness.results.model import SeedIndependence
+
+    runs30 = {"reg_unscaled": _positional(range(30))}
+    got = certify.seed_independence(["reg_unscaled"], runs30, 100, ["reg_unscaled"],
+                                    lambda exp, seeds: _positional(seeds))
+    row = got["by_experiment"]["reg_unscaled"]
+    assert row["10"]["bit_identical"] and row["100"]["bit_identical"]  # other sizes, same positions: no
+    assert not row[certify.SHIFTED]["bit_identical"] and row[certify.SHIFTED]["seeds_compared"] == 10
+    assert got["same_positions_bit_identical"] and not got["bit_identical_everywhere"]
+    text = independence_text(as_type(SeedIndependence, got, "seed_independence"))
+    assert "one position earlier it differs on 1 of 1 configurations" in text
+    calm = certify.seed_independence(["reg_unscaled"], {"reg_unscaled": _runs(30)}, 100, ["reg_unscaled"],
+                                     lambda exp, seeds: _runs(len(seeds)))
+    assert calm["bit_identical_everywhere"] and "and one position earlier" in independence_text(
+        as_type(SeedIndependence, calm, "seed_independence"))
