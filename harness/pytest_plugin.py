@@ -322,7 +322,7 @@ def pytest_sessionfinish(session, exitstatus):
     cert = config.stash.get(CERTIFICATE, None)
     report_dir = Path(config.getoption("report_dir"))
     results, runs = runner.merge(
-        outcomes, config.stash[SETTINGS], certificate=runner.certificate_summary(cert) if cert is not None else None,
+        outcomes, config.stash[SETTINGS], certificate=cert.for_results() if cert is not None else None,
         wall_seconds=time.time() - config.stash[STARTED],
         workers=getattr(config.option, "numprocesses", None) or 1, devices=config.stash.get(DEVICES, None),
         baseline_path=config.getoption("baseline"),

@@ -306,12 +306,6 @@ class ClaimRunner:
         return entry
 
 
-def certificate_summary(cert: certlib.Certificate) -> dict:
-    """What the results say about ``cert`` (a CertificateSummary's fields), with the machine it was made on:
-    a run on other hardware says so (none in certificates made before machines were recorded)."""
-    return cert.for_results()
-
-
 def stored_runs(store: RunStore, info: dict) -> list[dict]:
     """The first look's runs of one experiment, read back from the run store the workers wrote."""
     got = [store.read(info["store"], info["fingerprint"], seed) for seed in range(info["seeds"])]
@@ -446,6 +440,6 @@ def check_claims(claims=None, settings: Settings | None = None, progress: Callab
         if progress:
             r = outcome.result
             progress(f"[{i}/{len(claims)}] {r.label:<12} {r.id} ({r.seeds} seeds, {time.time() - start:.0f} s)")
-    cert = certificate_summary(runner.certificate) if runner.certificate else None
+    cert = runner.certificate.for_results() if runner.certificate else None
     return merge(outcomes, settings, certificate=cert, wall_seconds=time.time() - start, workers=1, devices=dev,
                  baseline_path=baseline[0] if baseline else None, mutants=None, session=runner.store.session)

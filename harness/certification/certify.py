@@ -191,7 +191,7 @@ def ship(data: dict, directory) -> int:
     return 0
 
 
-def try_transfer(args, env: dict, batched) -> tuple[int | None, str | None]:
+def try_transfer(args, env: dict) -> tuple[int | None, str | None]:
     """Carry a certificate of this Keras line here (:mod:`harness.certification.transfer`): (exit status, None)
     when it was carried, or (None, why not) when this environment must be certified in full."""
     import random
@@ -261,7 +261,7 @@ def run_certify(args) -> int:
     not_transferred = None
     if getattr(args, "if_missing", False) and not getattr(args, "no_transfer", False):
         try:
-            status, not_transferred = try_transfer(args, env, batched)
+            status, not_transferred = try_transfer(args, env)
         except transfer.TransferRefused as exc:
             print(f"certify --transfer-from: {exc}", file=sys.stderr, flush=True)
             return 2

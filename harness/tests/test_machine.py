@@ -15,7 +15,6 @@ from harness.maintainer import cells
 from harness.report.about_run import environment_section
 from harness.report.engine import certificate_section
 from harness.report.hardware import hardware_difference, machine_text
-from harness.runner import certificate_summary
 from harness.tests import test_certificate as certs
 from harness.training import devices, environment, machine, records
 
@@ -121,10 +120,10 @@ def test_results_carry_the_machine_and_older_results_have_none():
 def test_certificates_with_and_without_a_machine_load_and_say_which(tmp_path):
     here = {**certs.ENV, "machine": dataclasses.asdict(HERE)}
     old = certificate.load(certificate.write(certs._build(), tmp_path / "old"), here, certs.NAMES)
-    assert certificate_summary(old)["machine"] is None  # made before the record: still valid, and says so
+    assert old.for_results()["machine"] is None  # made before the record: still valid, and says so
     other = {**here, "machine": {**here["machine"], "cpu_flags": ["avx", "avx2", "fma", "sse4_2"]}}
     made = certificate.load(certificate.write(certs._build(other), tmp_path / "new"), here, certs.NAMES)
-    assert res.as_type(res.Machine, certificate_summary(made)["machine"], "machine") == dataclasses.replace(
+    assert res.as_type(res.Machine, made.for_results()["machine"], "machine") == dataclasses.replace(
         HERE, cpu_flags=("avx", "avx2", "fma", "sse4_2"))  # another machine's certificate: loaded, not keyed
 
 

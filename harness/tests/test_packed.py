@@ -13,13 +13,8 @@ import pytest
 from harness import lockfiles
 from harness.certification import certificate, packed, provenance
 from harness.certification.certify import SHIP_LIMIT
-from harness.tests.test_certificate import ENV, NAMES, _build
+from harness.tests.test_certificate import ENV, NAMES, built  # noqa: F401 - built: the shared fixture
 from harness.training import records
-
-
-@pytest.fixture(scope="module")
-def built():
-    return _build()
 
 
 @pytest.fixture
