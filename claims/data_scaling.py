@@ -6,7 +6,7 @@ import math
 import numpy as np
 
 from claims import common as c
-from harness.claims import Amendment, Claim, Expectation, Verdict
+from harness.claims import Amendment, Claim, Expectation, Reading, Verdict
 from harness.statistics.rules import PairedBestOfGroupsRule, PairedEquivalenceRule, PairedShiftRule, PairedTighterRule, RateRule
 
 
@@ -30,6 +30,16 @@ def _fits_well(r) -> bool:
             and tr < c.GOOD_MSE_STANDARDIZED and te - tr < c.GOOD_MSE_STANDARDIZED)
 
 
+def _fits_by_ratio(r) -> bool:
+    tr, te = r.metrics["train_loss"], r.metrics["test_loss"]
+    return (math.isfinite(tr) and math.isfinite(te) and 0 < tr < c.GOOD_MSE_STANDARDIZED
+            and te / tr < 10 ** c.LOG10_MARGIN)
+
+
+def _nonfinite_by(epoch: int):
+    return lambda r: (r.metrics["first_nonfinite_epoch"] or math.inf) <= epoch
+
+
 INPUT_GROUPS = {"unscaled": "reg_target_standard", "normalized": "reg_input_minmax",
                 "standardized": "reg_input_standard"}
 
@@ -45,6 +55,8 @@ CLAIMS = [
         experiments=("reg_unscaled",), metric="final predictions non-finite (1/0)", metric_fn=c.nonfinite_final,
         decide=RateRule("reg_unscaled", lambda r: c.nonfinite_final(r) == 1.0, 0.5, "greater", "predict NaN/inf",
                         c.rate_zone(0.5)),
+        uncontested="'Predictions of NaN values' is a measurement, not a vague word, and the line at half the seeds "
+                    "reads the lesson's report of what its code does as its typical outcome.",
     ),
     Claim(
         id="unscaled_target_nan_immediately", section="2.1.2.1",
@@ -55,8 +67,15 @@ CLAIMS = [
         rule=c.rate_rule_text("the rate of first non-finite epoch <= 5", 0.5),
         experiments=("reg_unscaled",), metric="first non-finite epoch",
         metric_fn=lambda r: float(r.metrics["first_nonfinite_epoch"] or math.inf), metric_threshold=5,
-        decide=RateRule("reg_unscaled", lambda r: (r.metrics["first_nonfinite_epoch"] or math.inf) <= 5, 0.5,
-                        "greater", "go NaN within 5 epochs", c.rate_zone(0.5)),
+        decide=RateRule("reg_unscaled", _nonfinite_by(5), 0.5, "greater", "go NaN within 5 epochs", c.rate_zone(0.5)),
+        readings=(
+            Reading("first-epoch", "'Almost immediately' read strictly: the training loss is NaN/inf in the first "
+                    "epoch.", RateRule("reg_unscaled", _nonfinite_by(1), 0.5, "greater", "go NaN in epoch 1",
+                                       c.rate_zone(0.5)), ("first_nonfinite_epoch",), c.READINGS_DECLARED),
+            Reading("ten-epochs", "'Almost immediately' read loosely: within the first 10 epochs (10% of the run).",
+                    RateRule("reg_unscaled", _nonfinite_by(10), 0.5, "greater", "go NaN within 10 epochs",
+                             c.rate_zone(0.5)), ("first_nonfinite_epoch",), c.READINGS_DECLARED),
+        ),
     ),
     Claim(
         id="standardized_target_converges", section="2.1.2.2",
@@ -70,6 +89,19 @@ CLAIMS = [
         metric_threshold=c.GOOD_MSE_STANDARDIZED,
         decide=RateRule("reg_target_standard", lambda r: c.heldout_loss(r) < c.GOOD_MSE_STANDARDIZED, 0.5,
                         "greater", "reach test MSE < 0.1", c.rate_zone(0.5)),
+        readings=(
+            Reading("both-datasets", "'Good performance on both datasets': the train MSE below 0.1 as well as the "
+                    "test MSE.", RateRule("reg_target_standard", lambda r: max(c.heldout_loss(r), c.train_loss(r))
+                                          < c.GOOD_MSE_STANDARDIZED, 0.5, "greater",
+                                          "reach train and test MSE < 0.1", c.rate_zone(0.5)),
+                    ("train_loss", "test_loss"), c.READINGS_DECLARED),
+            Reading("rapidly", "'Rapidly learns' too: the training loss (History) already below 0.1 at epoch 10, a "
+                    "tenth of the run, and the final test MSE below 0.1.",
+                    RateRule("reg_target_standard", lambda r: c.heldout_loss(r) < c.GOOD_MSE_STANDARDIZED
+                             and r.history["loss"][9] < c.GOOD_MSE_STANDARDIZED, 0.5, "greater",
+                             "reach MSE < 0.1 by epoch 10 and at the end", c.rate_zone(0.5)),
+                    ("loss", "test_loss"), c.READINGS_DECLARED),
+        ),
     ),
     Claim(
         id="standardized_target_no_over_or_underfit", section="2.1.2.2",
@@ -82,6 +114,11 @@ CLAIMS = [
         metric_threshold=c.GOOD_MSE_STANDARDIZED,
         decide=RateRule("reg_target_standard", _fits_well, 0.5, "greater", "fit without over/underfitting",
                         c.rate_zone(0.5)),
+        readings=(Reading(
+            "ratio", "Not overfitting read as a ratio, not a gap: test MSE at most 10^0.1 = 1.26 x the train MSE (the "
+            "suite's 'little difference', 0.1 decades), with train MSE < 0.1 (not underfitting).",
+            RateRule("reg_target_standard", _fits_by_ratio, 0.5, "greater", "fit with test/train MSE < 1.26",
+                     c.rate_zone(0.5)), ("train_loss", "test_loss"), c.READINGS_DECLARED),),
     ),
     Claim(
         id="standardized_target_rmse_original_units", section="2.1.2.2 (exercise)",
@@ -96,6 +133,8 @@ CLAIMS = [
         decide=RateRule("reg_target_standard", _good_rmse, 0.5, "greater", "reach the RMSE bound", c.rate_zone(0.5)),
         # RMSE_orig = sqrt(MSE_std) x sd(y_train): the same per-seed outcome as standardized_target_converges.
         counts="duplicate", sentence="standardized_target_converges",
+        uncontested="By construction the same per-seed outcome as standardized_target_converges (RMSE_orig = "
+                    "sqrt(MSE_std) x sd(y_train)): its readings are that claim's.",
     ),
     Claim(
         id="standardized_vs_normalized_target", section="2.1.2.2 (suggested experiment)",
@@ -111,6 +150,8 @@ CLAIMS = [
         metric_fn=rmse_original_units,
         decide=PairedShiftRule("reg_target_standard", "reg_target_minmax", rmse_original_units, False,
                                "test RMSE (original units)"),
+        uncontested="'Compare results' names no threshold: the comparison is the suite's derived prediction, read "
+                    "seed by seed on the one scale both targets share.",
         amendments=(c.paired_amendment(
             "One-sided Mann-Whitney U, standardized RMSE lower than normalized, both ways, alpha 0.01.",
             "Wilcoxon signed-rank, paired by seed, both ways at the design's alpha.",
@@ -129,6 +170,12 @@ CLAIMS = [
         metric_fn=c.log10_heldout_loss,
         decide=PairedEquivalenceRule("reg_target_standard", "reg_input_standard", c.log10_heldout_loss,
                                      c.LOG10_MARGIN, "log10 test MSE"),
+        readings=(Reading(
+            "raw-mse", "'Little difference between the distributions' read on the box plot's own scale: the mean "
+            "test MSE differs by less than 0.1 standardized units (10% of the target variance, the suite's 'good "
+            "performance' line).", PairedEquivalenceRule("reg_target_standard", "reg_input_standard", c.heldout_loss,
+                                                         c.GOOD_MSE_STANDARDIZED, "test MSE"),
+            ("test_loss",), c.READINGS_DECLARED),),
         amendments=(c.paired_amendment(
             "TOST equivalence (Welch) on log10 test MSE with margin 0.1; REFUTED if the difference is "
             "significant (two-sided Mann-Whitney) and its estimate exceeds the margin.",
@@ -146,6 +193,8 @@ CLAIMS = [
         experiments=tuple(INPUT_GROUPS.values()), metric="test MSE (standardized units)",
         metric_fn=c.heldout_loss,
         decide=PairedBestOfGroupsRule(tuple(INPUT_GROUPS.items()), "normalized", c.heldout_loss),
+        uncontested="'Better performance' is the lesson's own score, a lower test MSE, with no threshold of the "
+                    "lesson's to read otherwise; the paired sign test reads it seed by seed.",
         amendments=(c.paired_amendment(
             "Kruskal-Wallis over the three groups, then pairwise Mann-Whitney with Holm correction, alpha 0.01.",
             "Friedman, then paired Wilcoxon (normalized vs each) with Holm, at the design's alpha.",
@@ -166,6 +215,11 @@ CLAIMS = [
         experiments=tuple(INPUT_GROUPS.values()), metric="test MSE (standardized units)",
         metric_fn=c.heldout_loss,
         decide=PairedTighterRule(tuple(INPUT_GROUPS.items()), "normalized", c.heldout_loss),
+        readings=(Reading(
+            "raw-mse", "Tighter on the box plot's own scale: the standard deviation of the raw test MSE (there "
+            "a lower box is also a narrower one; the lesson's plot shows raw MSE).",
+            PairedTighterRule(tuple(INPUT_GROUPS.items()), "normalized", c.heldout_loss, log10=False),
+            ("test_loss",), c.READINGS_DECLARED),),
         expect=Expectation(Verdict.INCONCLUSIVE, {c.TF221_CPU: {"effect": (0.65, 0.85), "seeds": (1000, 1000)}},
                            "short of seeds at the last look: normalized inputs' spread of log10 test MSE is about "
                            "0.75 of the others' (2026-11-30: 0.753 [0.646, 0.897] and 0.738 [0.628, 0.888], 1000 "

@@ -4,13 +4,22 @@ from __future__ import annotations
 import math
 
 from claims import common as c
-from harness.claims import Amendment, Claim, Expectation, Verdict
+from harness.claims import Amendment, Claim, Expectation, Reading, Verdict
 from harness.statistics.rules import PairedNonSuperiorityRule, RateRule
 
 
 def _gradients_hundreds_to_thousands(r) -> bool:
     g = r.metrics["init_grad_max_abs"]
     return 100 <= g < 10_000
+
+
+def _gradient_in_range(statistic: str):
+    # harness.training.probes.initial_gradient, attached by the runner to each run it reads
+    return lambda r: 100 <= r.extra["initial_gradient"][statistic] < 10_000
+
+
+def _below_100_by(epoch: int):
+    return lambda r: all(math.isfinite(v) for v in r.history["loss"]) and min(r.history["loss"][:epoch]) < 100
 
 
 def _clipnorm_drop(r) -> bool:
@@ -70,6 +79,18 @@ CLAIMS = [
         metric_fn=lambda r: r.metrics["init_grad_max_abs"],
         decide=RateRule("reg_unscaled", _gradients_hundreds_to_thousands, 0.5, "greater",
                         "start with max |gradient| in [100, 10000)", c.rate_zone(0.5)),
+        readings=(
+            Reading("median", "'Error gradients with values in the hundreds or thousands' read as a typical "
+                    "weight's gradient: the median |dLoss/dw| over all weights and biases, same batch, same range.",
+                    RateRule("reg_unscaled", _gradient_in_range("median_abs"), 0.5, "greater",
+                             "start with median |gradient| in [100, 10000)", c.rate_zone(0.5)),
+                    ("initial_gradient",), c.READINGS_DECLARED),
+            Reading("rms", "Read as the gradient's root mean square over all weights and biases (its norm per "
+                    "weight), same batch, same range.",
+                    RateRule("reg_unscaled", _gradient_in_range("rms"), 0.5, "greater",
+                             "start with RMS gradient in [100, 10000)", c.rate_zone(0.5)),
+                    ("initial_gradient",), c.READINGS_DECLARED),
+        ),
     ),
     Claim(
         id="clipnorm_loss_drops_within_20_epochs", section="2.3.2.2",
@@ -82,6 +103,8 @@ CLAIMS = [
         metric_fn=lambda r: c.worst_if_nonfinite(r.history["loss"][19]), metric_threshold=100,
         decide=RateRule("reg_unscaled_clipnorm", _clipnorm_drop, 0.5, "greater", "drop from >20000 to <100",
                         c.rate_zone(0.5)),
+        uncontested="Every number is the lesson's own (above 20,000, below 100, over 20 epochs), read off the "
+                    "History loss its plot shows.",
     ),
     Claim(
         id="clipvalue_sub_100_within_a_few_epochs", section="2.3.2.3",
@@ -94,6 +117,14 @@ CLAIMS = [
         metric_fn=lambda r: c.worst_if_nonfinite(min(r.history["loss"][:5])), metric_threshold=100,
         decide=RateRule("reg_unscaled_clipvalue", _clipvalue_fast, 0.5, "greater", "reach MSE < 100 by epoch 5",
                         c.rate_zone(0.5)),
+        readings=(
+            Reading("three-epochs", "'Just a few' training epochs read as 3.",
+                    RateRule("reg_unscaled_clipvalue", _below_100_by(3), 0.5, "greater", "reach MSE < 100 by epoch 3",
+                             c.rate_zone(0.5)), ("loss",), c.READINGS_DECLARED),
+            Reading("ten-epochs", "'Just a few' read as up to 10 (a tenth of the run).",
+                    RateRule("reg_unscaled_clipvalue", _below_100_by(10), 0.5, "greater",
+                             "reach MSE < 100 by epoch 10", c.rate_zone(0.5)), ("loss",), c.READINGS_DECLARED),
+        ),
         expect=Expectation(Verdict.REFUTED, {c.TF221_CPU: {"effect": (0.0, 0.1)}},
                            "the loss falls from ~12,000 to a few hundred within a few epochs, then bounces above "
                            "100"),
@@ -115,6 +146,11 @@ CLAIMS = [
             experiments=("reg_target_standard", exp), metric="log10 test MSE", metric_fn=c.log10_heldout_loss,
             decide=PairedNonSuperiorityRule("reg_target_standard", exp, c.log10_heldout_loss, c.LOG10_MARGIN,
                                             "log10 test MSE"),
+            readings=(Reading(
+                "any-improvement", "'Does not offer any general improvement' read strictly: an improvement of 0.05 "
+                "decades (a factor 1.12 in MSE) already counts.",
+                PairedNonSuperiorityRule("reg_target_standard", exp, c.log10_heldout_loss, c.LOG10_MARGIN / 2,
+                                         "log10 test MSE"), ("test_loss",), c.READINGS_DECLARED),),
             expect=EXPECT_NO_IMPROVEMENT[kind], probes=(exp,),
             sentence=None if kind == "clipnorm" else "clipping_no_general_improvement-clipnorm",
             amendments=(c.paired_amendment(

@@ -97,6 +97,11 @@ class Decision:
     zone_factor: float | None = None
     # The threshold and zone apply to |effect| (equivalence, mean in a band): a signed effect's distance from 0.
     absolute: bool = False
+    # The two one-sided tests' p-values, each against its edge of the zone (SUPPORTED side, REFUTED side;
+    # Bonferroni-adjusted inside the rule where it tests several groups): what the verdict was read from,
+    # kept so a summary can be re-decided and the suite corrected family-wise.  None: no test ran.
+    p_supported: float | None = None
+    p_refuted: float | None = None
 
     @property
     def label(self) -> str:
@@ -215,7 +220,63 @@ class Expectation:
                 + (f": {self.why}" if self.why else ""))
 
 
-COUNTS = ("claim", "derived", "duplicate")
+COUNTS = ("claim", "derived", "duplicate", "finding")
+
+# What a reading may read of a run (RunRecord.history / .metrics), by dataset; and the probes a runner can
+# attach to each run (RunRecord.extra[name], computed by harness.training.probes on the same seeds).
+HISTORY_KEYS = {"regression": ("loss", "val_loss"), "circles": ("loss", "accuracy", "val_loss", "val_accuracy")}
+METRIC_KEYS = {"regression": ("train_loss", "test_loss", "first_nonfinite_epoch", "init_grad_max_abs",
+                              "test_rmse_original_units"),
+               "circles": ("train_loss", "test_loss", "train_accuracy", "test_accuracy", "first_nonfinite_epoch",
+                           "init_grad_max_abs")}
+PROBE_KEYS = {"regression": ("initial_gradient",), "circles": ()}
+# The attributes of a rule (harness.statistics.rules) that name an experiment it reads.
+_RULE_EXPERIMENTS = ("exp", "better", "worse", "a", "b", "base", "treated")
+
+
+def rule_experiments(rule) -> tuple[str, ...]:
+    """The experiments a rule reads: its named arms and the experiments of its groups."""
+    names = [getattr(rule, f) for f in _RULE_EXPERIMENTS if isinstance(getattr(rule, f, None), str)]
+    names += [e for _, e in getattr(rule, "groups", ())]
+    return tuple(dict.fromkeys(names))
+
+
+@dataclass(frozen=True)
+class Reading:
+    """Another way a careful reader could translate the claim's words, declared in the spec before the run
+    that decides it, decided on the same runs as the primary and shown beside it: it never changes the
+    primary's verdict.  ``uses``: what of a run it reads (History keys, final metrics, probes), checked
+    against what the claim's experiments record."""
+
+    name: str
+    words: str  # the reading, in words, with the reasoning from the lesson's text
+    decide: Callable[..., "Decision"]
+    uses: tuple[str, ...] = ()
+    declared: str = ""  # the date it was declared
+
+    def check(self, claim_id: str, experiments: Sequence[str], datasets: Mapping[str, str]) -> None:
+        what = f"claim {claim_id}: reading {self.name!r}"
+        used = rule_experiments(self.decide)
+        if not used:
+            raise SpecError(f"{what}: its rule names no experiment")
+        foreign = [e for e in used if e not in experiments]
+        if foreign:
+            raise SpecError(f"{what} decides on {', '.join(foreign)}, which the claim does not train "
+                            f"(it trains {', '.join(experiments)})")
+        for key in self.uses:
+            known = {k for e in used for k in (HISTORY_KEYS[datasets[e]] + METRIC_KEYS[datasets[e]]
+                                               + PROBE_KEYS[datasets[e]])}
+            if key not in known:
+                raise SpecError(f"{what} reads {key!r}, which no run of {', '.join(used)} records "
+                                f"(known: {', '.join(sorted(known))})")
+        threshold = getattr(self.decide, "threshold", None)
+        if threshold is None:
+            raise SpecError(f"{what}: its rule has no threshold to put a zone around")
+        check_zone(getattr(self.decide, "zone", None), threshold, what)
+
+    @property
+    def probes(self) -> tuple[str, ...]:
+        return tuple(k for k in self.uses if any(k in v for v in PROBE_KEYS.values()))
 
 
 @dataclass(frozen=True)
@@ -241,12 +302,18 @@ class Claim:
     # measurement as the claim ``sentence`` names, on another scale).  Counted apart from the claims.
     counts: str = "claim"
     sentence: str | None = None
+    # Readings side by side: the other translations a careful reader could defend (harness.claims.Reading);
+    # or, for a claim whose words leave nothing to read otherwise, one sentence saying why (``uncontested``).
+    readings: tuple[Reading, ...] = ()
+    uncontested: str = ""
 
     def __post_init__(self):
         if self.counts not in COUNTS:
             raise SpecError(f"claim {self.id}: counts={self.counts!r} is not one of {', '.join(COUNTS)}")
-        if self.counts == "duplicate" and not self.sentence:
-            raise SpecError(f"claim {self.id}: a duplicate names the claim it duplicates (sentence=...)")
+        if self.counts in ("duplicate", "finding") and not self.sentence:
+            raise SpecError(f"claim {self.id}: a {self.counts} names the claim it belongs to (sentence=...)")
+        if self.readings and self.uncontested:
+            raise SpecError(f"claim {self.id}: it has alternative readings, so it cannot also be uncontested")
         threshold = getattr(self.decide, "threshold", None)
         if threshold is None:
             raise SpecError(f"claim {self.id}: its rule has no threshold to put a zone around")
@@ -254,10 +321,29 @@ class Claim:
             check_zone(getattr(self.decide, "zone", None), threshold, f"claim {self.id}")
         except SpecError as exc:
             raise SpecError(str(exc)) from None
+        names = [r.name for r in self.readings]
+        if len(set(names)) != len(names):
+            raise SpecError(f"claim {self.id}: reading names repeat ({', '.join(names)})")
+        if self.readings:
+            from harness.training import experiments as exps  # plain data: the datasets a reading may read
+            datasets = {}
+            for e in self.experiments:
+                try:
+                    datasets[e] = exps.get(e).dataset
+                except KeyError as exc:
+                    raise SpecError(f"claim {self.id}: {exc.args[0]}") from None
+            for reading in self.readings:
+                reading.check(self.id, self.experiments, datasets)
 
     @property
     def expected_verdict(self) -> Verdict:
         return self.expect.verdict
+
+    def check_readings_given(self) -> None:
+        """A claim of the suite shows its alternative readings, or says in one sentence why it has none."""
+        if not (self.readings or self.uncontested):
+            raise SpecError(f"claim {self.id}: give its alternative readings (readings=...) or say in one sentence "
+                            "why its words leave nothing to read otherwise (uncontested=...)")
 
 
 @dataclass

@@ -17,6 +17,8 @@ def all_claims() -> list:
     duplicated = sorted({i for i in ids if ids.count(i) > 1})
     if duplicated:
         raise ValueError(f"claim ids must be unique: {duplicated}")
+    for c in found:
+        c.check_readings_given()
     return found
 
 

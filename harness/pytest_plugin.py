@@ -50,6 +50,16 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _familywise_alpha(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a family-wise alpha in (0, 0.5), got {text!r}") from None
+    if not 0 < value < 0.5:
+        raise argparse.ArgumentTypeError(f"expected a family-wise alpha in (0, 0.5), got {value}")
+    return value
+
+
 def pytest_addoption(parser):
     g = parser.getgroup("lesson-claims")
     g.addoption("--claims-profile", default="default", choices=sorted(runner.PROFILES), metavar="NAME",
@@ -86,6 +96,10 @@ def pytest_addoption(parser):
                 help="a summary or results.json of an earlier run (reports/baselines/*.json): each claim's "
                      "deciding metric is compared with it and a drift beyond tolerance, or a changed verdict, "
                      "fails the claim")
+    g.addoption("--claims-familywise", dest="familywise", type=_familywise_alpha, default=None, metavar="ALPHA",
+                help="also label every test under Holm's correction across the run, so that the chance that any "
+                     "decided verdict is wrong is at most ALPHA (in (0, 0.5), e.g. 0.05); shown beside each "
+                     "test's own label in the report and the terminal; re-decides the same runs, trains nothing")
     g.addoption("--claims-history-dir", dest="history_dir", default=None, metavar="DIR",
                 help="where each run saves its summary as <environment fingerprint>.json (default: "
                      "<claims-report-dir>/history), the input of `python -m harness compare`")
@@ -98,7 +112,7 @@ def _settings(config) -> runner.Settings:
     settings = runner.Settings.from_profile(
         o.claims_profile, seeds=o.seeds, max_seeds=o.max_seeds, engine=o.engine, batch_order=o.batch_order,
         store_dir=o.store_dir,
-        certificate_dir=o.certificate_dir, fresh=o.fresh or None)
+        certificate_dir=o.certificate_dir, fresh=o.fresh or None, familywise=o.familywise)
     if settings.max_seeds is not None and settings.max_seeds < settings.seeds:
         raise pytest.UsageError(f"--claims-max-seeds {settings.max_seeds} is below --claims-seeds {settings.seeds}: "
                                 "the last look cannot come before the first; give --claims-max-seeds >= "
@@ -336,22 +350,25 @@ def pytest_sessionfinish(session, exitstatus):
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if hasattr(config, "workerinput") or FINISHED not in config.stash:
         return
-    from .report import counts_text  # local: matplotlib only in a session that decided claims
+    # local: matplotlib only in a session that decided claims
+    from .report import counts_text, error_bound_text, robustness_counts
 
     index, summary, results = config.stash[FINISHED]
     tr = terminalreporter
     tr.write_sep("-", "lesson-claims")
     tests = list(results.claims)
-    for line in summary_lines(tests):
+    for line in summary_lines(tests, results.familywise):
         tr.write_line(line)
     trained = sum(lk.seconds or 0 for c in results.claims for lk in c.looks[1:])
-    tr.write_line(f"{counts_text(tests)}; later looks took {trained:.0f} s; evidence report {index}; "
-                  f"summary {summary}")
+    tr.write_line(f"{counts_text(tests)}; {robustness_counts(tests)}")
+    tr.write_line(error_bound_text(tests, results.familywise))
+    tr.write_line(f"later looks took {trained:.0f} s; evidence report {index}; summary {summary}")
 
 
-def summary_lines(tests: list) -> list[str]:
+def summary_lines(tests: list, familywise=None) -> list[str]:
     """One line per test (:class:`~harness.results.ClaimResult`): its label, what it counts as where not a
-    lesson claim of its own, and a label other than the expected one."""
+    lesson claim of its own, a label other than the expected one, whether its readings agree, and its label
+    under the family-wise correction where one was asked for."""
     # local: harness.report imports matplotlib; sessions without claims never load it
     from .report import TAGS, belongs, expected_of, lesson_claims, reader_label
 
@@ -365,7 +382,10 @@ def summary_lines(tests: list) -> list[str]:
         tag = f"  [{TAGS[kind[0]].format(kind[1])}]" if kind else ""
         expected, differs = expected_of(c)
         flag = f"  (expected {expected})" if differs else ""
-        lines.append(f"{reader_label(c):<17} {c.id}  ({p}, seeds {seeds}){tag}{flag}")
+        read = "" if c.robust is None else "  [robust]" if c.robust else \
+            f"  [reading-dependent: {', '.join(c.differing_readings)}]"
+        fw = f"  [Holm {familywise.alpha:g}: {familywise.labels.get(c.id, '?')}]" if familywise else ""
+        lines.append(f"{reader_label(c):<17} {c.id}  ({p}, seeds {seeds}){tag}{flag}{read}{fw}")
     return lines
 
 

@@ -41,10 +41,13 @@ def notes(claims: list[ClaimResult], runs: list[dict]) -> list[str]:
         if sources:
             notes.append(f"Batched engine's {what}: " + "; ".join(sources) + ".")
     by_id = {c.id: c for c in claims}
-    lit, fresh = by_id.get("deep_tanh_does_not_learn-literal"), by_id.get("deep_tanh_does_not_learn-fresh_init")
-    if lit and fresh:
-        same = lit.verdict == fresh.verdict
-        notes.append(f"Initializer trap: deep tanh is {lit.verdict.value} with the lesson's shared RandomUniform "
-                     f"(identical hidden layers) and {fresh.verdict.value} with a fresh initializer per layer: the "
-                     f"verdict {'does not depend' if same else 'DEPENDS'} on it.")
+    for sentence in ("shallow_tanh_about_80_percent", "shallow_tanh_slows_around_200", "deep_tanh_does_not_learn",
+                     "deep_relu_beats_deep_tanh"):
+        lit, fresh = by_id.get(f"{sentence}-literal"), by_id.get(f"{sentence}-fresh_init")
+        if lit and fresh:
+            same = lit.label == fresh.label
+            notes.append(f"Initializer: {sentence} is {fresh.label} with the author's fresh RandomUniform draw per "
+                         f"layer (which decides the sentence) and {lit.label} with the lesson's literal shared "
+                         f"instance on today's Keras (a finding): the label {'does not depend' if same else 'DEPENDS'} "
+                         "on it.")
     return notes

@@ -24,6 +24,8 @@ from harness.certification import certificate as certlib
 from harness.certification import provenance, windows
 from harness.certification.windows import WindowError
 from harness.results import drift, summaries
+from harness.statistics import familywise as fwlib
+from harness.statistics import power as powerlib
 from harness.statistics import sequential
 from harness.statistics.sequential import DESIGN_AMENDMENT
 from . import claims as claimlib
@@ -59,6 +61,8 @@ class Settings:
     certificate_dir: str = "reports/certificates"
     fresh: bool = False
     profile: str = "default"
+    # --claims-familywise: the claims also labelled under Holm's correction across the run at this level
+    familywise: float | None = None
 
     @classmethod
     def from_profile(cls, name: str = "default", **overrides) -> "Settings":
@@ -242,7 +246,10 @@ class ClaimRunner:
         missed = (claim.expect.check(self.environment["fingerprint"], {"effect": decision.effect, "seeds": final})
                   + claim.expect.check_label(decision.label))
         probed = self.probe(claim, first)
-        out.result = claim_result(claim, decision, looks, samples, self.design, missed, probed)
+        readings = self.read(claim, evidence)
+        power = powerlib.detectable(claim.decide, decision, final)
+        out.result = claim_result(claim, decision, looks, samples, self.design, missed, probed, readings,
+                                  res.Power(**power) if power else None)
         out.failure = self._failure(claim, decision, out, missed, samples)
         return out
 
@@ -269,6 +276,41 @@ class ClaimRunner:
         return [res.Probe(**probes.clipping_engagement(e, list(range(len(self.seeds))), evidence.runs[e],
                                                         self.batch_order))
                 for e in claim.probes]
+
+    def read(self, claim, evidence) -> list[res.ReadingResult]:
+        """Each alternative reading of the claim decided on the deciding look's runs (the primary's own), with
+        the probes a reading reads attached to those runs (batched engine only: the probe is its program)."""
+        out = []
+        for reading in claim.readings:
+            ev = evidence
+            for name in reading.probes:
+                if self.engine != "batched":
+                    break
+                ev = claimlib.Evidence({e: self._with_probe(e, name, runs) for e, runs in ev.runs.items()})
+            if reading.probes and self.engine != "batched":
+                d = claimlib.Decision(verdict=claimlib.Verdict.INCONCLUSIVE, test="", p_value=None,
+                                      alpha=self.design.alpha, effect_name="", effect=None,
+                                      untestable=f"its probe ({', '.join(reading.probes)}) runs on the batched "
+                                                 "engine only", detail="not testable here")
+            else:
+                d = reading.decide(ev, alpha=self.design.alpha)
+            out.append(res.ReadingResult(
+                name=reading.name, words=reading.words, verdict=d.verdict, at_threshold=d.at_threshold,
+                untestable=d.untestable, test=d.test, p_value=d.p_value, detail=d.detail, seeds=evidence.seeds,
+                effect=res.Effect(name=d.effect_name, value=d.effect, ci_low=d.ci_low, ci_high=d.ci_high,
+                                  confidence=1 - 2 * d.alpha, threshold=d.threshold,
+                                  zone=tuple(d.zone) if d.zone else None, absolute=d.absolute)))
+        return out
+
+    def _with_probe(self, exp: str, name: str, runs):
+        if name != "initial_gradient":
+            raise ValueError(f"unknown probe {name!r}")
+        rows = probes.initial_gradient(exp, [r.seed for r in runs], runs, self.batch_order)
+        moved = [row["seed"] for row in rows if not row["same_as_suite_runs"]]
+        if moved:
+            raise RuntimeError(f"probe {name} on {exp}: the largest gradient differs from the runs' recorded "
+                               f"init_grad_max_abs on seeds {moved[:5]}: the probe does not measure the suite's runs")
+        return [dataclasses.replace(r, extra={**r.extra, name: row}) for r, row in zip(runs, rows)]
 
     def check_drift(self, claim, decision, samples, out: ClaimOutcome) -> AssertionError | None:
         """Against the baseline: a changed verdict or a metric moved beyond tolerance fails the claim."""
@@ -316,7 +358,8 @@ def stored_runs(store: RunStore, info: dict) -> list[dict]:
     return [r.to_dict() for r in got]
 
 
-def claim_result(claim, d, looks, samples: dict, design, missed: list[str], probed: list[res.Probe]) -> res.ClaimResult:
+def claim_result(claim, d, looks, samples: dict, design, missed: list[str], probed: list[res.Probe],
+                 readings: Sequence[res.ReadingResult] = (), power: res.Power | None = None) -> res.ClaimResult:
     findings = list(d.findings) + [p.sentence + ("" if p.identical_to_suite_runs else
                                                  " (the probe's runs differ from the suite's!)") for p in probed]
     return res.ClaimResult(
@@ -335,7 +378,8 @@ def claim_result(claim, d, looks, samples: dict, design, missed: list[str], prob
         # each look's per-seed outcomes are the final ones' prefixes: kept once, on the result
         looks=tuple(dataclasses.replace(lk, decision=dataclasses.replace(lk.decision, outcomes=None))
                     for lk in looks),
-        plan=design, amendments=tuple(claim.amendments),
+        plan=design, amendments=tuple(claim.amendments), p_supported=d.p_supported, p_refuted=d.p_refuted,
+        readings=tuple(readings), uncontested=claim.uncontested, power=power,
     )
 
 
@@ -388,8 +432,24 @@ def merge(outcomes: Sequence[ClaimOutcome], settings: Settings, *, certificate: 
                                amendments=(DESIGN_AMENDMENT,)),
         rules=claimlib.RULES, variants=variant_verdicts(environment_.fingerprint, settings.batch_order,
                                                         environment_.code_digest),
+        familywise=familywise(claims, settings.familywise) if settings.familywise else None,
     )
     return results, sorted(runs, key=lambda r: (r["experiment"], r["seed"]))
+
+
+def familywise(claims: Sequence[res.ClaimResult], alpha: float) -> res.Familywise:
+    """The run's tests labelled again under Holm's correction at family-wise level ``alpha``: from each test's
+    recorded looks (their two one-sided p's), nothing trained."""
+    tests = {}
+    for c in claims:
+        planned = 2 * len(c.plan.looks) if c.plan else 2
+        looks = [(lk.decision.p_supported, lk.decision.p_refuted) for lk in c.looks] or [(c.p_supported,
+                                                                                          c.p_refuted)]
+        p, side = fwlib.adjusted(looks, planned)
+        tests[c.id] = (c.label, p, side)
+    labels = fwlib.relabel(tests, fwlib.check_alpha(alpha))
+    return res.Familywise(alpha=alpha, method=fwlib.METHOD, tests=len(tests), labels=labels,
+                          p_values={t: v[1] for t, v in tests.items()})
 
 
 VARIANTS_DIR = Path(__file__).resolve().parents[1] / "reports" / "variants"

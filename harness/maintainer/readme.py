@@ -154,7 +154,22 @@ def _claims() -> str:
     return claims_table()
 
 
-TABLES = {"claims": _claims, "costs": costs_table, "cells": cells_table, "older": older_table}
+DEFAULT_BASELINE = ROOT / "reports" / "baselines" / "tf2.21.0-keras3.15.1-cpu-26c161f2.json"
+
+
+def headline(path: Path = DEFAULT_BASELINE) -> str:
+    """The default cell's verdicts as the README states them: the lesson's claims by label, the readings, and
+    the chance that at least one decided verdict is wrong (from its committed summary)."""
+    from harness.report.labels import counts_text, error_bound_text, robustness_counts
+
+    summary = summaries.load(path)
+    tests = list(summary.claims)
+    env = summary.environment
+    return (f"On TF {env.tensorflow} / Keras {env.keras} CPU (`{path.relative_to(ROOT)}`): {counts_text(tests)}. "
+            f"{robustness_counts(tests).capitalize()}. {error_bound_text(tests, summary.familywise).capitalize()}.")
+
+
+TABLES = {"claims": _claims, "costs": costs_table, "cells": cells_table, "older": older_table, "headline": headline}
 
 
 def begin(name: str) -> str:
@@ -166,7 +181,7 @@ def end(name: str) -> str:
 
 
 # Which document holds each generated table.
-DOCS = {"claims": ROOT / "docs" / "claims.md", "cells": ROOT / "README.md", "older": ROOT / "docs" / "versions.md",
+DOCS = {"claims": ROOT / "docs" / "claims.md", "cells": ROOT / "README.md", "headline": ROOT / "README.md", "older": ROOT / "docs" / "versions.md",
         "costs": ROOT / "docs" / "costs.md"}
 
 

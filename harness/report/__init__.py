@@ -2,7 +2,7 @@
 from harness.report.claim import claim_outcomes, claim_samples, effect_threshold
 from harness.report.figure_files import FIGURES_DIR
 from harness.report.format import P_FLOOR, fmt_num, fmt_p, fmt_seconds
-from harness.report.labels import (TAGS, belongs, counts_text, direction, expected_of, lesson_claims, lesson_label,
+from harness.report.labels import (TAGS, belongs, counts_text, error_bound_text, readings_text, robustness_counts, direction, expected_of, lesson_claims, lesson_label,
                                    old_label, reader_label)
 from harness.report.page import INDEX_NAME, RESULTS_NAME, RUNS_NAME, render_from_json, write_report
 

@@ -14,7 +14,8 @@ from harness.report.figure_files import Drawn, safe_name
 from harness.report.format import (badge, effect_text, esc, fmt_num, fmt_p, fmt_seconds, interval_text, kv_table,
                                    num, pass_badge, table)
 from harness.report.histories import LearningCurves
-from harness.report.labels import direction, expected_of, old_label
+from harness.report.labels import direction, expected_of, old_label, readings_text
+from harness.report.readings import power_text, readings_cell
 from harness.results.model import ClaimResult, ExperimentRun, Variant, VariantClaim
 
 
@@ -119,6 +120,8 @@ def _facts(anchor: str, c: ClaimResult, ctx: ClaimContext) -> str:
         if c.seeds_needed_for:
             text += f' <span class="muted">{esc(c.seeds_needed_for)}</span>'
         items.append(("seeds needed", text))
+    items.append(("readings", f"<b>{esc(readings_text(c))}</b>" + readings_cell(c)))
+    items.append(("power", esc(power_text(c.power))))
     findings = [f for f in c.findings if f]
     if findings:
         items.append(("findings", "<ul>" + "".join(f"<li>{esc(f)}</li>" for f in findings) + "</ul>"))

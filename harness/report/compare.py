@@ -121,6 +121,29 @@ def matrix(columns: list[Column]) -> list[Row]:
     return rows
 
 
+def familywise_drift(rows: list[Row], alpha: float = drift.ALPHA) -> tuple[int, list[str], list[str]]:
+    """(checks, drifted each at ``alpha``, drifted under Holm's correction across every claim x cell check):
+    a drift beyond tolerance needs the large effect either way; Holm only raises the bar on the p-value."""
+    from harness.statistics.familywise import holm
+
+    checks = {f"{d.claim} [{d.experiment}] {i}:{j}": d for i, row in enumerate(rows)
+              for j, e in enumerate(row.cells) if e is not None for d in e.drift if d.p_value is not None}
+    rejected = holm({k: d.p_value for k, d in checks.items()}, alpha)
+    each = [k for k, d in checks.items() if d.drifted]
+    family = [k for k, d in checks.items() if d.drifted and rejected[k]]
+    return len(checks), each, family
+
+
+def _familywise_paragraph(rows: list[Row]) -> str:
+    n, each, family = familywise_drift(rows)
+    if not n:
+        return ""
+    return (f"<p>Drift checks across the table: {n} (claim x experiment x neighbouring cells). {len(each)} drifted "
+            f"at p &lt; {drift.ALPHA} each; corrected across all {n} by Holm (family-wise {drift.ALPHA}), {len(family)} "
+            "still do: the chance that any red outline under that correction is chance is at most "
+            f"{drift.ALPHA}.</p>")
+
+
 def _overlay_png(cid: str, metric: str, columns: list[Column]) -> bytes | None:
     from harness.report import figures
 
@@ -263,7 +286,8 @@ def render(columns: list[Column], out_dir: Path, diffs: list[Difference] | None 
             "to its left on the same Keras. A yellow cell's label differs from its left neighbour's; a red outline means the deciding metric "
             "moved from the left neighbour beyond the drift tolerance (two-sided Mann-Whitney p &lt; 0.01 and "
             "P(superiority) outside [0.29, 0.71]); hover a cell for the numbers.</p>"
-            f"<table><thead><tr><th>claim</th>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>{apart}"
+            f"<table><thead><tr><th>claim</th>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+            f"{_familywise_paragraph(rows)}{apart}"
             + (_not_run(columns, pairs or []) + _differences(diffs) if diffs is not None else "") + _neighbours(pairs or []) +
             f"<h2>Deciding metric by environment</h2>{''.join(figs)}</body></html>\n")
     index = Path(out_dir) / "matrix.html"

@@ -16,6 +16,7 @@ DECIDED = ("SUPPORTED", "REFUTED")
 
 # The tag of each way a test belongs (:func:`belongs`), ``{}`` the other claim or the lesson claim's label.
 TAGS = {"derived": "derived prediction, counted apart", "duplicate": "duplicate of {}, counted apart",
+        "finding": "the literal code of {} on today's Keras: a finding, counted apart",
         "part": "part of {}", "whole": "counted with its parts: {}"}
 
 
@@ -49,7 +50,8 @@ def counts_text(claims: list[ClaimResult], mark: Callable[[str], str] = str) -> 
     labels = ", ".join(f"{n} {mark(lab)}" + (" (short of seeds)" if lab == "INCONCLUSIVE" else "")
                        for lab, n in per_label.items())
     apart = [plural(n, w) for n, w in ((sum(c.counts == "derived" for c in claims), "derived prediction"),
-                                        (sum(c.counts == "duplicate" for c in claims), "duplicate")) if n]
+                                        (sum(c.counts == "duplicate" for c in claims), "duplicate"),
+                                        (sum(c.counts == "finding" for c in claims), "finding")) if n]
     tests = plural(len(claims), "test") + (f" ({' and '.join(apart)}, counted apart)" if apart else "")
     return f"{plural(len(sentences), 'claim')} of the lesson: {labels}; {tests}"
 
@@ -60,8 +62,8 @@ def belongs(c: ClaimResult, sentences: Mapping[str, list[ClaimResult]]) -> tuple
     heads, decided with its parts); None for a claim that is its one test."""
     if c.counts == "derived":
         return "derived", None
-    if c.counts == "duplicate":
-        return "duplicate", c.sentence or ""
+    if c.counts in ("duplicate", "finding"):
+        return c.counts, c.sentence or ""
     if c.sentence and c.sentence != c.id:
         return "part", c.sentence
     tests = sentences.get(c.id, [])
@@ -97,3 +99,39 @@ def direction(old: str, now: str) -> str:
     if now in DECIDED:
         return f"toward {now}"
     return "toward undecided" if old in DECIDED else "still undecided"
+
+
+def readings_text(c: ClaimResult) -> str:
+    """"robust", "reading-dependent (a, b)" or "no contestable word"."""
+    if c.robust is None:
+        return "no contestable word" if c.uncontested else "readings not recorded"
+    return "robust" if c.robust else f"reading-dependent ({', '.join(c.differing_readings)})"
+
+
+def robustness_counts(claims: list[ClaimResult]) -> str:
+    """"11 robust, 4 reading-dependent, 11 with no contestable word" over the tests."""
+    robust = sum(c.robust is True for c in claims)
+    dependent = sum(c.robust is False for c in claims)
+    plain = sum(c.robust is None and bool(c.uncontested) for c in claims)
+    missing = sum(c.robust is None and not c.uncontested for c in claims)
+    return (f"readings: {robust} robust, {dependent} reading-dependent, {plain} with no contestable word"
+            + (f", {missing} not recorded (decided before readings, 2026-12-02)" if missing else ""))
+
+
+def error_bound_text(claims: list[ClaimResult], familywise=None) -> str:
+    """The chance that at least one of the run's decided verdicts is wrong, under the design: each test at most
+    its claim alpha, so all of them at most their sum (Bonferroni); with ``familywise`` (Results.familywise),
+    at most its alpha for the Holm labelling."""
+    from harness.claims import CLAIM_ALPHA
+    from harness.statistics.familywise import union_bound
+
+    n = len(claims)
+    decided = sum(c.label in DECIDED for c in claims)
+    text = (f"error bound: each of the {n} tests is wrong with chance at most {CLAIM_ALPHA:.0%} under the design, "
+            f"so at least one of its {decided} decided verdicts is wrong with chance at most "
+            f"{union_bound(n):.0%} (Bonferroni over the {n} tests)")
+    if familywise is not None:
+        moved = sum(familywise.labels.get(c.id) != c.label for c in claims)
+        text += (f"; under Holm at {familywise.alpha:g}, at most {familywise.alpha:.0%}: "
+                 f"{sum(lab in DECIDED for lab in familywise.labels.values())} decided, {moved} labels differ")
+    return text

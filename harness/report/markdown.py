@@ -12,10 +12,11 @@ import dataclasses
 
 from harness.claims import NOT_TESTABLE
 from harness.report.format import effect_text, fmt_num, fmt_p, fmt_seconds, zone_text
-from harness.report.labels import TAGS, belongs, counts_text, expected_of, lesson_claims
+from harness.report.labels import (TAGS, belongs, counts_text, error_bound_text, expected_of, lesson_claims,
+                                   readings_text, robustness_counts)
 from harness.results.model import ClaimResult, Environment, Results
 
-HEADER = ("test", "label", "effect [interval]", "zone", "seeds", "p (alpha)")
+HEADER = ("test", "label", "effect [interval]", "zone", "seeds", "p (alpha)", "readings")
 
 
 def cell(text: object) -> str:
@@ -44,7 +45,7 @@ def _row(c: ClaimResult, sentences: dict[str, list[ClaimResult]]) -> list[str]:
         zone = zone_text(c.effect)
     seeds = " → ".join(fmt_num(lk.seeds) for lk in c.looks) if len(c.looks) > 1 else fmt_num(c.seeds)
     p = f"{fmt_p(c.p_value)} ({fmt_num(c.alpha, 2)})"
-    return [test, label] + [cell(x) for x in (effect, zone, seeds, p)]
+    return [test, label] + [cell(x) for x in (effect, zone, seeds, p, readings_text(c))]
 
 
 def environment_line(env: Environment) -> str:
@@ -68,7 +69,9 @@ def summary_markdown(results: Results, title: str = "lesson-claims") -> str:
     """The job summary: a heading with the lesson's claims counted by label, the environment, one row per test."""
     claims = list(results.claims)
     sentences = lesson_claims(claims)
-    lines = [f"### {cell(title)}: {counts_text(claims)}", "", environment_line(results.environment)]
+    lines = [f"### {cell(title)}: {counts_text(claims)}", "",
+             cell(f"{robustness_counts(claims)}; {error_bound_text(claims, results.familywise)}"), "",
+             environment_line(results.environment)]
     cert = results.certificate
     if cert is not None:
         lines[-1] += f" · engine certificate `{cert.fingerprint}`" + (f" ({cert.created})" if cert.created else "")

@@ -10,7 +10,7 @@ from harness.report.cells import effect_cell, seeds_cell, tag
 from harness.report.figure_files import FOREST_FIGURE, Drawn
 from harness.report.format import (badge, effect_text, esc, fmt_num, fmt_p, interval_text, link, num, table,
                                    zone_on_abs, zone_text)
-from harness.report.labels import DECIDED, direction, expected_of, lesson_claims, old_label
+from harness.report.labels import DECIDED, direction, expected_of, lesson_claims, old_label, readings_text
 from harness.results.model import ClaimResult, Variant
 
 Anchored = list[tuple[str, ClaimResult]]  # each test with its section's id on the page
@@ -32,12 +32,13 @@ def forest(claims: Anchored, drawn: Drawn) -> str:
     """The forest plot: every test's effect and interval against its threshold and zone."""
     if not claims:
         return ""
-    rows = [figures.ForestRow(label=c.id, verdict=c.label, name=c.effect.name, value=c.effect.value,
+    rows = [figures.ForestRow(label=c.id + (" ‡" if c.robust is False else ""), verdict=c.label, name=c.effect.name, value=c.effect.value,
                               ci_low=c.effect.ci_low, ci_high=c.effect.ci_high, threshold=c.effect.threshold,
                               zone=c.effect.zone, absolute=zone_on_abs(c.effect), untestable=c.untestable)
             for _, c in claims]
     fig = figures.forest_figure(rows, "Each test's effect (dot) and interval (bar) against its threshold "
-                                      "(dashed) and indifference zone (grey); each row has its own scale")
+                                      "(dashed) and indifference zone (grey); each row has its own scale; "
+                                      "‡ reading-dependent (another reading gives another label)")
     return drawn.show(FOREST_FIGURE, figures.png(fig), "every test's effect with its interval against its "
                                                         "threshold, coloured by its label")
 
@@ -59,6 +60,9 @@ def summary_table(claims: Anchored) -> str:
         if c.amendments:
             cell += (f' <a href="#{esc(anchor)}-amendments" class="badge amend" '
                      f'title="the rule was changed after its data were seen">amended</a>')
+        if c.robust is not None:
+            cell += (f'<br><a href="#readings" class="small{"" if c.robust else " mismatch"}">'
+                     f'{esc(readings_text(c))}</a>')
         rows.append([
             link(anchor, c.id) + f'<br><span class="muted small">{esc(c.section)}</span>'
             + (f"<br>{t}" if (t := tag(c, sentences)) else ""),

@@ -23,6 +23,7 @@ import dataclasses
 from pathlib import Path
 
 from harness.report import figures
+from harness.report.readings import error_bound_section, readings_section
 from harness.report.about_run import (design_section, drift_section, environment_section, notes_section,
                                       wall_time_section)
 from harness.report.claim import ClaimContext, claim_section
@@ -30,7 +31,7 @@ from harness.report.engine import certificate_section, equivalence_section, muta
 from harness.report.figure_files import FIGURES_DIR, Drawn, write_figures
 from harness.report.format import BADGE_CLASSES, badge, esc
 from harness.report.histories import LearningCurves
-from harness.report.labels import counts_text, lesson_claims
+from harness.report.labels import counts_text, error_bound_text, lesson_claims, robustness_counts
 from harness.report.lesson_figures import lesson_figures_section
 from harness.report.overview import (amendment_moves, anchors, findings, forest, replayed_order, summary_table,
                                      zone_sensitivity)
@@ -112,9 +113,13 @@ def render_page(results: Results, runs: list[dict], runs_note: str | None = None
         "<h1>lesson-claims evidence report</h1>",
         f'<p id="verdicts">{counts_text(tests, badge)}'
         + (f' <span class="muted small">({esc(where)})</span>' if where else "") + "</p>",
+        f'<p class="small">{esc(robustness_counts(tests))} (<a href="#readings">readings</a>); '
+        f'{esc(error_bound_text(tests, results.familywise))} (<a href="#error-bound">error bound</a>)</p>',
         '<h2 id="summary">Every test at a glance</h2>',
         forest(claims, drawn),
         summary_table(claims),
+        error_bound_section(tests, results.familywise),
+        readings_section(claims),
         zone_sensitivity(claims),
         amendment_moves(claims),
         findings(claims),

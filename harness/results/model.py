@@ -23,7 +23,7 @@ __all__ = [
     "SCHEMA", "VERDICTS", "Amendment", "CertificateSummary", "CertificatePlan", "CertificationCost", "ClaimResult",
     "Design", "Determinism", "Devices", "DriftResult", "Effect", "Envelope", "Environment", "EquivalenceCheck",
     "Expectation", "ExperimentRun", "IndependenceRow", "Look", "Machine", "MutantResult", "MutantsRun", "Probe",
-    "Results", "RunsFile", "SeedIndependence", "SuiteDesign", "Variant", "VariantClaim", "Verdict", "WindowFailure",
+    "Results", "RunsFile", "ReadingResult", "Power", "Familywise", "SeedIndependence", "SuiteDesign", "Variant", "VariantClaim", "Verdict", "WindowFailure",
     "WindowPlan", "sentence_label", "Cell", "CELL_SCHEMA", "Difference", "Neighbours",
 ]
 
@@ -56,6 +56,42 @@ class Probe:
     gradients_changed: int
     identical_to_suite_runs: bool
     sentence: str
+
+
+@dataclass(frozen=True)
+class ReadingResult:
+    """One alternative reading of a claim (harness.claims.Reading), decided on the primary's runs."""
+
+    name: str
+    words: str
+    verdict: Verdict
+    at_threshold: bool = False
+    untestable: str | None = None
+    test: str = ""
+    p_value: float | None = None
+    effect: Effect = field(default_factory=Effect)
+    detail: str = ""
+    seeds: int | None = None
+
+    @property
+    def label(self) -> str:
+        return label(self.verdict.value, self.at_threshold, self.untestable)
+
+
+@dataclass(frozen=True)
+class Power:
+    """What the claim's rule could detect at the seeds it used (harness.statistics.power): the true effect at
+    which it would say REFUTED (``refute_at``) or SUPPORTED (``support_at``) with probability ``power``, at
+    the alpha of one test of the design; None where it cannot at these seeds."""
+
+    seeds: int
+    alpha: float
+    power: float
+    refute_at: float | None
+    support_at: float | None
+    scale: str  # the effect's name
+    method: str  # "exact binomial" | "normal approximation with the observed spread"
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -99,10 +135,25 @@ class ClaimResult:
     looks: tuple[Look, ...] = ()
     plan: Design | None = None  # the sequential looks this claim could take
     amendments: tuple[Amendment, ...] = ()
+    # The two one-sided p-values of the deciding look (harness.claims.Decision.p_supported / p_refuted).
+    p_supported: float | None = None
+    p_refuted: float | None = None
+    readings: tuple[ReadingResult, ...] = ()
+    uncontested: str = ""  # why the claim's words leave nothing to read otherwise (no readings)
+    power: Power | None = None
 
     @property
     def label(self) -> str:
         return label(self.verdict.value, self.at_threshold, self.untestable)
+
+    @property
+    def robust(self) -> bool | None:
+        """Every alternative reading gives the primary's label (None: the claim has no readings)."""
+        return None if not self.readings else all(r.label == self.label for r in self.readings)
+
+    @property
+    def differing_readings(self) -> tuple[str, ...]:
+        return tuple(r.name for r in self.readings if r.label != self.label)
 
     @property
     def expected_verdict(self) -> Verdict:
@@ -393,6 +444,19 @@ class SuiteDesign:
 
 
 @dataclass(frozen=True)
+class Familywise:
+    """The claims decided again with a family-wise correction across the suite (harness.statistics.familywise):
+    ``alpha`` the chance that any of the suite's decided verdicts is wrong; ``labels`` each test's label under
+    it, beside its own; ``p_values`` each test's design-adjusted p (its one-sided p times the design's tests)."""
+
+    alpha: float
+    method: str
+    tests: int
+    labels: dict[str, str] = field(default_factory=dict)
+    p_values: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class VariantClaim:
     verdict: Verdict
     effect: Effect = field(default_factory=Effect)
@@ -441,6 +505,7 @@ class Results:
     design: SuiteDesign | None = None
     variants: dict[str, Variant] = field(default_factory=dict)
     runs_file: RunsFile | None = None
+    familywise: Familywise | None = None
 
     def sentences(self) -> dict[str, list[ClaimResult]]:
         """The lesson's claims (counts == "claim"), each with the tests that decide it, in order."""

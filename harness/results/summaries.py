@@ -27,8 +27,12 @@ SAME_CLAIMS_AS = ("0.2.0", "0.3.0")
 assert __version__ in SAME_CLAIMS_AS
 
 # What a summary keeps of each claim: enough to compare verdicts, effects and per-seed metrics.
+# Since 2026-12-02 also each look's decision (seeds, counts, p-values both ways, verdict) and the plan of looks, so
+# the path a verdict took can be audited and re-decided from the summary (harness.results.redecide), and the
+# readings, power and family-wise labels shown beside it.
 _CLAIM_FIELDS = ("id", "section", "verdict", "at_threshold", "untestable", "counts", "sentence", "expectation",
-                 "test", "statistic", "p_value", "effect", "seeds", "experiments", "metric", "metric_samples")
+                 "test", "statistic", "p_value", "effect", "seeds", "experiments", "metric", "metric_samples",
+                 "looks", "plan", "p_supported", "p_refuted", "readings", "uncontested", "power", "zone_factor")
 
 
 class SummaryError(ValueError):
@@ -36,12 +40,12 @@ class SummaryError(ValueError):
 
 
 def summarize(results: model.Results) -> model.Results:
-    """The results without what only the report needs (looks, outcomes, the certificate, runs): a Results
+    """The results without what only the report needs (per-seed outcomes, the certificate, runs): a Results
     of the same schema, read by the same codec."""
     keep = {f: None for f in _CLAIM_FIELDS}
     claims = tuple(model.ClaimResult(**{f: getattr(c, f) for f in keep}) for c in results.claims)
     return model.Results(claims=claims, environment=results.environment, suite_version=results.suite_version,
-                         rules=results.rules)
+                         rules=results.rules, design=results.design, familywise=results.familywise)
 
 
 def write_summary(results: model.Results, directory: Path) -> Path:

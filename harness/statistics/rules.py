@@ -176,7 +176,7 @@ def rate_decision(k: int, n: int, zone: tuple[float, float], threshold: float, c
         else:
             need_for = "the rate lies inside the zone: more seeds narrow its interval toward 'on the line'"
     return Decision(
-        verdict=verdict, test=test, p_value=p, alpha=alpha, effect_name=name, effect=rate, ci_low=low,
+        verdict=verdict, test=test, p_value=p, p_supported=float(pro), p_refuted=float(con), alpha=alpha, effect_name=name, effect=rate, ci_low=low,
         ci_high=high, threshold=threshold, zone=zone, at_threshold=at_line, statistic=float(k),
         detail=detail + f"; p(beyond {edge_pro})={pro:.3g}, p(beyond {edge_con}, the other way)={con:.3g} at "
                         f"alpha {alpha:.3g} each",
@@ -356,7 +356,7 @@ class PairedBestOfGroupsRule:
                    and all(rows[o][2] < alpha or inside(self.zone, *intervals[o]) for o in others))
         med = {lab: float(np.median(v)) for lab, v in vals.items()}
         return Decision(
-            verdict=verdict, test=test, p_value=p, alpha=alpha, effect_name=name, effect=wins / m, ci_low=low,
+            verdict=verdict, test=test, p_value=p, p_supported=float(pro), p_refuted=float(con), alpha=alpha, effect_name=name, effect=wins / m, ci_low=low,
             ci_high=high, at_threshold=at_line, statistic=float(wins),
             zone_factor=zone_factor(verdict, "greater", 0.5, self.zone, low, high),
             detail="medians: " + ", ".join(f"{k}={v:.4g}" for k, v in med.items()) + "; "
@@ -459,7 +459,7 @@ class PairedEquivalenceRule:
             else:
                 need_for = "the difference lies inside the zone: more seeds narrow its interval toward 'on the line'"
         return Decision(
-            verdict=verdict, test=test, p_value=p, alpha=alpha, effect_name=name, effect=mean, ci_low=low,
+            verdict=verdict, test=test, p_value=p, p_supported=float(pro), p_refuted=float(con), alpha=alpha, effect_name=name, effect=mean, ci_low=low,
             ci_high=high, at_threshold=at_line, statistic=float(mean / (sd / math.sqrt(len(d)))),
             absolute=True, zone_factor=_abs_zone_factor(verdict, self.margin, self.zone, low, high),
             detail=f"{self.a} - {self.b}: {mean:.3f} ({1 - 2 * alpha:.2%} CI [{low:.3f}, {high:.3f}]); zone on "
@@ -557,7 +557,7 @@ class PairedNonSuperiorityRule:
             else:
                 need_for = "the improvement lies inside the zone: more seeds narrow its interval toward 'on the line'"
         return Decision(
-            verdict=verdict, test=test, p_value=p, alpha=alpha, effect_name=name, effect=mean, ci_low=low,
+            verdict=verdict, test=test, p_value=p, p_supported=float(pro), p_refuted=float(con), alpha=alpha, effect_name=name, effect=mean, ci_low=low,
             ci_high=high, at_threshold=at_line, statistic=float((mean - self.zone[0]) / (sd / math.sqrt(len(g)))),
             zone_factor=zone_factor(verdict, "less", self.margin, self.zone, low, high),
             detail=f"improvement {mean:.3f} ({1 - 2 * alpha:.2%} CI [{low:.3f}, {high:.3f}]); zone "
@@ -632,7 +632,7 @@ class MeanInBandRule:
             pr < alpha or inside(zone, lo, hi) or inside(zone, -hi, -lo) for pr, (_, _, lo, hi) in zip(pros, rows))
         _, m0, l0, h0 = rows[0]
         return Decision(
-            verdict=verdict, test=test, p_value=p, alpha=alpha, effect_name=name, effect=m0 - c, ci_low=l0,
+            verdict=verdict, test=test, p_value=p, p_supported=float(pro), p_refuted=float(con), alpha=alpha, effect_name=name, effect=m0 - c, ci_low=l0,
             ci_high=h0, at_threshold=at_line, absolute=True, zone_factor=_abs_zone_factor(verdict, m, zone, l0, h0),
             detail="; ".join(f"mean {lab} {mu:.3f} [{c + lo:.3f}, {c + hi:.3f}]" for lab, mu, lo, hi in rows)
                    + f" ({1 - 2 * alpha:.2%} CIs); about {c:g}: SUPPORTED within {c:g} +- {zone[0]:g}, REFUTED "
@@ -719,6 +719,8 @@ class PairedTighterRule:
     tight: str
     metric_fn: Callable[[RunRecord], float]
     zone: tuple[float, float] = SPREAD_ZONE
+    # False: the spread of the metric itself (a reading on a box plot's raw scale, where lower is also tighter)
+    log10: bool = True
 
     @property
     def threshold(self) -> float:
@@ -737,8 +739,9 @@ class PairedTighterRule:
 
     def __call__(self, ev: Evidence, alpha: float = DEFAULT_ALPHA, explain: bool = True) -> Decision:
         check_zone(self.zone, 1.0, f"spread rule ({self.tight})")
-        test = "paired-swap permutation test of the spread of log10 values"
-        name = f"SD of log10 metric, {self.tight} / other (largest)"
+        scale = "log10 " if self.log10 else ""
+        test = f"paired-swap permutation test of the spread of {scale or 'raw '}values"
+        name = f"SD of {scale}metric, {self.tight} / other (largest)"
         exp = dict(self.groups)
         vals = {lab: ev.values(e, self.metric_fn) for lab, e in self.groups}
         common = dict(threshold=1.0, zone=self.zone, comparison="paired")
@@ -752,7 +755,8 @@ class PairedTighterRule:
                             effect=None, detail=f"{n} seeds: the spread test holds its level from "
                                                 f"{SPREAD_MIN_SEEDS} seeds; decided at a later look",
                             seeds_needed=SPREAD_MIN_SEEDS, seeds_needed_for="for the spread test's level", **common)
-        u = np.log10(vals[self.tight])
+        scaled = np.log10 if self.log10 else (lambda x: np.asarray(x, dtype=float))
+        u = scaled(vals[self.tight])
         tests, findings = {}, ()
         for o in others:
             same, n, f = _pairing(ev, exp[self.tight], exp[o])
@@ -760,7 +764,7 @@ class PairedTighterRule:
             if same == n:
                 return untestable(test, alpha, name, _never_acted(exp[self.tight], exp[o], n), findings=findings,
                                   **common)
-            v = np.log10(vals[o])
+            v = scaled(vals[o])
             if n < 3 or np.all(u == u[0]) or np.all(v == v[0]):
                 return untestable(test, alpha, name, f"vs {o}: no spread to compare", findings=findings, **common)
             tests[o] = _SpreadTest(u, v)
@@ -778,7 +782,7 @@ class PairedTighterRule:
         intervals = {o: tests[o].interval(alpha) for o in others} if explain else {}
         low, high = intervals.get(worst, (None, None))
         return Decision(
-            verdict=verdict, test=test, p_value=p, alpha=alpha, effect_name=name, effect=tests[worst].ratio,
+            verdict=verdict, test=test, p_value=p, p_supported=float(pro), p_refuted=float(con), alpha=alpha, effect_name=name, effect=tests[worst].ratio,
             ci_low=low, ci_high=high, at_threshold=at_line,
             zone_factor=zone_factor(verdict, "less", 1.0, self.zone, low, high) if intervals else None,
             detail="; ".join(f"vs {o}: spread ratio {tests[o].ratio:.3g}"

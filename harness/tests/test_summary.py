@@ -72,7 +72,8 @@ def test_one_row_per_test_with_every_column(real):
 
 def test_heading_counts_the_lesson_claims_by_label_and_names_the_environment(real):
     text = md.summary_markdown(real, title="lesson-claims py311-tf221-k3new-cpu")
-    first, _, env = text.splitlines()[:3]
+    first, _, bound, _, env = text.splitlines()[:5]
+    assert "error bound: each of the 24 tests" in bound and "readings: " in bound
     assert first == f"### lesson-claims py311-tf221-k3new-cpu: {counts_text(list(real.claims))}"
     assert "17 claims of the lesson: 12 SUPPORTED, 2 REFUTED, 1 ON THE LINE" in first
     for part in ("TensorFlow 2.21.0", "Keras 3.15.1", "device cpu", "batched engine"):

@@ -115,6 +115,8 @@ _ALL = [
                 target_scaler="standard", clipvalue=0.5),
     _circles("circles_tanh1", "2.2.3.1", "1 tanh hidden layer, the lesson's shared RandomUniform(0, 1)",
              1, "tanh", "random_uniform_shared", "random_uniform_shared"),
+    _circles("circles_tanh1_fresh", "2.2.3.1", "1 tanh hidden layer, a fresh RandomUniform(0, 1) per layer (the "
+             "author's Keras)", 1, "tanh", "random_uniform_fresh", "random_uniform_fresh"),
     _circles("circles_tanh5_literal", "2.2.3.2", "5 tanh hidden layers, ONE shared RandomUniform(0, 1) (lesson code)",
              5, "tanh", "random_uniform_shared", "random_uniform_shared"),
     _circles("circles_tanh5_fresh", "2.2.3.2", "5 tanh hidden layers, a fresh RandomUniform(0, 1) per layer",

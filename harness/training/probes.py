@@ -71,3 +71,41 @@ def clipping_engagement(name: str, seeds: list[int], suite_runs=None, batch_orde
                           f"seeds ({changed / steps:.1%}); {changed_grads} of {grads} per-variable gradients"
                           if steps else f"{clip}: no steps")
     return result
+
+
+def initial_gradient(name: str, seeds: list[int], suite_runs=None, batch_order: str = "lesson") -> list[dict]:
+    """Per seed, the gradient of the first batch at the initial weights (what ``init_grad_max_abs`` records
+    the largest element of), summarised over every weight and bias: ``max_abs``, ``median_abs``, ``rms``
+    (the root mean square: a typical weight's gradient) and ``l2`` (the norm clipnorm sees), computed by the
+    batched engine's own program on the suite's first batch.  With ``suite_runs``, ``max_abs`` must equal the
+    runs' recorded ``init_grad_max_abs`` within float32 rounding (``same_as_suite_runs``)."""
+    import numpy as np
+    import tensorflow as tf
+
+    from . import experiments, orders
+    from .engines import batched, common
+
+    exp = experiments.get(name)
+    split = common.split_for(exp)
+    n = len(split.train_x)
+    prog = batched._program(exp, split, batched.Program)
+    weights, _ = batched.batch_initial_weights(exp, seeds)
+    params = [tf.constant(w) for w in prog.reinit(weights)]
+    if batch_order == "lesson":
+        first = np.stack([orders.OrderStream(s, n).draw(1)[0] for s in seeds])
+    else:
+        first, _ = batched._replayed_orders(exp, seeds, n)
+    _, _, grads = prog.grads(params, tf.constant(np.ascontiguousarray(first[:, :exp.batch_size]), tf.int32))
+    flat = np.concatenate([g.numpy().reshape(len(seeds), -1) for g in grads], axis=1).astype(np.float64)
+    size = np.abs(flat)
+    out = []
+    for i, seed in enumerate(seeds):
+        row = {"seed": int(seed), "max_abs": float(size[i].max()), "median_abs": float(np.median(size[i])),
+               "rms": float(np.sqrt(np.mean(flat[i] ** 2))), "l2": float(np.sqrt(np.sum(flat[i] ** 2))),
+               "weights": int(flat.shape[1])}
+        if suite_runs is not None:
+            # within float32 rounding: a seed's last bits depend on its position in the batch (docs/findings.md)
+            recorded = float(suite_runs[i].metrics["init_grad_max_abs"])
+            row["same_as_suite_runs"] = bool(abs(row["max_abs"] - recorded) <= 1e-5 * abs(recorded))
+        out.append(row)
+    return out
