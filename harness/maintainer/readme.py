@@ -166,7 +166,11 @@ def headline(path: Path = DEFAULT_BASELINE) -> str:
     tests = list(summary.claims)
     env = summary.environment
     return (f"On TF {env.tensorflow} / Keras {env.keras} CPU (`{path.relative_to(ROOT)}`): {counts_text(tests)}. "
-            f"{robustness_counts(tests).capitalize()}. {error_bound_text(tests, summary.familywise).capitalize()}.")
+            f"{_first_upper(robustness_counts(tests))}. {_first_upper(error_bound_text(tests, summary.familywise))}.")
+
+
+def _first_upper(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 TABLES = {"claims": _claims, "costs": costs_table, "cells": cells_table, "older": older_table, "headline": headline}

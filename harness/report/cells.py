@@ -11,6 +11,8 @@ from harness.results.model import ClaimResult
 # What each way of belonging means, for the tag's tooltip.
 _TAG_TITLES = {"derived": "a prediction the suite derives from the lesson, not one of its claims",
                "duplicate": "the same measurement on another scale",
+               "finding": "the lesson's literal code as today's Keras runs it, beside the sentence decided on the "
+                          "training it describes: a finding, counted apart",
                "part": "counted once with that lesson claim: parts of one sentence, or variants of one setting",
                "whole": "the lesson claim this test heads, counted once with its parts: REFUTED if any is, "
                         "SUPPORTED if every testable one is"}
@@ -22,7 +24,7 @@ def tag(c: ClaimResult, sentences: Mapping[str, list[ClaimResult]]) -> str:
     if got is None:
         return ""
     kind, other = got
-    shown = f'<a href="#{esc(other)}">{esc(other)}</a>' if kind in ("duplicate", "part") else esc(other)
+    shown = f'<a href="#{esc(other)}">{esc(other)}</a>' if kind in ("duplicate", "part", "finding") else esc(other)
     return f'<span class="tag" title="{esc(_TAG_TITLES[kind])}">{TAGS[kind].format(shown)}</span>'
 
 

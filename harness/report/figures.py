@@ -273,7 +273,7 @@ def forest_figure(rows: Sequence[ForestRow], title: str = "") -> Figure:
 
     """
     n = max(1, len(rows))
-    row_h, head_h, foot_h = 0.5, 0.8, 0.3
+    row_h, head_h, foot_h = 0.5, 1.05, 0.3
     height = row_h * n + head_h + foot_h
     fig = Figure(figsize=(14.0, height))
     gs = fig.add_gridspec(n, 1, left=0.30, right=0.66, top=1 - head_h / height, bottom=foot_h / height,
@@ -281,8 +281,9 @@ def forest_figure(rows: Sequence[ForestRow], title: str = "") -> Figure:
     for i, row in enumerate(rows):
         _forest_row(fig.add_subplot(gs[i, 0]), row)
     if title:
-        fig.suptitle(title, fontsize=10.5, y=1 - 0.1 / height, va="top")
-    _forest_legend(fig, 1 - 0.5 / height)
+        # a long title wraps inside the figure instead of running off its edges
+        fig.suptitle("\n".join(textwrap.wrap(title, 150)), fontsize=10.5, y=1 - 0.1 / height, va="top")
+    _forest_legend(fig, 1 - 0.75 / height)
     return fig
 
 

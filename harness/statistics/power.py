@@ -68,6 +68,15 @@ def rate_power(n: int, zone: tuple[float, float], claimed: str, alpha_refute: fl
     return refute, support
 
 
+def _first_able(seeds: int, zone: tuple[float, float], claimed: str, alpha: float) -> str:
+    """Where a rate rule cannot say no at ``seeds``: the fewest seeds from which it can (its most extreme count
+    rejects), so that a rule stopped early is told apart from one that can never say no."""
+    edge = zone[0] if claimed == "greater" else 1 - zone[1]
+    need = math.ceil(math.log(alpha) / math.log(1 - edge))  # (1 - edge)^n < alpha
+    return (f"it cannot say no at {seeds} seeds; from {need} seeds it can (the design looks again only while "
+            "undecided)")
+
+
 def _se(d: Decision, df: int | None) -> float | None:
     """The effect's standard error, read off the decision's interval at confidence 1 - 2 alpha."""
     if d.ci_low is None or d.ci_high is None or not (math.isfinite(d.ci_low) and math.isfinite(d.ci_high)):
@@ -91,7 +100,8 @@ def detectable(rule, decision: Decision, seeds: int, power: float = POWER) -> di
     exact = "exact binomial"
     if isinstance(rule, r.RateRule):
         refute, support = rate_power(seeds, zone, rule.claimed, alpha, alpha, power)
-        return dict(base, refute_at=refute, support_at=support, method=exact)
+        return dict(base, refute_at=refute, support_at=support, method=exact,
+                    note=_first_able(seeds, zone, rule.claimed, alpha) if refute is None else "")
     if isinstance(rule, r.PairedShiftRule):
         refute, support = rate_power(seeds, zone, "greater", alpha, alpha, power)
         return dict(base, refute_at=refute, support_at=support, method=exact,

@@ -71,6 +71,10 @@ ROWS = [
     # -- pytest options -----------------------------------------------------------
     ("seeds-zero", PY, ["--claims-seeds=0"], 4, "expected a positive integer, got 0", ["store"], FAST),
     ("seeds-text", PY, ["--claims-seeds=abc"], 4, "expected a positive integer, got 'abc'", ["store"], FAST),
+    ("familywise-high", PY, ["--claims-familywise=0.5"], 4, "--claims-familywise: expected a family-wise alpha in (0, 0.5), got 0.5",
+     ["store"], FAST),
+    ("familywise-text", PY, ["--claims-familywise=often"], 4, "expected a family-wise alpha in (0, 0.5), got 'often'",
+     ["store"], FAST),
     ("seeds-huge", PY, ["--claims-seeds=10000000"], 4, "--claims-seeds 10000000: too many seeds for this machine", ["store"],
      FAST),
     ("max-seeds-zero", PY, ["--claims-max-seeds=0"], 4, "expected a positive integer, got 0", ["store"], FAST),
