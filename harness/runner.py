@@ -282,17 +282,15 @@ class ClaimRunner:
         the probes a reading reads attached to those runs (batched engine only: the probe is its program)."""
         out = []
         for reading in claim.readings:
-            ev = evidence
-            for name in reading.probes:
-                if self.engine != "batched":
-                    break
-                ev = claimlib.Evidence({e: self._with_probe(e, name, runs) for e, runs in ev.runs.items()})
             if reading.probes and self.engine != "batched":
                 d = claimlib.Decision(verdict=claimlib.Verdict.INCONCLUSIVE, test="", p_value=None,
                                       alpha=self.design.alpha, effect_name="", effect=None,
                                       untestable=f"its probe ({', '.join(reading.probes)}) runs on the batched "
                                                  "engine only", detail="not testable here")
             else:
+                ev = evidence
+                for name in reading.probes:
+                    ev = claimlib.Evidence({e: self._with_probe(e, name, runs) for e, runs in ev.runs.items()})
                 d = reading.decide(ev, alpha=self.design.alpha)
             out.append(res.ReadingResult(
                 name=reading.name, words=reading.words, verdict=d.verdict, at_threshold=d.at_threshold,

@@ -8,16 +8,11 @@ from typing import Mapping
 
 from harness.claims import Verdict, label
 from harness.results import model
-
-# _verdict's order: SUPPORTED first, then REFUTED (harness.statistics.rules)
-
+from harness.statistics import rules
 
 def _verdict(p_sup: float | None, p_ref: float | None, alpha: float) -> Verdict:
-    if p_sup is not None and p_sup < alpha:
-        return Verdict.SUPPORTED
-    if p_ref is not None and p_ref < alpha:
-        return Verdict.REFUTED
-    return Verdict.INCONCLUSIVE
+    """The rules' own reading of the two one-sided p's (a p not recorded rejects nothing)."""
+    return rules._verdict(1.0 if p_sup is None else p_sup, 1.0 if p_ref is None else p_ref, alpha)[0]
 
 
 def _settled(d) -> bool:
