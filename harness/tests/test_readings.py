@@ -118,3 +118,17 @@ def test_a_reading_result_round_trips_through_the_codec():
     c = ClaimResult(id="c", verdict=Verdict.REFUTED, readings=(r,), uncontested="")
     back = codec.as_type(ClaimResult, codec.to_data(c), "test")
     assert back.readings == (r,) and back.readings[0].label == "ON THE LINE" and back.robust is False
+
+
+def test_every_rule_and_reading_can_say_no_within_the_design():
+    # A rule that could not say no on any data would decide nothing: at the design's last look each claim's
+    # rule, and each reading's, can reach REFUTED (and SUPPORTED) at the design's alpha.
+    from harness.statistics.sequential import LOOKS, design
+
+    alpha = design(LOOKS[0], LOOKS[-1]).alpha
+    for c in claimset.all_claims():
+        for what, rule in ((c.id, c.decide), *((f"{c.id}: {r.name}", r.decide) for r in c.readings)):
+            can_support, can_refute = rule.reachable(LOOKS[-1], alpha)
+            assert can_support and can_refute, what
+    never = RateRule("x", bool, 0.5, "greater", "hit", (0.4, 0.6))
+    assert never.reachable(5, alpha) == (False, False)  # the check can say no
