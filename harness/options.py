@@ -113,6 +113,9 @@ def check_dir(option: str, path, create: bool = True,
     ``create``: make it now (as the run would); otherwise only the nearest existing
     folder above it is probed and nothing is left behind."""
     path = Path(path)
+    if path.is_symlink():  # the suite writes through no link it did not make
+        raise BadInput(f"{option} {path}: is a link (to {os.readlink(path)}); the suite does not write through "
+                       f"links: give the folder itself, {option}={path.resolve()}")
     if path.exists() and not path.is_dir():
         raise BadInput(f"{option} {path}: not writable (it is a file, not a directory); {fix}")
     try:
@@ -175,9 +178,12 @@ def validate(config, outputs: bool = True) -> None:
                      "a run (the controller holds every seed's learning curves of all 16 configurations "
                      "when it writes results.json)", hint=" (the default is 30, the lesson's n_repeats)")
     if outputs:
-        report_dir = check_dir("--claims-report-dir", config.getoption("report_dir"))
+        # Probed, not made: xdist's workers find their rootdir from the command line, where an existing folder
+        # would count as a test path (the folders are made when the first line or file is written).
+        report_dir = check_dir("--claims-report-dir", config.getoption("report_dir"), create=False)
         history = config.getoption("history_dir")
-        check_dir("--claims-history-dir" if history else "--claims-report-dir", history or report_dir / "history")
+        check_dir("--claims-history-dir" if history else "--claims-report-dir", history or report_dir / "history",
+                  create=False)
         check_dir("--claims-store-dir", config.getoption("store_dir"), create=False)
         if lockfiles.path_for(lockfiles.DEFAULT_CELL).exists():  # a checkout: its default lock must be current
             try:

@@ -10,6 +10,7 @@ evidence report, the summary and the terminal statistics.  State lives in
 from __future__ import annotations
 
 import argparse
+import os
 import time
 import uuid
 from pathlib import Path
@@ -133,6 +134,8 @@ def pytest_configure(config):
             a == "-d" or a.startswith("--dist") for a in config.invocation_params.args):
         # -n without --dist: a worker that runs out of tests takes them from one still busy (xdist's worksteal)
         config.option.dist = "worksteal"
+    if worker is None:
+        _check_space_form(config)
     try:  # every option, before any work: a UsageError naming the option
         options.validate(config, outputs=claims)
     except options.BadInput as exc:
@@ -144,8 +147,10 @@ def pytest_configure(config):
     if worker is None:
         config.stash[SESSION] = uuid.uuid4().hex
         if claims:  # a session of the harness's own tests writes nothing into the report folder
-            try:
-                _progress_log(config).write_text("", encoding="utf-8")  # this session's progress only
+            try:  # appended, never truncated: a second run's lines are told apart by their run id
+                append_line(_progress_log(config), f"{time.strftime('%H:%M:%S')} run {config.stash[SESSION][:8]} "
+                                                   f"(pid {os.getpid()}) starts\n",
+                            make_folder=False)  # made later: an existing folder would steer the workers' rootdir
             except OSError:
                 pass
             options.start_run(config)  # clean dead runs' leftovers
@@ -172,6 +177,26 @@ def pytest_configure(config):
                                                          environment.describe())
         except certificate.CertificateError as exc:
             raise pytest.UsageError(f"--claims-certificate-dir: {exc}") from None
+
+
+_CHECKOUT = Path(__file__).resolve().parents[1]
+
+
+def _check_space_form(config) -> None:
+    """pytest finds its rootdir and configuration before any plugin's options are known, so the value of
+    ``--claims-report-dir /elsewhere`` (space form) is taken for a test path there: an existing folder outside
+    the checkout moves the rootdir away and loses the checkout's configuration (testpaths, warnings).  Say so,
+    naming the option and the fix, before any work."""
+    ours = _CHECKOUT / "pyproject.toml"
+    if not ours.is_file() or config.inipath == ours:
+        return
+    args = list(config.invocation_params.args)
+    for opt, value in zip(args, args[1:]):
+        if opt.startswith("--claims-") and (opt.endswith("-dir") or opt == "--claims-baseline") and Path(value).exists():
+            raise pytest.UsageError(
+                f"{opt} {value}: written with a space, pytest took the existing path {value} for a test path before "
+                f"it knew the option, and looked for its configuration there (rootdir {config.rootpath}, not "
+                f"{_CHECKOUT}); write {opt}={value}")
 
 
 def pytest_report_header(config):
@@ -222,10 +247,10 @@ def claim_runner(request):
     def on_train(message):
         # An xdist worker's output never reaches the terminal: every process also appends to the
         # progress log the header names (small appends, whole lines), and an in-process run prints.
-        line = f"{time.strftime('%H:%M:%S')} {(worker or {}).get('workerid', 'main')}: {message}\n"
+        line = (f"{time.strftime('%H:%M:%S')} run {config.stash[SESSION][:8]} "
+                f"{(worker or {}).get('workerid', 'main')}: {message}\n")
         try:
-            with open(log, "a", encoding="utf-8") as f:
-                f.write(line)
+            append_line(log, line)
         except OSError:
             pass  # progress is a courtesy; it never fails a run
         if worker is None and tr is not None:
@@ -258,6 +283,18 @@ def pytest_collection_modifyitems(session, config, items):
     cost = {id(i): runner.expected_seconds(i.callspec.params["claim"], plan, first) for i in claims}
     order = iter(sorted(claims, key=lambda i: -cost[id(i)]))  # stable: ties keep their order
     items[:] = [next(order) if id(i) in cost else i for i in items]
+
+
+def append_line(path: Path, line: str, make_folder: bool = True) -> None:
+    """Append one whole line, creating the file (and the folder, with ``make_folder``) as needed and never
+    through a link (O_NOFOLLOW: a link planted at the log's name is refused, its target left alone)."""
+    if make_folder:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
+    try:
+        os.write(fd, line.encode("utf-8"))
+    finally:
+        os.close(fd)
 
 
 def _progress_log(config) -> Path:

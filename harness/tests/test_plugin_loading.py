@@ -21,13 +21,20 @@ def _run(args, cwd=ROOT):
 
 
 def test_a_report_dir_outside_the_checkout_in_the_space_form(tmp_path):
-    # Not existing yet, with xdist workers; then existing (pytest would take it for a test path and move its
-    # rootdir there if the option were unknown when it looks), in the controller alone.
+    # Not existing yet: the workers know the option (the entry point), the run decides the claim and writes there.
     target = tmp_path / "r"
+    out = _run(["-n", "1", "--claims-report-dir", str(target)])
+    text = out.stdout + out.stderr
+    assert out.returncode == 0, text[-3000:]
+    assert "unrecognized arguments" not in text and "maximum crashed workers" not in text
+    assert "1 passed" in text and (target / "index.html").is_file() and (target / "results.json").is_file()
+    # Existing: pytest has taken it for a test path and rooted itself elsewhere before any plugin option was
+    # known; the run stops before any work, naming the option and the `=` form, in the controller and with xdist.
     for extra in (["-n", "1"], ["-p", "no:xdist"]):
-        out = _run([*extra, "--claims-report-dir", str(target), "--claims-store-dir", str(ROOT / ".store")])
+        out = _run([*extra, "--claims-report-dir", str(target)])
         text = out.stdout + out.stderr
-        assert out.returncode == 0, text[-3000:]
-        assert "unrecognized arguments" not in text and "maximum crashed workers" not in text
-        assert "1 passed" in text  # the claim ran: its rootdir, config and claims were the checkout's
-        assert (target / "index.html").is_file() and (target / "results.json").is_file()
+        assert out.returncode == 4, text[-3000:]
+        assert f"--claims-report-dir {target}: written with a space" in text
+        assert f"write --claims-report-dir={target}" in text and "Traceback" not in text
+    out = _run(["-p", "no:xdist", f"--claims-report-dir={target}"])  # the = form, as the README writes it
+    assert out.returncode == 0 and "1 passed" in out.stdout
