@@ -10,7 +10,9 @@ evidence report, the summary and the terminal statistics.  State lives in
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -21,7 +23,6 @@ import pytest
 from harness.certification import certificate
 from harness.certification.windows import EquivalenceError
 from harness.results import summaries
-from harness.results.summaries import write_summary
 from . import claims as claimlib
 from . import options, runner
 from .run_notes import load_mutants
@@ -39,6 +40,8 @@ DEVICES = pytest.StashKey[object]()
 OUTCOME = pytest.StashKey[object]()  # a test item's decided claim (runner.ClaimOutcome)
 OUTCOMES = pytest.StashKey[object]()  # the controller's _Outcomes
 FINISHED = pytest.StashKey[tuple]()  # (index path, summary path, Results) once the controller merged them
+COLLECTED = pytest.StashKey[int]()  # the claim tests this session collected (controller)
+WRITE_FAILED = pytest.StashKey[str]()  # why the report could not be written (controller), said last
 
 
 def _positive_int(text: str) -> int:
@@ -166,6 +169,7 @@ def pytest_configure(config):
         try:  # a bad baseline stops the run here, before any training
             path = config.getoption("baseline")
             summary = summaries.load(Path(path))
+            summaries.check_complete(path, summary)
             summaries.check_batch_order(path, summary, config.stash[SETTINGS].batch_order)
             config.stash[BASELINE] = (str(path), summary)
         except summaries.SummaryError as exc:
@@ -230,6 +234,15 @@ class _XdistHooks:
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node):
         node.workerinput["lc_session"] = node.config.stash[SESSION]
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node, ids):
+        node.config.stash[COLLECTED] = sum("test_claim[" in i for i in ids)
+
+
+def pytest_collection_finish(session):
+    if not hasattr(session.config, "workerinput"):
+        session.config.stash[COLLECTED] = sum("test_claim[" in i.nodeid for i in session.items)
 
 
 @pytest.hookimpl(optionalhook=True)  # an xdist hook: the plugin also works with -p no:xdist
@@ -367,9 +380,13 @@ def pytest_sessionfinish(session, exitstatus):
     collected = config.stash.get(OUTCOMES, None)
     if hasattr(config, "workerinput") or collected is None or not collected.values or SETTINGS not in config.stash:
         return
-    from .report import write_report  # local: matplotlib only in a session that decided claims
+    from .report import write_run  # local: matplotlib only in a session that decided claims
 
     outcomes = [runner.ClaimOutcome.decode(v) for v in collected.values]
+    planned = config.stash.get(COLLECTED, None)
+    interrupted = None
+    if exitstatus == pytest.ExitCode.INTERRUPTED or session.shouldstop or (planned and len(outcomes) < planned):
+        interrupted = f"interrupted: {len(outcomes)} of {planned or '?'} tests"
     cert = config.stash.get(CERTIFICATE, None)
     report_dir = Path(config.getoption("report_dir"))
     results, runs = runner.merge(
@@ -379,8 +396,17 @@ def pytest_sessionfinish(session, exitstatus):
         baseline_path=config.getoption("baseline"),
         mutants=load_mutants(report_dir / "mutants.json", environment.describe()["fingerprint"]),
         session=config.stash[SESSION])
-    index = write_report(results, runs, report_dir)
-    summary = write_summary(results, _history_dir(config))
+    if interrupted:
+        results = dataclasses.replace(results, interrupted=interrupted,
+                                      replaced=_replaced_complete(report_dir, len(outcomes)))
+    try:
+        index, summary = write_run(results, runs, report_dir, _history_dir(config), run=config.stash[SESSION])
+    except OSError as exc:  # a full disk, a read-only folder, another run holding it: after the verdicts
+        where = f" {exc.filename}" if getattr(exc, "filename", None) else ""
+        config.stash[WRITE_FAILED] = (f"lesson-claims: the report was not written{where}: {exc}; the previous "
+                                      f"report in {report_dir} is untouched")
+        session.exitstatus = pytest.ExitCode.USAGE_ERROR
+        index = summary = None
     config.stash[FINISHED] = (index, summary, results)
 
 
@@ -399,7 +425,31 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     trained = sum(lk.seconds or 0 for c in results.claims for lk in c.looks[1:])
     tr.write_line(f"{counts_text(tests)}; {robustness_counts(tests)}")
     tr.write_line(error_bound_text(tests, results.familywise))
-    tr.write_line(f"later looks took {trained:.0f} s; evidence report {index}; summary {summary}")
+    if results.interrupted:
+        tr.write_line(f"{results.interrupted}: the report says so" + (f"; {results.replaced}" if results.replaced
+                                                                         else ""))
+    tr.write_line(f"later looks took {trained:.0f} s; " + (f"evidence report {index}; summary {summary}" if index
+                                                          else "no report written (below)"))
+
+
+def pytest_unconfigure(config):
+    failed = config.stash.get(WRITE_FAILED, None) if not hasattr(config, "workerinput") else None
+    if failed:  # after pytest's own summary line: the last thing the user reads
+        sys.stderr.write(failed + "\n")
+
+
+def _replaced_complete(report_dir: Path, tests: int) -> str | None:
+    """What a partial report is about to replace: a complete report of more tests, said on the page."""
+    try:
+        import json
+
+        old = json.loads((report_dir / "results.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    n = len(old.get("claims") or [])
+    if old.get("interrupted") or n <= tests:
+        return None
+    return f"it replaced a complete report of {n} tests written {time.ctime((report_dir / 'results.json').stat().st_mtime)}"
 
 
 def summary_lines(tests: list, familywise=None) -> list[str]:

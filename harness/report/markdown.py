@@ -69,7 +69,8 @@ def summary_markdown(results: Results, title: str = "lesson-claims") -> str:
     """The job summary: a heading with the lesson's claims counted by label, the environment, one row per test."""
     claims = list(results.claims)
     sentences = lesson_claims(claims)
-    lines = [f"### {cell(title)}: {counts_text(claims)}", "",
+    lines = [f"### {cell(title)}: {counts_text(claims)}"
+             + (f" ({cell(results.interrupted.upper())})" if results.interrupted else ""), "",
              cell(f"{robustness_counts(claims)}; {error_bound_text(claims, results.familywise)}"), "",
              environment_line(results.environment)]
     cert = results.certificate

@@ -20,6 +20,7 @@ rename, so a killed run leaves the previous file or the new one, never a torn on
 from __future__ import annotations
 
 import dataclasses
+import shutil
 from pathlib import Path
 
 from harness.report import figures
@@ -28,7 +29,7 @@ from harness.report.about_run import (design_section, drift_section, environment
                                       wall_time_section)
 from harness.report.claim import ClaimContext, claim_section
 from harness.report.engine import certificate_section, equivalence_section, mutants_section
-from harness.report.figure_files import FIGURES_DIR, Drawn, write_figures
+from harness.report.figure_files import FIGURES_DIR, Drawn, ours, write_figures
 from harness.report.format import BADGE_CLASSES, badge, esc
 from harness.report.histories import LearningCurves
 from harness.report.labels import counts_text, error_bound_text, lesson_claims, robustness_counts
@@ -37,6 +38,7 @@ from harness.report.overview import (amendment_moves, anchors, findings, forest,
                                      zone_sensitivity)
 from harness.results import RESULTS_NAME, RUNS_NAME, Results, read, write
 from harness.run_notes import load_mutants
+from harness.storage import unit
 from harness.storage.store import atomic_write_text
 
 __all__ = ["CSS", "FIGURES_DIR", "INDEX_NAME", "RESULTS_NAME", "RUNS_NAME", "render_from_json", "render_page",
@@ -114,6 +116,9 @@ def render_page(results: Results, runs: list[dict], runs_note: str | None = None
                        curves=LearningCurves(runs, results.experiments, env.engine, runs_note), drawn=drawn)
     body = [
         "<h1>lesson-claims evidence report</h1>",
+        (f'<p id="interrupted" class="mismatch">{esc(results.interrupted.upper())}: this report holds only the '
+         "tests that finished" + (f"; {esc(results.replaced)}" if results.replaced else "") + ".</p>")
+        if results.interrupted else "",
         f'<p id="verdicts">{counts_text(tests, badge)}'
         + (f' <span class="muted small">({esc(where)})</span>' if where else "") + "</p>",
         f'<p class="small">{esc(robustness_counts(tests))} (<a href="#readings">readings</a>); '
@@ -148,22 +153,55 @@ def render_page(results: Results, runs: list[dict], runs_note: str | None = None
     return page, drawn
 
 
-def _write_page(results: Results, runs: list[dict], runs_note: str | None, out_dir: Path) -> Path:
+def _stage_page(results: Results, runs: list[dict], runs_note: str | None, out_dir: Path, stage: Path
+                ) -> list[tuple[Path, Path]]:
+    """index.html and figures/ rendered into ``stage``; the moves that put them in ``out_dir`` (figures/ first,
+    with any files of the user's own already there; index.html last)."""
     page, drawn = render_page(results, runs, runs_note)
-    write_figures(drawn, out_dir)
-    index = out_dir / INDEX_NAME
-    atomic_write_text(index, page)
-    return index
+    write_figures(drawn, stage)
+    old = out_dir / FIGURES_DIR
+    if old.is_dir() and not old.is_symlink():
+        for f in old.iterdir():  # not the report's: kept
+            if f.is_file() and not f.is_symlink() and not ours(f.name):
+                shutil.copy2(f, stage / FIGURES_DIR / f.name)
+    atomic_write_text(stage / INDEX_NAME, page)
+    moves = [(stage / FIGURES_DIR, out_dir / FIGURES_DIR)] if (stage / FIGURES_DIR).is_dir() else []
+    return moves + [(stage / INDEX_NAME, out_dir / INDEX_NAME)]
 
 
-def write_report(results: Results, runs: list[dict], out_dir: Path) -> Path:
-    """Write runs.json.gz, results.json, figures/*.png and index.html into ``out_dir``; return the index path.
+def write_report(results: Results, runs: list, out_dir: Path) -> Path:
+    """:func:`write_run` without a summary: the index path."""
+    return write_run(results, runs, out_dir)[0]
+
+
+def write_run(results: Results, runs: list, out_dir: Path, history_dir: Path | None = None,
+              run: str = "") -> tuple[Path, Path | None]:
+    """Write runs.json.gz, results.json, figures/*.png, index.html into ``out_dir`` and the summary into
+    ``history_dir``, as one unit (:mod:`harness.storage.unit`): all staged, then moved into place under the
+    folder's lock, so the folder never mixes two runs and a failed write leaves the report there untouched.
+    Returns (index path, summary path).
 
     The page is rendered from ``results`` as they are, not from the file just written: the codec's round
     trip gives the same model, so :func:`render_from_json` of that file gives the same bytes."""
+    from harness.results import summaries  # local: the summary is written only with a history folder
+
     out_dir = Path(out_dir)
-    write(results, runs, out_dir)
-    return _write_page(results, runs, None, out_dir)
+    with unit.locked(out_dir, run):
+        stage, staged_summary, summary_path = unit.staging(out_dir), None, None
+        try:
+            write(results, runs, stage)
+            moves = [(stage / RUNS_NAME, out_dir / RUNS_NAME), (stage / RESULTS_NAME, out_dir / RESULTS_NAME)]
+            if history_dir is not None:
+                staged_summary, summary_path = summaries.stage_summary(results, Path(history_dir))
+                moves.append((staged_summary, summary_path))
+            moves += _stage_page(results, runs, None, out_dir, stage)
+        except BaseException:
+            unit.discard(stage)
+            if staged_summary is not None:
+                staged_summary.unlink(missing_ok=True)
+            raise
+        unit.commit(out_dir, stage, moves)
+    return out_dir / INDEX_NAME, summary_path
 
 
 def render_from_json(path: Path) -> Path:
@@ -176,4 +214,13 @@ def render_from_json(path: Path) -> Path:
     mutants = load_mutants(path.parent / "mutants.json", results.environment.fingerprint)
     if mutants is not None:
         results = dataclasses.replace(results, mutants=mutants)
-    return _write_page(results, runs, note, path.parent)
+    out_dir = path.parent
+    with unit.locked(out_dir):
+        stage = unit.staging(out_dir)
+        try:
+            moves = _stage_page(results, runs, note, out_dir, stage)
+        except BaseException:
+            unit.discard(stage)
+            raise
+        unit.commit(out_dir, stage, moves)
+    return out_dir / INDEX_NAME

@@ -506,6 +506,10 @@ class Results:
     variants: dict[str, Variant] = field(default_factory=dict)
     runs_file: RunsFile | None = None
     familywise: Familywise | None = None
+    # "interrupted: 3 of 7 tests": a partial run (Ctrl-C, a stopped session), said on its page and summary; a
+    # baseline is never taken from it.  ``replaced``: the complete report of more tests it replaced.
+    interrupted: str | None = None
+    replaced: str | None = None
 
     def sentences(self) -> dict[str, list[ClaimResult]]:
         """The lesson's claims (counts == "claim"), each with the tests that decide it, in order."""

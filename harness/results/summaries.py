@@ -15,6 +15,7 @@ from pathlib import Path
 
 from harness.results import codec, model
 from harness.storage.store import atomic_write_text
+from harness.storage.store import host as store_host
 from harness.training import records
 from harness.version import __version__
 
@@ -45,7 +46,30 @@ def summarize(results: model.Results) -> model.Results:
     keep = {f: None for f in _CLAIM_FIELDS}
     claims = tuple(model.ClaimResult(**{f: getattr(c, f) for f in keep}) for c in results.claims)
     return model.Results(claims=claims, environment=results.environment, suite_version=results.suite_version,
-                         rules=results.rules, design=results.design, familywise=results.familywise)
+                         rules=results.rules, design=results.design, familywise=results.familywise,
+                         interrupted=results.interrupted)
+
+
+def stage_summary(results: model.Results, directory: Path) -> tuple[Path, Path]:
+    """(a temporary file in ``directory`` holding the summary, the path it is to be renamed to): written now,
+    moved with the rest of its report (harness.storage.unit)."""
+    import os
+    import tempfile
+
+    summary = summarize(results)
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    name = f"{summary.environment.fingerprint}.json"
+    # the store's temporary-file names, so that a killed run's leftover is cleaned like any other
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{name}.~{os.getpid()}@{store_host()}~", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write((codec.encode(summary, indent=1, sort_keys=True) + "\n").encode("utf-8"))
+        os.chmod(tmp, 0o644)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return Path(tmp), directory / name
 
 
 def write_summary(results: model.Results, directory: Path) -> Path:
@@ -85,6 +109,12 @@ def load(path: Path) -> model.Results:
     for c in results.claims:
         _check_samples(path, c)
     return summarize(results)
+
+
+def check_complete(path, summary: model.Results) -> None:
+    """SummaryError unless ``summary`` is of a complete run (a baseline is never a partial one)."""
+    if summary.interrupted:
+        raise SummaryError(f"{path}: a partial run ({summary.interrupted}); give the summary of a complete run")
 
 
 def check_batch_order(path, summary: model.Results, batch_order: str) -> None:

@@ -49,6 +49,11 @@ def _digest(payload) -> str:
     return hashlib.sha256(records.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
+def host() -> str:
+    """This machine's name as temporary-file names carry it."""
+    return _HOST
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` so that readers see the old file or the new one."""
     path = Path(path)
