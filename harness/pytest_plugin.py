@@ -385,7 +385,8 @@ def pytest_sessionfinish(session, exitstatus):
     outcomes = [runner.ClaimOutcome.decode(v) for v in collected.values]
     planned = config.stash.get(COLLECTED, None)
     interrupted = None
-    if exitstatus == pytest.ExitCode.INTERRUPTED or session.shouldstop or (planned and len(outcomes) < planned):
+    if (exitstatus == pytest.ExitCode.INTERRUPTED or session.shouldstop or session.shouldfail
+            or (planned and len(outcomes) < planned)):
         interrupted = f"interrupted: {len(outcomes)} of {planned or '?'} tests"
     cert = config.stash.get(CERTIFICATE, None)
     report_dir = Path(config.getoption("report_dir"))
