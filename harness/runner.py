@@ -207,9 +207,32 @@ class ClaimRunner:
                 if checks is not None:
                     checks.append(result)
                 if not result.passed:
-                    raise windows.WindowError(f"batched engine does not reproduce keras: {result.detail}")
+                    raise windows.WindowError(self.window_blame(name, result))
             self._checked.add(name)
         return runs
+
+    def window_blame(self, name: str, result) -> str:
+        """A window check that failed at run time, said with the certificate's file and which of the two the
+        evidence points to: the certificate records whether the same window passed when it was made, with the
+        same engine code (its digest is part of its validity), and on which machine."""
+        cert = self.certificate.for_results()
+        made = next((c for c in cert.get("checks") or [] if c.get("experiment") == name
+                     and c.get("level") == result.level), None)
+        theirs, ours = cert.get("machine") or {}, self.environment.get("machine") or {}
+        text = (f"{name}: the batched engine does not reproduce the Keras references of the certificate "
+                f"{cert['path']} ({result.detail})")
+        if made is not None and made.get("passed"):
+            if (theirs.get("cpu"), theirs.get("cpu_flags")) == (ours.get("cpu"), ours.get("cpu_flags")):
+                text += ("; that check passed when the certificate was made, with this engine code on a machine like "
+                         "this one, so the evidence points to the certificate (its references changed after it "
+                         "was made), not to the engine")
+            else:
+                text += (f"; that check passed when the certificate was made on another machine ({theirs.get('cpu')}, "
+                         f"here {ours.get('cpu')}): the evidence points to this machine's numerics, not to the engine")
+        else:
+            text += "; the certificate itself records this check as failed: the engine does not reproduce Keras"
+        return text + (f". Remake the certificate here: rm {cert['path']} && python -m harness certify "
+                       "(about 12-18 min on 2 cores)")
 
     def runs_upto(self, name: str, n: int):
         """Seeds 0..n-1 of ``name`` (a later look of the sequential design).  Trained look by look, never ahead:

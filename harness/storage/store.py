@@ -49,6 +49,32 @@ def _digest(payload) -> str:
     return hashlib.sha256(records.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
+def _number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def check_record_types(d: dict) -> None:
+    """TypeError naming the first field of a stored record whose value has the wrong type (an edited record
+    whose checksum was recomputed must fail here, like a corrupt one, not as a bare TypeError in a claim)."""
+    for name in ("experiment", "fingerprint", "engine"):
+        if not isinstance(d.get(name), str):
+            raise TypeError(f"field {name!r} is {type(d.get(name)).__name__}, not a string")
+    for name in ("seed", "epochs"):
+        if not isinstance(d.get(name), int) or isinstance(d.get(name), bool):
+            raise TypeError(f"field {name!r} is {type(d.get(name)).__name__}, not an integer")
+    history, metrics = d.get("history"), d.get("metrics")
+    if not isinstance(history, dict):
+        raise TypeError("field 'history' is not a mapping")
+    for key, values in history.items():
+        if not isinstance(values, list) or not all(_number(v) for v in values):
+            raise TypeError(f"field 'history.{key}' holds a value that is not a number")
+    if not isinstance(metrics, dict):
+        raise TypeError("field 'metrics' is not a mapping")
+    for key, v in metrics.items():
+        if v is not None and not _number(v):
+            raise TypeError(f"field 'metrics.{key}' is {type(v).__name__} ({v!r}), not a number")
+
+
 def host() -> str:
     """This machine's name as temporary-file names carry it."""
     return _HOST
@@ -147,6 +173,8 @@ class RunStore:
                 entry.get("key") == self._key(engine, fingerprint, seed)
                 and entry.get("sha256") == _digest(entry["record"])
             )
+            if ok:
+                check_record_types(entry["record"])
             record = RunRecord.from_dict(entry["record"]) if ok else None
         except FileNotFoundError:
             return None

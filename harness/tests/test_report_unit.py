@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from harness.storage import unit
@@ -188,3 +189,27 @@ def test_a_run_stopped_early_is_marked_and_never_a_baseline(tmp_path):
     summary = next((folder / "history").glob("*.json"))
     again = _pytest("-k", ONE, f"--claims-report-dir={tmp_path / 'r2'}", f"--claims-baseline={summary}")
     assert again.returncode == 4 and "a partial run (interrupted: 1 of 2 tests)" in again.stderr
+
+
+def test_a_certificate_edited_with_its_checksum_recomputed_is_named_and_blamed(tmp_path):
+    from harness.certification import certificate, packed
+    from harness.training import records
+
+    shipped = next((ROOT / "reports" / "certificates").glob("*.npz"))
+    doc = packed.unpack(shipped.read_bytes())
+    window = doc["experiments"]["reg_target_standard"]["windows"][0]
+    loss = certificate.decode_series(window["history"]["loss"])
+    loss[5] = float(np.float32(loss[5] * 1.01))  # one Keras reference value, 1% off: far beyond the tolerance
+    window["history"]["loss"] = certificate.encode_series(loss)
+    doc["sha256"] = certificate.checksum(doc)  # the edit hides from the checksum
+    certs = tmp_path / "certs"
+    certs.mkdir()
+    path = certificate.path_for(certs, doc["environment"]["fingerprint"])
+    path.write_text(records.dumps(doc), encoding="utf-8")
+    out = _pytest("-k", TWO, f"--claims-report-dir={tmp_path / 'r'}", f"--claims-certificate-dir={certs}")
+    text = out.stdout + out.stderr
+    # the session stops (pytest's "interrupted" status): nothing decided by an engine the certificate refused
+    assert out.returncode in (1, 2) and "1 failed" in out.stdout, (out.returncode, text[-3000:])
+    assert f"the Keras references of the certificate {path}" in text
+    assert "the evidence points to" in text and f"rm {path} && python -m harness certify" in text
+    assert "Traceback" not in text and "raise " not in text and "During handling" not in text

@@ -5,6 +5,7 @@ import json
 import math
 import multiprocessing
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -493,3 +494,25 @@ def test_a_variant_label_stores_the_engines_own_records(tmp_path):
     assert store.read("batched+replayed", FP, 1).seed == 1 and store.read("batched", FP, 1) is None
     with pytest.raises(RuntimeError, match="expected batched\\+replayed"):
         store.get_or_compute("batched+replayed", FP, [2], lambda missing: [make_record(2, engine="keras")])
+
+
+@pytest.mark.parametrize("field,value,named", [
+    (("metrics", "test_accuracy"), "0.9", "field 'metrics.test_accuracy' is str ('0.9'), not a number"),
+    (("history", "loss"), ["a", 1.0, 2.0], "field 'history.loss' holds a value that is not a number"),
+    (("seed",), "1", "field 'seed' is str, not an integer"),
+])
+def test_a_wrongly_typed_field_with_its_checksum_recomputed_is_refused_naming_the_field(store, field, value, named):
+    from harness.storage import store as storelib
+    from harness.training import records
+
+    store.write(make_record(1))
+    path = store.entry_path(ENGINE, FP, 1)
+    entry = records.loads(path.read_text(encoding="utf-8"))
+    target = entry["record"]
+    for key in field[:-1]:
+        target = target[key]
+    target[field[-1]] = value
+    entry["sha256"] = storelib._digest(entry["record"])  # an edit that hides from the checksum
+    path.write_text(records.dumps(entry), encoding="utf-8")
+    with pytest.warns(StoreWarning, match=re.escape(f"{path} is unreadable (TypeError: {named})")):
+        assert store.read(ENGINE, FP, 1) is None
