@@ -213,3 +213,25 @@ def test_a_certificate_edited_with_its_checksum_recomputed_is_named_and_blamed(t
     assert f"the Keras references of the certificate {path}" in text
     assert "the evidence points to" in text and f"rm {path} && python -m harness certify" in text
     assert "Traceback" not in text and "raise " not in text and "During handling" not in text
+
+
+def test_ctrl_c_in_the_second_claims_training_marks_a_partial_report(tmp_path):
+    import signal
+
+    folder, store_dir = tmp_path / "r", tmp_path / "store"  # an empty store: each claim trains for seconds
+    cmd = [sys.executable, "-m", "pytest", "-p", "no:xdist", "-q", f"--claims-store-dir={store_dir}",
+           f"--claims-report-dir={folder}", "-k", f"{ONE} or {TWO}"]
+    p = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    log, deadline = folder / "progress.log", time.time() + 300
+    while time.time() < deadline and p.poll() is None:  # SIGINT once the second claim has started training
+        lines = log.read_text(encoding="utf-8").splitlines() if log.exists() else []
+        if sum(": training " in line for line in lines) >= 2:
+            p.send_signal(signal.SIGINT)
+            break
+        time.sleep(0.05)
+    out, err = p.communicate(timeout=300)
+    assert p.returncode == 2, (out + err)[-3000:]  # pytest's "interrupted"
+    results = json.loads((folder / "results.json").read_text(encoding="utf-8"))
+    assert results["interrupted"] == "interrupted: 1 of 2 tests" and len(results["claims"]) == 1
+    assert "INTERRUPTED: 1 OF 2 TESTS" in (folder / "index.html").read_text(encoding="utf-8")
+    assert not list(folder.glob(unit.STAGING_PREFIX + "*")) and not (folder / unit.JOURNAL).exists()
