@@ -127,9 +127,10 @@ def error_bound_text(claims: list[ClaimResult], familywise=None) -> str:
 
     n = len(claims)
     decided = sum(c.label in DECIDED for c in claims)
-    text = (f"error bound: each of the {n} tests is wrong with chance at most {CLAIM_ALPHA:.0%} under the design, "
-            f"so at least one of its {decided} decided verdicts is wrong with chance at most "
-            f"{union_bound(n):.0%} (Bonferroni over the {n} tests)")
+    tests = "the 1 test is" if n == 1 else f"each of the {n} tests is"
+    text = (f"error bound: {tests} wrong with chance at most {CLAIM_ALPHA:.0%} under the design, "
+            f"so at least one of its {plural(decided, 'decided verdict')} is wrong with chance at most "
+            f"{union_bound(n):.0%} (Bonferroni over {plural(n, 'test')})")
     if familywise is not None:
         moved = sum(familywise.labels.get(c.id) != c.label for c in claims)
         text += (f"; under Holm at {familywise.alpha:g}, at most {familywise.alpha:.0%}: "

@@ -60,7 +60,7 @@ def test_the_runs_tests_relabelled_from_their_recorded_looks():
     assert got.labels == {"sure": "SUPPORTED", "barely": "SUPPORTED", "open": "INCONCLUSIVE"}
     strict = familywise(claims, 0.01)
     assert strict.labels["barely"] == "INCONCLUSIVE"  # 0.008 > 0.01 / 2 after 'sure'
-    assert "at most 3% (Bonferroni over the 3 tests)" in error_bound_text(claims) and "under Holm at 0.01" in error_bound_text(claims, strict)
+    assert "at most 3% (Bonferroni over 3 tests)" in error_bound_text(claims) and "under Holm at 0.01" in error_bound_text(claims, strict)
 
 
 @pytest.mark.parametrize("value", ["0.7", "0", "abc"])

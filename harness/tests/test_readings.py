@@ -132,3 +132,13 @@ def test_every_rule_and_reading_can_say_no_within_the_design():
             assert can_support and can_refute, what
     never = RateRule("x", bool, 0.5, "greater", "hit", (0.4, 0.6))
     assert never.reachable(5, alpha) == (False, False)  # the check can say no
+
+
+def test_a_probe_reading_is_not_testable_on_the_keras_engine():
+    runner = ClaimRunner.__new__(ClaimRunner)
+    runner.engine, runner.design = "keras", type("D", (), {"alpha": 0.00125})()
+    probe = RateRule("reg_unscaled", lambda r: r.extra["initial_gradient"]["median_abs"] > 100, 0.5, "greater",
+                     "start large", (0.4, 0.6))
+    claim = _claim(readings=(Reading("median", "w", probe, ("initial_gradient",)),))
+    got = runner.read(claim, Evidence({"reg_unscaled": _runs([2.0] * 30)}))
+    assert got[0].label == "NOT TESTABLE HERE" and "batched engine only" in got[0].untestable
