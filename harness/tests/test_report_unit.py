@@ -221,7 +221,9 @@ def test_ctrl_c_in_the_second_claims_training_marks_a_partial_report(tmp_path):
     folder, store_dir = tmp_path / "r", tmp_path / "store"  # an empty store: each claim trains for seconds
     cmd = [sys.executable, "-m", "pytest", "-p", "no:xdist", "-q", f"--claims-store-dir={store_dir}",
            f"--claims-report-dir={folder}", "-k", f"{ONE} or {TWO}"]
-    p = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # SIGINT's default action back: a child of an xdist worker inherits "ignore SIGINT" from it
+    p = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.default_int_handler))
     log, deadline = folder / "progress.log", time.time() + 300
     while time.time() < deadline and p.poll() is None:  # SIGINT once the second claim has started training
         lines = log.read_text(encoding="utf-8").splitlines() if log.exists() else []
