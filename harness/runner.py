@@ -318,9 +318,7 @@ class ClaimRunner:
             out.append(res.ReadingResult(
                 name=reading.name, words=reading.words, verdict=d.verdict, at_threshold=d.at_threshold,
                 untestable=d.untestable, test=d.test, p_value=d.p_value, detail=d.detail, seeds=evidence.seeds,
-                effect=res.Effect(name=d.effect_name, value=d.effect, ci_low=d.ci_low, ci_high=d.ci_high,
-                                  confidence=1 - 2 * d.alpha, threshold=d.threshold,
-                                  zone=tuple(d.zone) if d.zone else None, absolute=d.absolute)))
+                effect=effect_of(d)))
         return out
 
     def _with_probe(self, exp: str, name: str, runs):
@@ -379,6 +377,13 @@ def stored_runs(store: RunStore, info: dict) -> list[dict]:
     return [r.to_dict() for r in got]
 
 
+def effect_of(d) -> res.Effect:
+    """A decision's effect with its interval (at 1 - 2 alpha), threshold and zone, as results carry it."""
+    return res.Effect(name=d.effect_name, value=d.effect, ci_low=d.ci_low, ci_high=d.ci_high,
+                      confidence=1 - 2 * d.alpha, threshold=d.threshold, zone=tuple(d.zone) if d.zone else None,
+                      absolute=d.absolute)
+
+
 def claim_result(claim, d, looks, samples: dict, design, missed: list[str], probed: list[res.Probe],
                  readings: Sequence[res.ReadingResult] = (), power: res.Power | None = None) -> res.ClaimResult:
     findings = list(d.findings) + [p.sentence + ("" if p.identical_to_suite_runs else
@@ -387,9 +392,7 @@ def claim_result(claim, d, looks, samples: dict, design, missed: list[str], prob
         id=claim.id, section=claim.section, quote=claim.quote, interpretation=claim.interpretation, rule=claim.rule,
         verdict=d.verdict, expectation=claim.expect, expectation_missed=tuple(missed),
         test=d.test, statistic=d.statistic, p_value=d.p_value, alpha=d.alpha,
-        effect=res.Effect(name=d.effect_name, value=d.effect, ci_low=d.ci_low, ci_high=d.ci_high,
-                          confidence=1 - 2 * d.alpha, threshold=d.threshold, zone=tuple(d.zone) if d.zone else None,
-                          absolute=d.absolute),
+        effect=effect_of(d),
         at_threshold=d.at_threshold, untestable=d.untestable, zone_factor=d.zone_factor, counts=claim.counts,
         sentence=claim.sentence or claim.id, seeds=looks[-1].seeds, experiments=tuple(claim.experiments),
         metric=claim.metric, metric_threshold=claim.metric_threshold, metric_samples=samples,

@@ -11,10 +11,11 @@ read them (a full ``results.json`` is accepted too).  Since results schema 3 a s
 """
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 from harness.results import codec, model
-from harness.storage.store import atomic_write_text
 from harness.storage.store import host as store_host
 from harness.training import records
 from harness.version import __version__
@@ -53,9 +54,6 @@ def summarize(results: model.Results) -> model.Results:
 def stage_summary(results: model.Results, directory: Path) -> tuple[Path, Path]:
     """(a temporary file in ``directory`` holding the summary, the path it is to be renamed to): written now,
     moved with the rest of its report (harness.storage.unit)."""
-    import os
-    import tempfile
-
     summary = summarize(results)
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
@@ -65,6 +63,8 @@ def stage_summary(results: model.Results, directory: Path) -> tuple[Path, Path]:
     try:
         with os.fdopen(fd, "wb") as f:
             f.write((codec.encode(summary, indent=1, sort_keys=True) + "\n").encode("utf-8"))
+            f.flush()
+            os.fsync(f.fileno())
         os.chmod(tmp, 0o644)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -73,9 +73,9 @@ def stage_summary(results: model.Results, directory: Path) -> tuple[Path, Path]:
 
 
 def write_summary(results: model.Results, directory: Path) -> Path:
-    summary = summarize(results)
-    path = Path(directory) / f"{summary.environment.fingerprint}.json"
-    atomic_write_text(path, codec.encode(summary, indent=1, sort_keys=True) + "\n")
+    """The summary written alone (a run writes it with its report: :func:`stage_summary`)."""
+    staged, path = stage_summary(results, directory)
+    os.replace(staged, path)
     return path
 
 

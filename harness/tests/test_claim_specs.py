@@ -83,23 +83,29 @@ def test_every_rule_has_a_zone_around_its_threshold():
         assert low < c.decide.threshold < high, c.id
 
 
-def test_a_spec_with_a_bad_zone_fails_at_collection_naming_the_claim(tmp_path):
+def collect_spec(tmp_path, claims_source: str):
+    """pytest run on a spec module whose CLAIMS list is ``claims_source`` (after the usual imports)."""
     import subprocess
     import sys
 
     spec = tmp_path / "test_bad_spec.py"
     spec.write_text(
-        "from harness.claims import Claim\n"
+        "from harness.claims import Claim, Reading\n"
         "from harness.pytest_plugin import parametrize_with_claims\n"
         "from harness.statistics.rules import RateRule\n"
-        "CLAIMS = [Claim(id='zone_misses_p0', section='1', quote='q', interpretation='i', rule='r',\n"
-        "                experiments=('reg_unscaled',), metric='m', metric_fn=float,\n"
-        "                decide=RateRule('reg_unscaled', bool, 0.5, 'greater', 'hit', (0.6, 0.7)))]\n"
+        + claims_source +
         "@parametrize_with_claims(CLAIMS)\n"
         "def test_claim(claim):\n"
         "    pass\n", encoding="utf-8")
-    out = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(spec)],
-                         capture_output=True, text=True, cwd=ROOT, timeout=120)
+    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(spec)],
+                          capture_output=True, text=True, cwd=ROOT, timeout=120)
+
+
+def test_a_spec_with_a_bad_zone_fails_at_collection_naming_the_claim(tmp_path):
+    out = collect_spec(tmp_path,
+                       "CLAIMS = [Claim(id='zone_misses_p0', section='1', quote='q', interpretation='i', rule='r',\n"
+                       "                experiments=('reg_unscaled',), metric='m', metric_fn=float,\n"
+                       "                decide=RateRule('reg_unscaled', bool, 0.5, 'greater', 'hit', (0.6, 0.7)))]\n")
     assert out.returncode != 0
     assert "claim zone_misses_p0: zone [0.6, 0.7] does not contain the threshold 0.5" in out.stdout + out.stderr
 

@@ -60,7 +60,7 @@ def test_a_mean_rules_power_holds_in_simulation():
     hits = 0
     for _ in range(400):
         b = rng.normal(0, 1, n)
-        t = b - rng.normal(got["refute_at"], np.std(base + 1 - (base + 1)) or sd, n)
+        t = b - rng.normal(got["refute_at"], sd, n)  # per-seed improvements of the spread the decision saw
         ev = Evidence({"base": _runs("base", b + 5), "treated": _runs("treated", t + 5)})
         hits += rule(ev, alpha=ALPHA, explain=False).verdict is Verdict.REFUTED
     assert 0.6 < hits / 400 < 0.95  # the normal approximation with the observed spread: near 80%

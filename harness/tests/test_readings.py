@@ -2,8 +2,6 @@
 decided on the same runs, and a test is robust only when every reading gives its label."""
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -93,20 +91,13 @@ def test_readings_are_decided_on_the_same_runs_and_robustness_follows():
 
 
 def test_a_bad_reading_is_a_collection_error_naming_claim_and_reading(tmp_path):
-    spec = tmp_path / "test_bad_reading.py"
-    spec.write_text(
-        "from harness.claims import Claim, Reading\n"
-        "from harness.pytest_plugin import parametrize_with_claims\n"
-        "from harness.statistics.rules import RateRule\n"
-        "r = RateRule('reg_unscaled', bool, 0.5, 'greater', 'hit', (0.4, 0.6))\n"
-        "CLAIMS = [Claim(id='reads_too_much', section='1', quote='q', interpretation='i', rule='r',\n"
-        "                experiments=('reg_unscaled',), metric='m', metric_fn=float, decide=r,\n"
-        "                readings=(Reading('accuracy', 'w', r, ('val_accuracy',)),))]\n"
-        "@parametrize_with_claims(CLAIMS)\n"
-        "def test_claim(claim):\n"
-        "    pass\n", encoding="utf-8")
-    out = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(spec)],
-                         capture_output=True, text=True, cwd=ROOT, timeout=120)
+    from harness.tests.test_claim_specs import collect_spec
+
+    out = collect_spec(tmp_path,
+                       "r = RateRule('reg_unscaled', bool, 0.5, 'greater', 'hit', (0.4, 0.6))\n"
+                       "CLAIMS = [Claim(id='reads_too_much', section='1', quote='q', interpretation='i', rule='r',\n"
+                       "                experiments=('reg_unscaled',), metric='m', metric_fn=float, decide=r,\n"
+                       "                readings=(Reading('accuracy', 'w', r, ('val_accuracy',)),))]\n")
     assert out.returncode != 0
     assert "claim reads_too_much: reading 'accuracy' reads 'val_accuracy'" in out.stdout + out.stderr
 
