@@ -2,7 +2,6 @@
 decided on the same runs, and a test is robust only when every reading gives its label."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
@@ -13,7 +12,6 @@ from harness.runner import ClaimRunner
 from harness.statistics.rules import RateRule
 from harness.training.records import RunRecord
 
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _rate(exp="reg_unscaled", p0=0.5):
