@@ -2,7 +2,6 @@
 decided on the same runs, and a test is robust only when every reading gives its label."""
 from __future__ import annotations
 
-
 import pytest
 
 from harness import claimset
