@@ -20,6 +20,7 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
+from .training import inside_quantities as insidelib
 from .training.records import RunRecord
 
 # The date of the decision rules in force: set anew by every amendment.  Summaries carry it,
@@ -241,6 +242,25 @@ def rule_experiments(rule) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
+def check_inside(what: str, uses: Sequence[insidelib.Use], experiments: Sequence[str]) -> None:
+    """Each probe a claim or reading reads exists on the experiments it reads it on (saturation on tanh
+    layers, dead units on ReLU layers, a layer within the depth), or a SpecError naming ``what``."""
+    from harness.training import experiments as exps  # plain data
+
+    for use in uses:
+        foreign = [e for e in use.experiments if e not in experiments]
+        if foreign:
+            raise SpecError(f"{what} reads the probe {use.quantity!r} on {', '.join(foreign)}, which it does not "
+                            f"train (it trains {', '.join(experiments)})")
+        for name in use.experiments or experiments:
+            try:
+                problem = use.problem(exps.get(name))
+            except KeyError as exc:
+                raise SpecError(f"{what}: {exc.args[0]}") from None
+            if problem:
+                raise SpecError(f"{what}: {problem}")
+
+
 @dataclass(frozen=True)
 class Reading:
     """Another way a careful reader could translate the claim's words, declared in the spec before the run
@@ -253,9 +273,12 @@ class Reading:
     decide: Callable[..., "Decision"]
     uses: tuple[str, ...] = ()
     declared: str = ""  # the date it was declared
+    # What it reads of the probes recorded inside training (harness.training.inside), checked like ``uses``.
+    inside: tuple[insidelib.Use, ...] = ()
 
     def check(self, claim_id: str, experiments: Sequence[str], datasets: Mapping[str, str]) -> None:
         what = f"claim {claim_id}: reading {self.name!r}"
+        check_inside(what, self.inside, rule_experiments(self.decide) or tuple(experiments))
         used = rule_experiments(self.decide)
         if not used:
             raise SpecError(f"{what}: its rule names no experiment")
@@ -306,6 +329,9 @@ class Claim:
     # or, for a claim whose words leave nothing to read otherwise, one sentence saying why (``uncontested``).
     readings: tuple[Reading, ...] = ()
     uncontested: str = ""
+    # What the claim reads of the probes recorded inside training (harness.training.inside): checked against
+    # its experiments when it is collected; not testable on an engine that records none.
+    inside: tuple[insidelib.Use, ...] = ()
 
     def __post_init__(self):
         if self.counts not in COUNTS:
@@ -321,6 +347,7 @@ class Claim:
             check_zone(getattr(self.decide, "zone", None), threshold, f"claim {self.id}")
         except SpecError as exc:
             raise SpecError(str(exc)) from None
+        check_inside(f"claim {self.id}", self.inside, self.experiments)
         names = [r.name for r in self.readings]
         if len(set(names)) != len(names):
             raise SpecError(f"claim {self.id}: reading names repeat ({', '.join(names)})")

@@ -30,7 +30,7 @@ from harness.statistics import sequential
 from harness.statistics.sequential import DESIGN_AMENDMENT
 from . import claims as claimlib
 from . import claimset
-from .training import devices, engines, environment, experiments, orders, probes, records
+from .training import devices, engines, environment, experiments, inside, orders, probes, records
 from . import results as res
 from .run_notes import MULTIPLICITY, notes
 from .storage.store import RunStore
@@ -189,7 +189,9 @@ class ClaimRunner:
                 eta = estimate_seconds(self.engine, exp.name, len(missing))
                 self.on_train(f"training {exp.name}: {len(missing)} seeds ({self.engine} engine"
                               + (f", about {eta:.0f} s by reports/bench.json)" if eta else ")"))
-            runs = engines.train(self.engine, exp, missing, batch_order=self.batch_order)
+            # the batched engine's runs carry the probes inside training (harness.training.inside)
+            runs = (inside.train(exp, missing, batch_order=self.batch_order) if self.engine == "batched"
+                    else engines.train(self.engine, exp, missing, batch_order=self.batch_order))
             if self.on_train:
                 self.on_train(f"trained {exp.name}: {len(missing)} seeds in {time.perf_counter() - start:.0f} s")
             return runs
@@ -259,8 +261,9 @@ class ClaimRunner:
                 out.runs[e] = self._runs_entry(e, first_runs[e], time.perf_counter() - start)
         out.equivalence.extend(trajectories)
         first = claimlib.Evidence(first_runs)
+        rule = claim.decide if self.engine == "batched" or not claim.inside else NotRecorded(claim.decide, claim.inside)
         looks = sequential.decide(
-            claim.decide, lambda n: first if n == len(self.seeds) else claimlib.Evidence(
+            rule, lambda n: first if n == len(self.seeds) else claimlib.Evidence(
                 {e: self.runs_upto(e, n) for e in claim.experiments}), self.design)
         decision, final = looks[-1].decision, looks[-1].seeds
         evidence = first if final == len(self.seeds) else claimlib.Evidence(
@@ -310,6 +313,8 @@ class ClaimRunner:
                                       alpha=self.design.alpha, effect_name="", effect=None,
                                       untestable=f"its probe ({', '.join(reading.probes)}) runs on the batched "
                                                  "engine only", detail="not testable here")
+            elif reading.inside and self.engine != "batched":
+                d = NotRecorded(reading.decide, reading.inside)(evidence, alpha=self.design.alpha)
             else:
                 ev = evidence
                 for name in reading.probes:
@@ -365,6 +370,30 @@ class ClaimRunner:
         if any(self.store.read(self.store_engine, exp.fingerprint, r.seed) is None for r in runs):
             entry["runs"] = [r.to_dict() for r in runs]  # the store could not keep them: they travel
         return entry
+
+
+@dataclass(frozen=True)
+class NotRecorded:
+    """A rule that reads probes recorded inside training, on an engine that records none: not testable here."""
+
+    rule: Callable
+    uses: tuple
+
+    @property
+    def threshold(self):
+        return self.rule.threshold
+
+    @property
+    def zone(self):
+        return self.rule.zone
+
+    def __call__(self, ev, alpha: float, explain: bool = True):
+        from harness.statistics import rules
+
+        probes = ", ".join(dict.fromkeys(u.quantity for u in self.uses))
+        return rules.untestable("", alpha, "", f"it reads probes inside training ({probes}), which the batched "
+                                "engine records and this engine does not", settled=True,
+                                threshold=self.threshold, zone=self.zone)
 
 
 def stored_runs(store: RunStore, info: dict) -> list[dict]:
@@ -438,7 +467,7 @@ def merge(outcomes: Sequence[ClaimOutcome], settings: Settings, *, certificate: 
                 "max_seeds": settings.design().looks[-1], "profile": settings.profile,
                 "certificate": (certificate or {}).get("path"), "fresh": settings.fresh, "baseline": baseline_path,
                 "wall_seconds": wall_seconds, "workers": workers, "devices": devices, "suite_version": __version__,
-                "code_digest": provenance.code_digest(settings.engine) if settings.engine in ("batched", "keras")
+                "code_digest": provenance.record_digest(settings.engine) if settings.engine in ("batched", "keras")
                 else None})
     environment_ = res.as_type(res.Environment, res.to_data(env), "environment")
     if certificate:  # a certificate that did not measure something says so by leaving it out

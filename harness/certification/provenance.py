@@ -35,12 +35,19 @@ MODULES = {
     "engine common": "harness.training.engines.common",
     "keras engine": "harness.training.engines.keras_engine",
     "batched engine": "harness.training.engines.batched",
+    "inside probes": "harness.training.inside",
+    "inside quantities": "harness.training.inside_quantities",
 }
 SHARED = ("data", "models", "experiments", "compatibility layer", "records", "batch orders", "engine common")
 ENGINE_MODULES = {
     "keras": SHARED + ("keras engine",),
     "batched": SHARED + ("batched engine",),
 }
+# What a stored record depends on: the engine's code, and for the batched engine the probes it records
+# inside training (record.extra["inside"], harness.training.inside).  The certificate certifies the engines
+# alone (ENGINE_MODULES): a probe's change re-trains the store, never re-certifies.
+RECORD_MODULES = {"keras": ENGINE_MODULES["keras"], "batched": ENGINE_MODULES["batched"] + ("inside probes",
+                                                                                   "inside quantities")}
 # Store labels beside the engines: the certificate's Keras references (with their states)
 # and the named batch-order variant are kept apart from the default runs.
 LABELS = {"keras-reference": "keras"}
@@ -87,6 +94,12 @@ def digest_modules(digests: dict[str, str], version: str = __version__) -> str:
     for name in sorted(digests):
         h.update(f"\n--- {name} {digests[name]}".encode())
     return h.hexdigest()
+
+
+@functools.lru_cache(maxsize=None)
+def record_digest(engine: str) -> str:
+    """The digest of the code a stored record of ``engine`` depends on (the run store's key)."""
+    return digest_modules({name: _module_digest(name) for name in RECORD_MODULES[base_engine(engine)]})
 
 
 @functools.lru_cache(maxsize=None)

@@ -91,7 +91,7 @@ def current(cell: Cell) -> bool:
     """Decided by this suite version, under these rules, with this engine code: nothing to redo."""
     s = cell.summary
     return (cell.status == "decided" and s is not None and s.rules == RULES and s.suite_version == __version__
-            and s.environment.code_digest == provenance.code_digest("batched"))
+            and s.environment.code_digest == provenance.record_digest("batched"))
 
 
 def _tail(text: str, lines: int = 4) -> str:

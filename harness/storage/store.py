@@ -140,7 +140,7 @@ def clean_tmp(root, recursive: bool = True, now: float | None = None) -> list[Pa
 
 class RunStore:
     def __init__(self, root: str | os.PathLike, environment: str, session: str = "", fresh: bool = False,
-                 code_digest=provenance.code_digest):
+                 code_digest=provenance.record_digest):
         if fresh and not session:
             # fresh means "only what this session wrote": without a session id it would reuse everything
             raise ValueError("RunStore(fresh=True) needs a non-empty session id")

@@ -86,7 +86,7 @@ def test_a_cell_record_round_trips_and_knows_when_it_is_stale(tmp_path):
     from harness.version import __version__
 
     summary = res.Results(claims=(_claim(),), rules=RULES, suite_version=__version__,
-                          environment=res.Environment(fingerprint="fp", code_digest=provenance.code_digest("batched")))
+                          environment=res.Environment(fingerprint="fp", code_digest=provenance.record_digest("batched")))
     cell = res.Cell(env="py311-tf216-k3-cpu", status="decided", summary=summary, certify_seconds=1200.0)
     back = res.as_type(res.Cell, res.to_data(cell), "cell")
     assert back == cell and cells.current(back)
