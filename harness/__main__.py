@@ -7,6 +7,7 @@ the message), before any work."""
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -40,6 +41,12 @@ def main(argv=None) -> int:
     bench.add_argument("--configs", nargs="*", default=None, help="experiment names (default: all)")
     bench.add_argument("--scaling-configs", nargs="*", default=None,
                        help="time every --batched-seeds count only for these (default: all configurations)")
+    bench.add_argument("--probes", action="store_true",
+                       help="instead: the batched engine with and without the probes inside training "
+                            "(harness.training.inside), side by side, at the first --batched-seeds count")
+    bench.add_argument("--sweep", action="store_true",
+                       help="instead: every depth-sweep point trained with its probes at the first --batched-seeds "
+                            "count, in this one process (the thorough profile's training)")
     bench.add_argument("--cold-suite", action="store_true",
                        help="instead: time the README's first line in a fresh clone of HEAD (cold_suite_seconds)")
     bench.add_argument("--out", type=Path, default=Path("reports/bench.json"),
@@ -70,6 +77,9 @@ def main(argv=None) -> int:
     cert.add_argument("--transfer-from", type=Path, default=None, metavar="FILE",
                       help="with --if-missing: transfer this certificate (of this Keras line, this code) instead of "
                            "the nearest one found in --out-dir and <store-dir>/certificates")
+    cert.add_argument("--sweep", action="store_true",
+                      help="instead: the sweeps' reduced certificate (reports/certificates/sweep-<fingerprint>.json: "
+                           "2 seeds x 2 windows per sweep point the full certificate does not cover)")
     cert.add_argument("--ship", action="store_true",
                       help="also write it packed for committing (<fingerprint>.npz, at most 4 MiB) and say what to "
                            "commit: how the default cell's shipped certificate is remade (in its locked environment)")
@@ -116,6 +126,16 @@ def main(argv=None) -> int:
 
         clean_tmp(args.store_dir)  # temporary files of writers that died (killed certify runs)
         args.workers = args.workers or available_cores()
+        if args.sweep:
+            from harness.certification import sweep_check
+            from harness.training import environment
+
+            path = sweep_check.certify(args.out_dir, environment.describe()["fingerprint"], args.workers, sys.stdout)
+            doc = json.loads(path.read_text(encoding="utf-8"))
+            failed = [n for n, r in doc["points"].items() if not r["passed"]]
+            print(f"certify --sweep: {path}: {len(doc['points']) - len(failed)}/{len(doc['points'])} sweep points "
+                  f"agree with Keras in {doc['seconds']:.0f} s" + (f"; FAILED: {', '.join(failed)}" if failed else ""))
+            return 3 if failed else 0
         args.independence_configs = args.independence_configs or list(INDEPENDENCE_CONFIGS)
         return run_certify(args)
     if args.command == "lock":

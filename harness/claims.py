@@ -245,7 +245,7 @@ def rule_experiments(rule) -> tuple[str, ...]:
 def check_inside(what: str, uses: Sequence[insidelib.Use], experiments: Sequence[str]) -> None:
     """Each probe a claim or reading reads exists on the experiments it reads it on (saturation on tanh
     layers, dead units on ReLU layers, a layer within the depth), or a SpecError naming ``what``."""
-    from harness.training import experiments as exps  # plain data
+    from harness.training import catalog  # plain data
 
     for use in uses:
         foreign = [e for e in use.experiments if e not in experiments]
@@ -254,7 +254,7 @@ def check_inside(what: str, uses: Sequence[insidelib.Use], experiments: Sequence
                             f"train (it trains {', '.join(experiments)})")
         for name in use.experiments or experiments:
             try:
-                problem = use.problem(exps.get(name))
+                problem = use.problem(catalog.get(name))
             except KeyError as exc:
                 raise SpecError(f"{what}: {exc.args[0]}") from None
             if problem:
@@ -332,8 +332,14 @@ class Claim:
     # What the claim reads of the probes recorded inside training (harness.training.inside): checked against
     # its experiments when it is collected; not testable on an engine that records none.
     inside: tuple[insidelib.Use, ...] = ()
+    # A claim whose training does not fit the default run (the sweeps) is decided in the ``thorough`` profile
+    # only (skipped elsewhere, saying so); ``max_seeds`` caps its looks (the sweep's many experiments).
+    profile: str = "default"
+    max_seeds: int | None = None
 
     def __post_init__(self):
+        if self.profile not in ("default", "thorough"):
+            raise SpecError(f"claim {self.id}: profile={self.profile!r} is not 'default' or 'thorough'")
         if self.counts not in COUNTS:
             raise SpecError(f"claim {self.id}: counts={self.counts!r} is not one of {', '.join(COUNTS)}")
         if self.counts in ("duplicate", "finding") and not self.sentence:
@@ -352,11 +358,11 @@ class Claim:
         if len(set(names)) != len(names):
             raise SpecError(f"claim {self.id}: reading names repeat ({', '.join(names)})")
         if self.readings:
-            from harness.training import experiments as exps  # plain data: the datasets a reading may read
+            from harness.training import catalog  # plain data: the datasets a reading may read
             datasets = {}
             for e in self.experiments:
                 try:
-                    datasets[e] = exps.get(e).dataset
+                    datasets[e] = catalog.get(e).dataset
                 except KeyError as exc:
                     raise SpecError(f"claim {self.id}: {exc.args[0]}") from None
             for reading in self.readings:

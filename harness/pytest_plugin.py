@@ -318,6 +318,10 @@ def _progress_log(config) -> Path:
 def decide_claim(claim_runner, request):
     """Decide a claim, carry its outcome on the test report, and fail the test unless it is SUPPORTED."""
     def run(claim):
+        settings = request.config.stash[SETTINGS]
+        if not runner.decided_in(claim, settings):
+            pytest.skip(f"{claim.id} is decided in the thorough profile (--claims-profile=thorough): its sweep "
+                        "does not fit the default run")
         refused = None
         try:
             outcome = claim_runner.decide(claim)

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from harness.certification import certificate as certlib
-from harness.certification import provenance, windows
+from harness.certification import provenance, sweep_check, windows
 from harness.certification.windows import WindowError
 from harness.results import drift, summaries
 from harness.statistics import familywise as fwlib
@@ -30,7 +30,7 @@ from harness.statistics import sequential
 from harness.statistics.sequential import DESIGN_AMENDMENT
 from . import claims as claimlib
 from . import claimset
-from .training import devices, engines, environment, experiments, inside, orders, probes, records
+from .training import catalog, devices, engines, environment, inside, orders, probes, records, sweeps
 from . import results as res
 from .run_notes import MULTIPLICITY, notes
 from .storage.store import RunStore
@@ -126,6 +126,18 @@ def estimate_seconds(engine: str, name: str, seeds: int, bench: Path | None = No
     return s1 * seeds / n1
 
 
+def decided_in(claim, settings: Settings) -> bool:
+    """Whether this run decides ``claim``: a claim of the thorough profile (a sweep) only there."""
+    return claim.profile == "default" or settings.profile == claim.profile
+
+
+def claim_design(claim, design):
+    """The run's design, its last look capped at the claim's ``max_seeds`` (a sweep's many experiments)."""
+    if not claim.max_seeds or design.looks[-1] <= claim.max_seeds:
+        return design
+    return sequential.design(design.looks[0], max(design.looks[0], claim.max_seeds))
+
+
 def seed_plan(fingerprint: str, directories: Sequence[Path]) -> dict[str, int]:
     """experiment -> the most seeds any claim on it needed in the last decided run of this environment: its
     summary ``<fingerprint>.json`` in the first of ``directories`` that has one (this machine's history, then
@@ -202,16 +214,32 @@ class ClaimRunner:
         """The runs of ``name`` for the first look; before the batched engine's runs of a
         configuration are first used, its program is restarted from every window of the
         certificate and checked against Keras (:func:`harness.certification.windows.check`)."""
-        runs = self.train(experiments.get(name), self.seeds)
+        runs = self.train(catalog.get(name), self.seeds)
         if self.engine == "batched" and name not in self._checked:
-            for check in (windows.check, windows.continuity):
-                result = res.as_type(res.EquivalenceCheck, res.to_data(check(self.certificate, name)), name)
+            certified = sweeps.same_as_suite(name) if catalog.is_sweep_point(name) else name
+            if certified is None:  # a sweep point of its own: the reduced certificate
+                result = res.as_type(res.EquivalenceCheck, res.to_data(self.sweep_result(name)), name)
                 if checks is not None:
                     checks.append(result)
                 if not result.passed:
-                    raise windows.WindowError(self.window_blame(name, result))
+                    raise windows.WindowError(result.detail)
+            for check in (windows.check, windows.continuity) if certified else ():
+                result = res.as_type(res.EquivalenceCheck, res.to_data(check(self.certificate, certified)), name)
+                if checks is not None:
+                    checks.append(result)
+                if not result.passed:
+                    raise windows.WindowError(self.window_blame(certified, result))
             self._checked.add(name)
         return runs
+
+    def sweep_result(self, name: str) -> dict:
+        """Sweep point ``name``'s row of the reduced certificate (harness.certification.sweep_check)."""
+        directory = Path(self.settings.certificate_dir)
+        try:
+            doc = sweep_check.load(directory, self.environment["fingerprint"])
+        except sweep_check.SweepCertificateError as exc:
+            return {"experiment": name, "level": "sweep", "passed": False, "detail": str(exc)}
+        return sweep_check.result(doc, name, str(sweep_check.path_for(directory, self.environment["fingerprint"])))
 
     def window_blame(self, name: str, result) -> str:
         """A window check that failed at run time, said with the certificate's file and which of the two the
@@ -241,7 +269,7 @@ class ClaimRunner:
         a seed's run depends, in its last float32 bits, on its position in the batch that trains it
         (docs/findings.md, 2026-12-01), so every run batches the seeds as the looks do (0-29, 30-99, 100-299,
         300-999) and gives the same numbers whichever worker trains them."""
-        return self.train(experiments.get(name), list(range(n)))
+        return self.train(catalog.get(name), list(range(n)))
 
     # -- one claim ----------------------------------------------------------
     def decide(self, claim) -> ClaimOutcome:
@@ -262,9 +290,10 @@ class ClaimRunner:
         out.equivalence.extend(trajectories)
         first = claimlib.Evidence(first_runs)
         rule = claim.decide if self.engine == "batched" or not claim.inside else NotRecorded(claim.decide, claim.inside)
+        design = claim_design(claim, self.design)
         looks = sequential.decide(
             rule, lambda n: first if n == len(self.seeds) else claimlib.Evidence(
-                {e: self.runs_upto(e, n) for e in claim.experiments}), self.design)
+                {e: self.runs_upto(e, n) for e in claim.experiments}), design)
         decision, final = looks[-1].decision, looks[-1].seeds
         evidence = first if final == len(self.seeds) else claimlib.Evidence(
             {e: self.runs_upto(e, final) for e in claim.experiments})
@@ -272,9 +301,9 @@ class ClaimRunner:
         missed = (claim.expect.check(self.environment["fingerprint"], {"effect": decision.effect, "seeds": final})
                   + claim.expect.check_label(decision.label))
         probed = self.probe(claim, first)
-        readings = self.read(claim, evidence)
+        readings = self.read(claim, evidence, design.alpha)
         power = powerlib.detectable(claim.decide, decision, final)
-        out.result = claim_result(claim, decision, looks, samples, self.design, missed, probed, readings,
+        out.result = claim_result(claim, decision, looks, samples, design, missed, probed, readings,
                                   res.Power(**power) if power else None)
         out.failure = self._failure(claim, decision, out, missed, samples)
         return out
@@ -303,23 +332,23 @@ class ClaimRunner:
                                                         self.batch_order))
                 for e in claim.probes]
 
-    def read(self, claim, evidence) -> list[res.ReadingResult]:
+    def read(self, claim, evidence, alpha: float | None = None) -> list[res.ReadingResult]:
         """Each alternative reading of the claim decided on the deciding look's runs (the primary's own), with
         the probes a reading reads attached to those runs (batched engine only: the probe is its program)."""
-        out = []
+        out, alpha = [], alpha or self.design.alpha
         for reading in claim.readings:
             if reading.probes and self.engine != "batched":
                 d = claimlib.Decision(verdict=claimlib.Verdict.INCONCLUSIVE, test="", p_value=None,
-                                      alpha=self.design.alpha, effect_name="", effect=None,
+                                      alpha=alpha, effect_name="", effect=None,
                                       untestable=f"its probe ({', '.join(reading.probes)}) runs on the batched "
                                                  "engine only", detail="not testable here")
             elif reading.inside and self.engine != "batched":
-                d = NotRecorded(reading.decide, reading.inside)(evidence, alpha=self.design.alpha)
+                d = NotRecorded(reading.decide, reading.inside)(evidence, alpha=alpha)
             else:
                 ev = evidence
                 for name in reading.probes:
                     ev = claimlib.Evidence({e: self._with_probe(e, name, runs) for e, runs in ev.runs.items()})
-                d = reading.decide(ev, alpha=self.design.alpha)
+                d = reading.decide(ev, alpha=alpha)
             out.append(res.ReadingResult(
                 name=reading.name, words=reading.words, verdict=d.verdict, at_threshold=d.at_threshold,
                 untestable=d.untestable, test=d.test, p_value=d.p_value, detail=d.detail, seeds=evidence.seeds,
@@ -362,7 +391,7 @@ class ClaimRunner:
         return drift.DriftError(f"regression against baseline {path}: " + " | ".join(moved)) if moved else None
 
     def _runs_entry(self, name: str, runs, seconds: float) -> dict:
-        exp = experiments.get(name)
+        exp = catalog.get(name)
         entry = {"info": {"section": exp.section, "description": exp.description, "fingerprint": exp.fingerprint,
                           "engine": self.engine, "store": self.store_engine, "seeds": len(runs),
                           "wall_seconds": sum(r.wall_seconds for r in runs), "lookup_seconds": seconds,
@@ -543,7 +572,7 @@ def check_claims(claims=None, settings: Settings | None = None, progress: Callab
     and the per-epoch runs; nothing is asserted and nothing is written but the run store."""
     settings = settings or Settings()
     dev = devices.configure()
-    claims = claimset.all_claims() if claims is None else list(claims)
+    claims = [c for c in (claimset.all_claims() if claims is None else claims) if decided_in(c, settings)]
     start = time.time()
     runner = ClaimRunner(settings, baseline=baseline, on_train=progress)
     outcomes = []

@@ -39,6 +39,8 @@ def _time_batched(train, exp, n: int) -> tuple[float, float]:
 def run_bench(args) -> int:
     if args.cold_suite:
         return _run_cold(args)
+    if getattr(args, "probes", False) or getattr(args, "sweep", False):
+        return _run_probes(args)
     devices.configure()
     # local: batched imports TensorFlow (after devices.configure()), both engines scikit-learn; `python -m harness`
     # imports this module for every command
@@ -116,3 +118,48 @@ def _run_cold(args) -> int:
     out["cold_suite"] = result
     out["cold_suite_seconds"] = result["cold_suite_seconds"]
     return _write(args.out, out, 0 if result["exit_status"] == 0 else 1)
+
+
+REPEATS = 3  # each timing the best of three, the two variants interleaved: load on the machine hits both alike
+
+
+def _run_probes(args) -> int:
+    """``--probes``: per configuration, the batched engine's training with and without the probes, side by side
+    (interleaved, best of REPEATS), and their ratio; ``--sweep``: every sweep point with its probes, once."""
+    devices.configure()
+    from harness.training import catalog, inside, sweeps
+    from harness.training.engines import batched
+
+    n = args.batched_seeds[0]
+    out = _previous(args.out)
+    if args.sweep:
+        rows, total = [], 0.0
+        for name in sweeps.POINTS:
+            exp = catalog.get(name)
+            t = _time(lambda: inside.train(exp, list(range(n))))
+            total += t
+            rows.append({"configuration": name, "seeds": n, "seconds": t})
+            print(f"{name:<18}{n:>6} seeds{t:>9.1f} s (sum {total:.0f} s)", flush=True)
+        out["sweep"] = {"seeds": n, "seconds": total, "rows": rows, "processes": 1, "machine": machine()}
+        print(f"the depth sweep: {len(rows)} points x {n} seeds in {total:.0f} s in one process")
+        return _write(args.out, out)
+    names = args.configs or list(experiments.EXPERIMENTS)
+    rows = []
+    print(f"{'configuration':<26}{'seeds':>6}{'plain s':>10}{'probes s':>10}{'ratio':>8}")
+    for name in names:
+        exp = experiments.get(name)
+        batched.train(exp, [0]), inside.train(exp, [0])  # tracing is a fixed cost, not timed
+        plain, probed = [], []
+        for _ in range(REPEATS):
+            plain.append(_time(lambda: batched.train(exp, list(range(n)))))
+            probed.append(_time(lambda: inside.train(exp, list(range(n)))))
+        row = {"configuration": name, "seeds": n, "plain_seconds": min(plain), "probes_seconds": min(probed),
+               "ratio": min(probed) / min(plain)}
+        rows.append(row)
+        print(f"{name:<26}{n:>6}{row['plain_seconds']:>10.2f}{row['probes_seconds']:>10.2f}{row['ratio']:>8.2f}",
+              flush=True)
+    plain_sum, probe_sum = sum(r["plain_seconds"] for r in rows), sum(r["probes_seconds"] for r in rows)
+    out["probes"] = {"seeds": n, "repeats": REPEATS, "rows": rows, "plain_seconds": plain_sum,
+                     "probes_seconds": probe_sum, "ratio": probe_sum / plain_sum, "machine": machine()}
+    print(f"all configurations: {plain_sum:.1f} s plain, {probe_sum:.1f} s with probes: x{probe_sum / plain_sum:.2f}")
+    return _write(args.out, out)

@@ -26,6 +26,7 @@ import numpy as np
 from scipy import stats as sps
 
 from harness.statistics import sequential
+from harness.statistics.dose import CrossingDoseRule, SeedTrendRule
 from harness.claims import CLAIM_ALPHA, Evidence
 from harness.statistics.rules import MeanInBandRule, PairedBestOfGroupsRule, PairedEquivalenceRule, PairedNonSuperiorityRule, PairedTighterRule, RateRule
 
@@ -41,6 +42,7 @@ MODULES = {
     "decision rules": "harness.statistics.rules",
     "sequential design": "harness.statistics.sequential",
     "statistics": "harness.statistics.stats",
+    "dose-response rules": "harness.statistics.dose",
     "error-rate simulation": "harness.maintainer.error_rates",
 }
 
@@ -123,6 +125,24 @@ def _spread_draw(ratios: tuple[float, float], shape: str = "normal", rho: float 
     return draw
 
 
+DOSES = (10, 12, 15, 17, 20, 22, 25)
+
+
+def _trend_draw(share: float, doses: int = 8):
+    """Per seed a curve over ``doses`` doses, rising with probability ``share`` and falling otherwise."""
+    def draw(rng, n):
+        up = np.where(rng.random(n) < share, 1.0, -1.0)
+        curve = up[:, None] * np.arange(doses)[None, :] + 0.1 * rng.standard_normal((n, doses))
+        return ArrayEvidence({f"d{i}": curve[:, i:i + 1] for i in range(doses)})
+    return draw
+
+
+def _rates_draw(rates: dict[int, float]):
+    def draw(rng, n):
+        return ArrayEvidence({f"d{d}": (rng.random(n) < p).astype(float)[:, None] for d, p in rates.items()})
+    return draw
+
+
 def worlds() -> list[World]:
     out: list[World] = []
     for p0, claimed, zone in ((0.5, "greater", (0.4, 0.6)), (0.1, "less", (0.05, 0.15)),
@@ -155,6 +175,18 @@ def worlds() -> list[World]:
                       ("SUPPORTED",), _normal_pairs(0.05, tails=tails)),
                 World(f"non-superiority ({tails}): improvement 0.15", nonsup, "mean improvement = 0.15",
                       ("REFUTED",), _normal_pairs(0.15, tails=tails))]
+    trend = SeedTrendRule(tuple((i, f"d{i}") for i in range(8)), col(0), "increasing", "metric")
+    out += [World("seed trend: true share 0.6", trend, "60% of seeds rise with the dose", ("SUPPORTED",),
+                  _trend_draw(0.6)),
+            World("seed trend: true share 0.4", trend, "40% of seeds rise with the dose", ("REFUTED",),
+                  _trend_draw(0.4))]
+    crossing = CrossingDoseRule(tuple((d, f"d{d}") for d in DOSES), col(0), 0.1, (0.05, 0.15), 20, "learn")
+    # SUPPORTED is wrong where the crossing sits on the inner zone's edge: the rate at 17 on the zone's upper
+    # edge (the other half of the test certain); REFUTED where the rate at 12 sits on its lower edge.
+    out += [World("crossing: rate 0.15 at dose 17, none from 20", crossing, "rates 0.5, 0.3, 0.2, 0.15, 0, 0, 0",
+                  ("SUPPORTED",), _rates_draw(dict(zip(DOSES, (0.5, 0.3, 0.2, 0.15, 0.0, 0.0, 0.0))))),
+            World("crossing: rate 0.05 at dose 12", crossing, "rates 0.06, 0.05, 0.05, 0.04, 0.03, 0.02, 0.01",
+                  ("REFUTED",), _rates_draw(dict(zip(DOSES, (0.06, 0.05, 0.05, 0.04, 0.03, 0.02, 0.01)))))]
     band = MeanInBandRule("e", (("m1", col(0)), ("m2", col(1))), (0.75, 0.85))
     out += [World("mean in band: one mean at 0.8 + 0.025", band, "means 0.825 and 0.8", ("SUPPORTED",),
                   _band_draw((0.825, 0.8))),

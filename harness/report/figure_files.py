@@ -22,7 +22,8 @@ def safe_name(name: str) -> str:
 def ours(name: str) -> bool:
     """A figure name the report writes (only those are cleaned up as stale)."""
     return name.endswith(".png") and ("__curves_" in name or name.endswith("__metric.png")
-                                      or name in LESSON_FIGURES or name == FOREST_FIGURE)
+                                      or name in LESSON_FIGURES or name == FOREST_FIGURE
+                                      or name.startswith("inside_"))
 
 
 class Drawn:

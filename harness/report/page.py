@@ -34,6 +34,7 @@ from harness.report.format import BADGE_CLASSES, badge, esc
 from harness.report.histories import LearningCurves
 from harness.report.labels import counts_text, error_bound_text, lesson_claims, robustness_counts
 from harness.report.lesson_figures import lesson_figures_section
+from harness.report.mechanisms import inside_section
 from harness.report.overview import (amendment_moves, anchors, findings, forest, replayed_order, summary_table,
                                      zone_sensitivity)
 from harness.results import RESULTS_NAME, RUNS_NAME, Results, read, write
@@ -138,6 +139,7 @@ def render_page(results: Results, runs: list[dict], runs_note: str | None = None
         '<h2 id="claims">Claims</h2>',
         *(claim_section(anchor, c, ctx) for anchor, c in claims),
         lesson_figures_section(results.claims, drawn),
+        inside_section(runs, drawn),
         certificate_section(results.certificate, env.machine),
         mutants_section(results.mutants),
         equivalence_section(results.equivalence),

@@ -14,6 +14,7 @@ import math
 from scipy import stats as sps
 
 from harness.claims import Decision
+from harness.statistics import dose
 from harness.statistics import rules as r
 
 POWER = 0.8  # the conventional 80%: a departure detected four times in five
@@ -106,6 +107,18 @@ def detectable(rule, decision: Decision, seeds: int, power: float = POWER) -> di
         refute, support = rate_power(seeds, zone, "greater", alpha, alpha, power)
         return dict(base, refute_at=refute, support_at=support, method=exact,
                     note="on the share of seeds won, counting every seed as untied")
+    if isinstance(rule, dose.SeedTrendRule):
+        refute, support = rate_power(seeds, zone, "greater", alpha, alpha, power)
+        return dict(base, refute_at=refute, support_at=support, method=exact,
+                    note="on the share of seeds trending the claimed way, counting every seed as trending")
+    if isinstance(rule, dose.CrossingDoseRule):
+        lo, hi = rule.line_zone
+        capable = rate_power(seeds, (lo, hi), "greater", alpha, alpha, power)[1]
+        incapable = rate_power(seeds, (lo, hi), "less", alpha, alpha, power)[1]
+        return dict(base, refute_at=None, support_at=None, method=exact,
+                    note=f"at each tested dose: shown capable from a true rate of {capable:.3g}, incapable below "
+                         f"{incapable:.3g}" if capable is not None and incapable is not None else
+                    "the tested doses cannot be shown capable and incapable at these seeds")
     if isinstance(rule, r.PairedBestOfGroupsRule):
         k = len(rule.groups) - 1
         refute, support = rate_power(seeds, zone, "greater", alpha / k, alpha, power)

@@ -30,8 +30,8 @@ import math
 
 import numpy as np
 
-from .inside_quantities import (BATCH_SIZES, PER_HIDDEN, PER_LAYER, PER_STEP, REFERENCE_CLIPNORM, SATURATED,  # noqa: F401
-                                SATURATED_READING, Use, at, probe_epochs, quantities, series, step)
+from .inside_quantities import (BATCH_SIZES, REFERENCE_CLIPNORM, SATURATED, SATURATED_READING,  # noqa: F401
+                                probe_epochs, quantities)
 
 
 # -- measuring ---------------------------------------------------------------------------------------
