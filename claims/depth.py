@@ -55,7 +55,7 @@ CLAIMS = [
     Claim(
         id="deeper_relu_learns_slower", section="2.2.3.3",
         quote="increasing the number of layers results in slower learning to a point at about 20 layers where the "
-              "model is no longer capable of learning the problem.",
+              "model is no longer capable of learning the problem",
         interpretation="'Slower learning' with 'increasing the number of layers', up to the point the sentence "
                        "names: seed by seed over the ReLU + He models with 1 to 20 hidden layers, the first epoch "
                        "at which the test accuracy reaches 0.75 (learned; never = infinitely late) rises with the "
@@ -81,7 +81,7 @@ CLAIMS = [
     ),
     Claim(
         id="relu_no_longer_capable_at_about_20", section="2.2.3.3",
-        quote="to a point at about 20 layers where the model is no longer capable of learning the problem.",
+        quote="to a point at about 20 layers where the model is no longer capable of learning the problem",
         interpretation="'No longer capable' is relu20_no_longer_learns' line: learns (final test accuracy >= 0.75) "
                        "in fewer than 10% of the seeds, its zone 5-15%. 'At about 20 layers' = within a quarter, "
                        "15-25 layers; zone on |crossing - 20| from 2.5 to 7.5 layers. Under the sentence's premise "

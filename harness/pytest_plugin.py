@@ -24,7 +24,7 @@ from harness.certification import certificate
 from harness.certification.windows import EquivalenceError
 from harness.results import summaries
 from . import claims as claimlib
-from . import options, runner
+from . import claimset, options, runner
 from .run_notes import load_mutants
 from .training import devices, environment
 
@@ -237,12 +237,19 @@ class _XdistHooks:
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_xdist_node_collection_finished(self, node, ids):
-        node.config.stash[COLLECTED] = sum("test_claim[" in i for i in ids)
+        node.config.stash[COLLECTED] = _planned(node.config, ids)
+
+
+def _planned(config, ids) -> int:
+    """The claim tests this run decides: those collected, less the ones of another profile (skipped)."""
+    settings = config.stash.get(SETTINGS, None)
+    elsewhere = {c.id for c in claimset.all_claims() if settings and not runner.decided_in(c, settings)}
+    return sum("test_claim[" in i and i.rsplit("[", 1)[-1].rstrip("]") not in elsewhere for i in ids)
 
 
 def pytest_collection_finish(session):
     if not hasattr(session.config, "workerinput"):
-        session.config.stash[COLLECTED] = sum("test_claim[" in i.nodeid for i in session.items)
+        session.config.stash[COLLECTED] = _planned(session.config, [i.nodeid for i in session.items])
 
 
 @pytest.hookimpl(optionalhook=True)  # an xdist hook: the plugin also works with -p no:xdist
