@@ -39,36 +39,39 @@ def median_log_gradients(runs: Sequence[Mapping]) -> tuple[list[int], np.ndarray
     a seed with any non-finite norm is left out of the median and counted."""
     epochs = list(runs[0]["extra"]["inside"]["epochs"])
     g = np.array([np.asarray(r["extra"]["inside"]["grad_norm"], dtype=float) for r in runs])
-    finite = np.isfinite(g).all(axis=(1, 2)) & (g > 0).all(axis=(1, 2))
+    finite = np.isfinite(g).all(axis=(1, 2))
     if not finite.any():
         return epochs, np.full(g.shape[1:], np.nan), int((~finite).sum())
-    return epochs, np.median(np.log10(g[finite]), axis=0), int((~finite).sum())
+    with np.errstate(divide="ignore"):  # a dead layer's gradient is exactly 0: log10 -inf, ranked lowest
+        return epochs, np.median(np.log10(g[finite]), axis=0), int((~finite).sum())
 
 
 def gradient_heatmaps_figure(by_exp: Mapping[str, Sequence[Mapping]]) -> Figure:
     panels = [(e, t) for e, t in HEATMAPS if e in by_exp]
     fig = Figure(figsize=(5.2 * len(panels), 4.6))
     grids = {e: median_log_gradients(by_exp[e]) for e, _ in panels}
-    values = np.concatenate([g[1].ravel() for g in grids.values()])
+    values = np.concatenate([g[1].ravel() for g in grids.values()])  # -inf (no gradient) is drawn blank
     values = values[np.isfinite(values)]
     vmin, vmax = (float(values.min()), float(values.max())) if values.size else (-1.0, 0.0)
     for i, (e, title) in enumerate(panels):
         ax = fig.add_subplot(1, len(panels), i + 1)
         epochs, grid, bad = grids[e]
-        im = ax.imshow(grid, aspect="auto", cmap="viridis", vmin=vmin, vmax=vmax, origin="upper", gid=f"heat:{e}")
+        im = ax.imshow(np.ma.masked_invalid(grid), aspect="auto", cmap="viridis", vmin=vmin, vmax=vmax,
+                       origin="upper", gid=f"heat:{e}")
         layers = grid.shape[1]
         ax.set_xticks(range(layers), [str(k + 1) for k in range(layers - 1)] + ["out"])
         ax.set_yticks(range(len(epochs)), [str(x) for x in epochs])
         ax.set_xlabel("layer (1 = first hidden, out = output)")
         ax.set_ylabel("epoch (0 = initial weights)")
         n = len(by_exp[e])
-        ax.set_title(f"{title}\n{n - bad} seeds" + (f" ({bad} with a non-finite norm left out)" if bad else ""),
-                     fontsize=9)
+        ax.set_title(f"{title}\n{n - bad} seeds" + (f" ({bad} diverged, left out)" if bad else ""), fontsize=9)
         for y in range(grid.shape[0]):
             for x in range(layers):
                 if math.isfinite(grid[y, x]):
                     ax.text(x, y, f"{grid[y, x]:.1f}", ha="center", va="center", fontsize=6.5,
                             color="white" if grid[y, x] < (vmin + vmax) / 2 else "black")
+                elif grid[y, x] == -math.inf:
+                    ax.text(x, y, "0", ha="center", va="center", fontsize=6.5)  # most seeds: no gradient at all
         fig.colorbar(im, ax=ax, label="log10 gradient norm (median over seeds)")
     fig.suptitle("Gradient norm of each layer's kernel on the full training set, at every tenth of the run",
                  fontsize=10)
@@ -83,8 +86,13 @@ def _dead_layers(r: Mapping) -> float:
 
 
 def _ratio(r: Mapping) -> float:
+    """As the mechanism claims read it: no gradient at the first layer (a dead layer above it) is -inf."""
     g = np.asarray(r["extra"]["inside"]["grad_norm"][0], dtype=float)
-    return float(np.log10(g[0] / g[-1])) if np.isfinite(g).all() and (g > 0).all() else math.nan
+    if not np.isfinite(g).all():
+        return math.nan
+    if g[0] == 0:
+        return -math.inf
+    return float(np.log10(g[0] / g[-1])) if g[-1] > 0 else math.inf
 
 
 def _mean_at_end(key: str):
@@ -94,11 +102,12 @@ def _mean_at_end(key: str):
     return read
 
 
+# (heading, per-run value, the activation it exists for, the statistic over runs)
 PROBE_COLUMNS = (
-    ("log10 first-hidden / output gradient, start", _ratio, None),
-    ("hidden outputs saturated (|a| > 0.99), end", _mean_at_end("saturated"), "tanh"),
-    ("hidden outputs exactly 0, end", _mean_at_end("zeros"), "relu"),
-    ("wholly dead hidden layers, end", _dead_layers, "relu"),
+    ("log10 first-hidden / output gradient, start (median)", _ratio, None, np.median),
+    ("hidden outputs saturated (|a| > 0.99), end (mean)", _mean_at_end("saturated"), "tanh", np.mean),
+    ("hidden outputs exactly 0, end (mean)", _mean_at_end("zeros"), "relu", np.mean),
+    ("wholly dead hidden layers, end (mean)", _dead_layers, "relu", np.mean),
 )
 
 
@@ -107,12 +116,14 @@ def _learned(r: Mapping) -> bool:
     return acc is not None and math.isfinite(acc) and acc >= LEARNED
 
 
-def _cell(values: list[float]) -> str:
-    finite = [v for v in values if math.isfinite(v)]
+def _cell(values: list[float], statistic=np.mean) -> str:
+    """The statistic over the runs' values; a diverged run's NaN counted beside it, never dropped silently
+    (an infinite value, no gradient at all, stays in the median)."""
+    finite = [v for v in values if not math.isnan(v)]
     nan = len(values) - len(finite)
     if not values:
         return "<td>no run</td>"
-    text = f"{np.mean(finite):.3g}" if finite else "no finite value"
+    text = f"{statistic(finite):.3g}" if finite else "no value"
     return f"<td>{esc(text)}" + (f' <span class="muted small">({nan} NaN)</span>' if nan else "") + "</td>"
 
 
@@ -123,10 +134,11 @@ def learned_vs_failed_table(by_exp: Mapping[str, Sequence[Mapping]]) -> str:
         activation = "tanh" if "tanh" in e else "relu"
         for group, members in (("learned", [r for r in runs if _learned(r)]),
                                ("failed", [r for r in runs if not _learned(r)])):
-            cells = "".join(_cell([fn(r) for r in members]) if kind in (None, activation) else "<td>-</td>"
-                            for _, fn, kind in PROBE_COLUMNS)
-            rows.append(f"<tr><td>{esc(e)}</td><td>{group}</td><td>{len(members)}</td>{cells}</tr>")
-    head = "".join(f"<th>{esc(name)} (mean)</th>" for name, _, _ in PROBE_COLUMNS)
+            cells = "".join(_cell([fn(r) for r in members], stat) if kind in (None, activation) else "<td>-</td>"
+                            for _, fn, kind, stat in PROBE_COLUMNS)
+            rows.append(f'<tr><td style="white-space:nowrap">{esc(e)}</td><td>{group}</td><td>{len(members)}</td>'
+                        f"{cells}</tr>")
+    head = "".join(f"<th>{esc(name)}</th>" for name, _, _, _ in PROBE_COLUMNS)
     return ('<table class="small"><thead><tr><th>configuration</th><th>runs that</th><th>seeds</th>' + head
             + "</tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
 

@@ -28,12 +28,12 @@ def test_heatmaps_plot_the_median_log_gradient_of_each_layer_and_epoch_and_count
     relu = [_run("circles_relu5", s, g(0), dead=[[0] * 5] * 3) for s in range(2)]
     by = m._by_experiment(tanh + relu)
     fig = m.gradient_heatmaps_figure(by)
-    images = {im.get_gid(): np.asarray(im.get_array()) for ax in fig.axes for im in ax.get_images()}
+    images = {im.get_gid(): np.ma.filled(im.get_array(), np.nan) for ax in fig.axes for im in ax.get_images()}
     want = np.log10(np.median([np.asarray(g(s)) for s in range(3)], axis=0))
     assert np.allclose(images["heat:circles_tanh5_fresh"], want)
     assert np.allclose(images["heat:circles_relu5"], np.log10(np.asarray(g(0))))
     titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
-    assert any("3 seeds (1 with a non-finite norm left out)" in t for t in titles)
+    assert any("3 seeds (1 diverged, left out)" in t for t in titles)
 
 
 def test_learned_and_failed_runs_are_tabled_apart_with_nan_counted():
@@ -43,7 +43,7 @@ def test_learned_and_failed_runs_are_tabled_apart_with_nan_counted():
     html = m.learned_vs_failed_table(m._by_experiment(runs))
     import re
 
-    rows = {(r[0], r[1]): r for r in (re.findall(r"<td>(.*?)</td>", row) for row in html.split("<tr>")[2:])}
+    rows = {(r[0], r[1]): r for r in (re.findall(r"<td[^>]*>(.*?)</td>", row) for row in html.split("<tr>")[2:])}
     learned, failed = rows["circles_relu20", "learned"], rows["circles_relu20", "failed"]
     assert learned[1:3] == ["learned", "1"] and learned[-1] == "0"  # no dead layer in the run that learned
     assert failed[1:3] == ["failed", "2"]
@@ -68,3 +68,14 @@ def test_depth_figure_plots_learned_rates_with_their_intervals_and_marks_the_les
     assert np.allclose(median.get_ydata(), 100.0)  # the learned seeds reach 0.75 at epoch 100
     html = m.inside_section(runs, Drawn())
     assert "The depth sweep" in html
+
+
+def test_a_dead_layers_zero_gradient_is_drawn_as_no_gradient_not_dropped():
+    dead = [[0.0] + [1e-2] * 5 for _ in range(3)]
+    relu = [_run("circles_relu5", s, dead, dead=[[5, 0, 0, 0, 0]] * 3) for s in range(3)]
+    fig = m.gradient_heatmaps_figure(m._by_experiment(relu))
+    ax = fig.axes[0]
+    grid = ax.get_images()[0].get_array()
+    assert np.ma.is_masked(grid[0, 0]) and np.allclose(grid[:, 1:], -2.0)
+    assert "3 seeds" in ax.get_title() and "left out" not in ax.get_title()
+    assert sum(t.get_text() == "0" for t in ax.texts) == 3  # every probe epoch of layer 1: no gradient
