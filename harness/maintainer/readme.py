@@ -54,6 +54,18 @@ def costs_table(bench_path: Path = ROOT / "reports" / "bench.json") -> str:
                       f"`reports/cells/`): median {mid:.0f} min wall on {certified[0][1]} cores over "
                       f"{len(certified)} cells ({certified[0][0] / 60:.0f}-{certified[-1][0] / 60:.0f} min; most ran "
                       "beside another cell)."]
+    probes = data.get("probes")
+    if probes:
+        lines += ["", f"The probes inside training (`python -m harness bench --probes`, {probes['seeds']} seeds, "
+                      f"best of {probes['repeats']}, with and without side by side): {probes['plain_seconds']:.1f} s "
+                      f"without, {probes['probes_seconds']:.1f} s with, over all configurations: x"
+                      f"{probes['ratio']:.2f} (per configuration x{min(r['ratio'] for r in probes['rows']):.2f}-"
+                      f"{max(r['ratio'] for r in probes['rows']):.2f})."]
+    sweep = data.get("sweep")
+    if sweep:
+        lines += ["", f"The depth sweep's training (`python -m harness bench --sweep`): {len(sweep['rows'])} points "
+                      f"x {sweep['seeds']} seeds with their probes in {sweep['seconds'] / 60:.1f} min in one process "
+                      f"(the thorough profile's workers share it)."]
     if data.get("cold_suite_seconds") is not None:
         lines += ["", f"The README's first line, cold (fresh clone, fresh venv, empty run store, install included): "
                       f"{data['cold_suite_seconds']:.0f} s (`python -m harness bench --cold-suite`, commit "

@@ -136,7 +136,7 @@ def learned_vs_failed_table(by_exp: Mapping[str, Sequence[Mapping]]) -> str:
                                ("failed", [r for r in runs if not _learned(r)])):
             cells = "".join(_cell([fn(r) for r in members], stat) if kind in (None, activation) else "<td>-</td>"
                             for _, fn, kind, stat in PROBE_COLUMNS)
-            rows.append(f'<tr><td style="white-space:nowrap">{esc(e)}</td><td>{group}</td><td>{len(members)}</td>'
+            rows.append(f'<tr><td style="white-space:nowrap">{esc(e)}</td><td style="white-space:nowrap">{group}</td><td>{len(members)}</td>'
                         f"{cells}</tr>")
     head = "".join(f"<th>{esc(name)}</th>" for name, _, _, _ in PROBE_COLUMNS)
     return ('<table class="small"><thead><tr><th>configuration</th><th>runs that</th><th>seeds</th>' + head
