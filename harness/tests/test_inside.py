@@ -31,11 +31,19 @@ def _keras_side(exp, weights, idx_batch):
     split = split_for(exp)
     backend = getattr(k, "config", k.backend)
     floatx = backend.floatx()
-    backend.set_floatx("float64")  # as the probe measures: float64, finer than the float32 it measures
+    # as the probe measures: float64, finer than the float32 it measures; the global dtype policy too (a test
+    # before this one in the same process may have fixed it at float32, which floatx then no longer moves)
+    policy = getattr(backend, "dtype_policy", None) or k.mixed_precision.global_policy
+    set_policy = getattr(backend, "set_dtype_policy", None) or k.mixed_precision.set_global_policy
+    before = policy()
+    backend.set_floatx("float64")
+    set_policy("float64")
     try:
         model = models.build(exp)
     finally:
         backend.set_floatx(floatx)
+        set_policy(before)
+    assert all(str(w.dtype).endswith("float64") for w in model.weights), "the reference must be float64"
     model.set_weights([np.asarray(w, np.float64) for w in weights])
     loss_fn = k.losses.get(exp.loss)
 

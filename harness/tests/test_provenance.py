@@ -7,6 +7,7 @@ import shutil
 import pytest
 
 from harness.certification import provenance
+from harness.storage.store import RunStore
 
 
 def test_every_engine_digests_its_logical_modules():
@@ -16,9 +17,18 @@ def test_every_engine_digests_its_logical_modules():
     for shared in ("data", "models", "experiments", "compatibility layer", "records", "batch orders",
                    "engine common"):
         assert keras[shared] == batched[shared]
-    assert set(provenance.MODULES) == set(keras) | set(batched)
+    probes = set(provenance.RECORD_MODULES["batched"]) - set(batched)
+    assert probes == {"inside probes", "inside quantities"}  # what a stored record depends on beside the engine
+    assert set(provenance.MODULES) == set(keras) | set(batched) | probes
     assert provenance.file_digests is provenance.module_digests
     assert provenance.code_digest("keras") != provenance.code_digest("batched")
+
+
+def test_a_stored_record_depends_on_the_probes_the_certificate_does_not():
+    assert provenance.record_digest("keras") == provenance.code_digest("keras")  # no probes on the Keras engine
+    assert provenance.record_digest("batched") != provenance.code_digest("batched")
+    assert provenance.record_digest("batched+replayed") == provenance.record_digest("batched")
+    assert RunStore("x", "env").code_digest("batched") == provenance.record_digest("batched")
 
 
 def test_store_labels_digest_their_base_engine():
