@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from claims import common as c
-from harness.claims import Claim, Reading
+from harness.claims import Claim, Expectation, Reading, Verdict
 from harness.statistics.dose import CrossingDoseRule, SeedTrendRule
 from harness.training import sweeps
 
@@ -93,6 +93,10 @@ CLAIMS = [
         experiments=tuple(e for _, e in CROSSING), metric="final test accuracy", metric_fn=c.heldout_accuracy,
         metric_threshold=c.LEARNED_ACCURACY,
         decide=CrossingDoseRule(CROSSING, c.learned, 0.1, c.rate_zone(0.1), 20, "learn"),
+        expect=Expectation(Verdict.INCONCLUSIVE, {c.TF221_CPU: {"effect": (0.0, 5.0), "seeds": (300, 300)}},
+                           "the learned rate falls below 10% only at about 22 layers (2026-12-02, 300 seeds: 34/300 "
+                           "at 20, 26/300 at 22, 13/300 at 25): the crossing lies past 20, and the sweep, which ends "
+                           "at 25, cannot show it past 27.5"),
         readings=(Reading("line-0.05", "'No longer capable' on relu15_learns_some_of_the_time's line: learns in "
                           "fewer than 5% of the seeds (zone 2.5-7.5%).",
                           CrossingDoseRule(CROSSING, c.learned, 0.05, c.rate_zone(0.05), 20, "learn"),

@@ -477,12 +477,16 @@ def merge(outcomes: Sequence[ClaimOutcome], settings: Settings, *, certificate: 
     store = RunStore(settings.store_dir, env["fingerprint"], session=session or uuid.uuid4().hex,
                      fresh=settings.fresh and bool(session))
     claims = sorted((o.result for o in outcomes), key=lambda c: (c.section, c.id))
-    runs, experiments_info, equivalence, drift_checks = [], {}, [], []
+    runs, experiments_info, equivalence, drift_checks, fingerprints = [], {}, [], [], set()
     for o in outcomes:
         for name, entry in o.runs.items():
             if name not in experiments_info:
                 experiments_info[name] = entry["info"]
-                runs.extend(entry["runs"] if "runs" in entry else stored_runs(store, entry["info"]))
+                # a sweep point at the lesson's own depth is the same training as the suite's configuration:
+                # its runs (stored under their first name) go into the sidecar once
+                if entry["info"]["fingerprint"] not in fingerprints:
+                    fingerprints.add(entry["info"]["fingerprint"])
+                    runs.extend(entry["runs"] if "runs" in entry else stored_runs(store, entry["info"]))
         equivalence.extend(o.equivalence)
         drift_checks.extend(o.drift)
     # Under xdist each worker checks the windows of the experiments it uses: one row per

@@ -27,11 +27,13 @@ DEPTH_FIGURE = "inside_depth_sweep.png"
 
 
 def _by_experiment(runs: Sequence[Mapping]) -> dict[str, list[Mapping]]:
-    out: dict[str, list[Mapping]] = {}
+    """Runs with probes by experiment, each seed once (a sidecar of older code may hold a run twice: a sweep
+    point at the lesson's own depth is the same training as the suite's configuration)."""
+    out: dict[str, dict[int, Mapping]] = {}
     for r in runs:
         if (r.get("extra") or {}).get("inside"):
-            out.setdefault(r["experiment"], []).append(r)
-    return out
+            out.setdefault(r["experiment"], {}).setdefault(r["seed"], r)
+    return {e: list(by_seed.values()) for e, by_seed in out.items()}
 
 
 def median_log_gradients(runs: Sequence[Mapping]) -> tuple[list[int], np.ndarray, int]:

@@ -79,3 +79,9 @@ def test_a_dead_layers_zero_gradient_is_drawn_as_no_gradient_not_dropped():
     assert np.ma.is_masked(grid[0, 0]) and np.allclose(grid[:, 1:], -2.0)
     assert "3 seeds" in ax.get_title() and "left out" not in ax.get_title()
     assert sum(t.get_text() == "0" for t in ax.texts) == 3  # every probe epoch of layer 1: no gradient
+
+
+def test_a_run_held_twice_counts_once():
+    runs = [_run("circles_relu5", s, [[1.0] * 6] * 3, acc=0.9, dead=[[0] * 5] * 3) for s in range(4)]
+    pts = m.depth_points(m._by_experiment(runs + runs[:2]), "relu")
+    assert [(p["depth"], p["seeds"], p["learned"]) for p in pts] == [(5, 4, 4)]
