@@ -12,7 +12,8 @@ FP = "tf2.21.0-keras3.15.1-cpu-26c161f2"
 
 def test_the_plan_is_the_most_seeds_a_claim_needed_last_time(tmp_path):
     plan = runner.seed_plan(FP, [tmp_path, runner.BASELINES])  # nothing in tmp_path: the committed baseline
-    assert plan["circles_relu20"] == 1000 and plan["circles_relu15"] == 100 and plan["reg_target_minmax"] == 30
+    assert plan["circles_relu20"] == 1000 and plan["circles_relu15"] == 100 and plan["reg_target_minmax"] == 300
+    assert plan["reg_unscaled_clipnorm"] == 30
 
 
 def test_no_plan_without_a_summary_of_this_environment(tmp_path):
