@@ -8,6 +8,8 @@ from __future__ import annotations
 import dataclasses
 import math
 
+import numpy as np
+
 from harness.claims import Amendment, Claim, worst_if_nonfinite
 from harness.training.records import RunRecord
 
@@ -151,6 +153,28 @@ def log10_heldout_loss(r: RunRecord) -> float:
 
 def heldout_accuracy(r: RunRecord) -> float:
     return r.metrics["test_accuracy"]
+
+
+def epoch_reaching(accuracy: float):
+    """Per run: the first epoch whose test accuracy (History val_accuracy) reaches ``accuracy``; never: inf."""
+    def epoch(r: RunRecord) -> float:
+        acc = np.asarray(r.history["val_accuracy"], dtype=float)
+        hit = np.flatnonzero(acc >= accuracy)
+        return float(hit[0] + 1) if hit.size else math.inf
+    return epoch
+
+
+def converge_epoch(r: RunRecord) -> float:
+    """First epoch by which 90% of the run's total training-loss reduction is done
+    (loss[e] - final <= 0.1 (loss[1] - final), final = mean of the last 10 epochs)."""
+    loss = np.asarray(r.history["loss"], dtype=float)
+    if not np.isfinite(loss).all():
+        return math.inf
+    final = loss[-10:].mean()
+    drop = loss[0] - final
+    if drop <= 0:
+        return math.inf
+    return float(np.argmax(loss - final <= 0.1 * drop) + 1)
 
 
 def learned(r: RunRecord) -> bool:

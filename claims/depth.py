@@ -6,10 +6,6 @@ own depths was trained.
 """
 from __future__ import annotations
 
-import math
-
-import numpy as np
-
 from claims import common as c
 from harness.claims import Claim, Expectation, Reading, Verdict
 from harness.statistics.dose import CrossingDoseRule, SeedTrendRule
@@ -17,24 +13,6 @@ from harness.training import sweeps
 
 DECLARED = "2026-12-02"
 THOROUGH = dict(profile="thorough", max_seeds=300)
-
-
-def _epoch_reaching(accuracy: float):
-    def epoch(r) -> float:
-        acc = np.asarray(r.history["val_accuracy"], dtype=float)
-        hit = np.flatnonzero(acc >= accuracy)
-        return float(hit[0] + 1) if hit.size else math.inf
-    return epoch
-
-
-def _converge_epoch(r) -> float:
-    """First epoch with 90% of the run's training-loss reduction done (deep_relu_converges_about_200's)."""
-    loss = np.asarray(r.history["loss"], dtype=float)
-    if not np.isfinite(loss).all():
-        return math.inf
-    final = loss[-10:].mean()
-    drop = loss[0] - final
-    return float(np.argmax(loss - final <= 0.1 * drop) + 1) if drop > 0 else math.inf
 
 
 def _relu(depths) -> tuple[tuple[int, str], ...]:
@@ -49,7 +27,7 @@ SLOWER = _relu(range(1, 21))  # "to a point at about 20 layers"
 ALL_RELU = _relu(sweeps.RELU_DEPTHS)
 CROSSING = _relu((10, 12, 15, 17, 20, 22, 25))
 TANH = _tanh(sweeps.TANH_DEPTHS)
-REACH = _epoch_reaching(c.LEARNED_ACCURACY)
+REACH = c.epoch_reaching(c.LEARNED_ACCURACY)
 
 CLAIMS = [
     Claim(
@@ -68,7 +46,7 @@ CLAIMS = [
         readings=(
             Reading("loss-convergence", "'Learning' read on the training loss: the epoch by which 90% of its "
                     "reduction is done (deep_relu_converges_about_200's convergence epoch).",
-                    SeedTrendRule(SLOWER, _converge_epoch, "increasing", "convergence epoch"), ("loss",),
+                    SeedTrendRule(SLOWER, c.converge_epoch, "increasing", "convergence epoch"), ("loss",),
                     DECLARED),
             Reading("to-15", "Only where the lesson shows the model still learning: 1 to 15 layers.",
                     SeedTrendRule(_relu(range(1, 16)), REACH, "increasing", "epoch reaching test accuracy 0.75"),

@@ -84,14 +84,6 @@ def _median_ratio_over_run(r) -> float:
         return float(np.median(np.log10(g[:, 0] / g[:, -1])))
 
 
-def _epoch_reaching(accuracy: float):
-    def epoch(r) -> float:
-        acc = np.asarray(r.history["val_accuracy"], dtype=float)
-        hit = np.flatnonzero(acc >= accuracy)
-        return float(hit[0] + 1) if hit.size else math.inf
-    return epoch
-
-
 def _zero_share(epoch: int = -1):
     return lambda r: float(np.mean(q.at(r, "zeros", epoch)))
 
@@ -339,11 +331,11 @@ CLAIMS = [
         rule="Exact sign test (paired by seed) of the share of seeds where ReLU is earlier, ties (both never) "
              "counted apart, against the zone [0.4, 0.6].",
         experiments=(RELU5, TANH5), metric="first epoch with test accuracy >= 0.75",
-        metric_fn=_epoch_reaching(c.LEARNED_ACCURACY),
-        decide=PairedShiftRule(RELU5, TANH5, _epoch_reaching(c.LEARNED_ACCURACY), False,
+        metric_fn=c.epoch_reaching(c.LEARNED_ACCURACY),
+        decide=PairedShiftRule(RELU5, TANH5, c.epoch_reaching(c.LEARNED_ACCURACY), False,
                                "epoch reaching test accuracy 0.75 (earlier)"),
         readings=(Reading("at-0.7", "Faster to a lower bar: test accuracy 0.7.",
-                          PairedShiftRule(RELU5, TANH5, _epoch_reaching(0.7), False,
+                          PairedShiftRule(RELU5, TANH5, c.epoch_reaching(0.7), False,
                                           "epoch reaching test accuracy 0.7 (earlier)"),
                           ("val_accuracy",), DECLARED),),
     ),

@@ -35,17 +35,7 @@ def _loss_slows_at_200(r) -> bool:
     return (mid - end) / 295.0 < (start - mid) / 195.0  # the loss falls more slowly after epoch 200
 
 
-def _converge_epoch(r) -> float:
-    """First epoch by which 90% of the run's total training-loss reduction is done
-    (loss[e] - final <= 0.1 (loss[1] - final), final = mean of the last 10 epochs)."""
-    loss = np.asarray(r.history["loss"], dtype=float)
-    if not np.isfinite(loss).all():
-        return math.inf
-    final = loss[-10:].mean()
-    drop = loss[0] - final
-    if drop <= 0:
-        return math.inf
-    return float(np.argmax(loss - final <= 0.1 * drop) + 1)
+_converge_epoch = c.converge_epoch
 
 
 def _converges_about_200(r) -> bool:
