@@ -167,7 +167,7 @@ class CrossingDoseRule:
             effect_name=name, effect=estimate - c if math.isfinite(estimate) else None,
             ci_low=low - c if math.isfinite(low) else None, ci_high=high - c if math.isfinite(high) else None,
             at_threshold=at_line, statistic=float(estimate) if math.isfinite(estimate) else None,
-            detail=(f"rates by dose: " + ", ".join(f"{d:g}: {k}/{n}" for d, (k, n) in rates.items())
+            detail=("rates by dose: " + ", ".join(f"{d:g}: {k}/{n}" for d, (k, n) in rates.items())
                     + f"; first dose below {self.line:g}: {shown(estimate)}; the crossing lies in [{shown(low)}, "
                       f"{shown(high)}] (monotone rates); about {c:g}: SUPPORTED in {c:g} +- {z0:g} (p={pro:.3g}), "
                       f"REFUTED outside {c:g} +- {z1:g} (Bonferroni p={con:.3g})"),
