@@ -224,7 +224,7 @@ CLAIMS = [
         decide=PairedShiftRule("reg_target_minmax", "reg_target_standard", _init_gradient, False,
                                "initial gradient norm (smaller)"),
         inside=(Use("grad_norm"),),
-        expect=Expectation(Verdict.INCONCLUSIVE, {c.TF221_CPU: {"effect": (0.40, 0.58), "seeds": (100, 1000)}},
+        expect=Expectation(Verdict.INCONCLUSIVE, {c.TF221_CPU: {"effect": (0.38, 0.62), "seeds": (100, 1000)}},
                            "on the line: the normalized target's initial gradient is smaller in 147/300 seeds "
                            "(2026-12-02, [0.40, 0.58])", label="ON THE LINE"),
         readings=(Reading("first-batch", "On the first batch of 32 instead of the full training set.",
@@ -248,7 +248,7 @@ CLAIMS = [
         decide=RateRule(TANH5, lambda r: _saturated_share()(r) > 0.5, 0.5, "greater",
                         "end with most hidden outputs saturated", c.rate_zone(0.5)),
         inside=(Use("saturated"),),
-        expect=Expectation(Verdict.REFUTED, {c.TF221_CPU: {"effect": (0.0, 0.15), "seeds": (30, 100)}},
+        expect=Expectation(Verdict.REFUTED, {c.TF221_CPU: {"effect": (0.0, 0.3), "seeds": (30, 100)}},
                            "the deep tanh model does not end saturated: 0/30 seeds have most hidden outputs at "
                            "|a| > 0.99 after 500 epochs (2026-12-02); it fails to learn all the same"),
         readings=(

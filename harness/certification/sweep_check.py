@@ -13,13 +13,14 @@ envelope (:func:`harness.certification.windows.compare_window`).  A point that t
 configuration (the same fingerprint: the lesson's own depths) is covered by the full certificate instead.
 
 The file ``reports/certificates/sweep-<environment>.json`` records each point's result with the digests of
-both engines' code and the environment; a record of other code or another environment, or an edited one (its
+both engines' code, the check's own and the environment; a record of other code or another environment, or an edited one (its
 checksum), is refused, naming the file and ``python -m harness certify --sweep``.  It records results, not
 references: a run does not re-check it (the full certificate's windows are re-checked in every run).
 """
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import time
 from pathlib import Path
@@ -93,7 +94,14 @@ def _checksum(doc: dict) -> str:
 
 
 def code() -> dict:
-    return {"keras": provenance.code_digest("keras"), "batched": provenance.code_digest("batched")}
+    """What a recorded result depends on: both engines' code, and the check's own (these windows, the
+    tolerances and envelopes of harness.certification.windows)."""
+    check = hashlib.sha256()
+    for module in (__name__, windows.__name__):
+        spec = importlib.util.find_spec(module)
+        check.update(provenance.normalized_source(Path(spec.origin).read_text(encoding="utf-8")).encode())
+    return {"keras": provenance.code_digest("keras"), "batched": provenance.code_digest("batched"),
+            "check": check.hexdigest()}
 
 
 def build(environment: str, results: list[dict], seconds: float) -> dict:

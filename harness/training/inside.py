@@ -26,6 +26,7 @@ it) and keeps, per seed, in ``record.extra["inside"]``:
 """
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -154,45 +155,44 @@ def _counting_program():
     return Counting
 
 
+@functools.lru_cache(maxsize=None)
+def _counting() -> type:
+    return _counting_program()  # one class, so the engine's cache keeps one traced program per configuration
+
+
 def program_class(exp):
     """The program :func:`train` trains ``exp`` with: the engine's own, with step counters on regression."""
     from .engines.batched import Program
 
-    return _counting_program_cached() if exp.dataset == "regression" else Program
+    return _counting() if exp.dataset == "regression" else Program
 
 
-_COUNTING = []
-
-
-def _counting_program_cached():
-    if not _COUNTING:
-        _COUNTING.append(_counting_program())
-    return _COUNTING[0]
-
-
-def _by_batch_size(prog, runs, batch_order: str, n: int) -> tuple[list, list]:
-    """Per seed, at the initial weights, the largest |dLoss/dw| and the gradient's L2 norm over every weight
-    and bias, on the first batch of each size in BATCH_SIZES (the first indices of epoch 1's order)."""
-    import tensorflow as tf
-
+def first_orders(exp, seeds: list[int], n: int, batch_order: str = "lesson") -> np.ndarray:
+    """(S, n): each seed's order of the first epoch, as the suite trains it."""
     from . import orders
     from .engines import batched
 
-    seeds = [r.seed for r in runs]
-    weights = [np.stack([r.extra["states"][0]["weights"][i] for r in runs]) for i in range(2 * prog.n_layers)]
-    params = [tf.constant(w) for w in weights]
     if batch_order == "lesson":
-        first = np.stack([orders.lesson_orders(s, n, 0, 1)[0] for s in seeds])
-    else:
-        first, _ = batched._replayed_orders(prog.exp, seeds, n)
-    big, norm = [], []
-    for b in BATCH_SIZES:
-        _, _, grads = prog.grads(params, tf.constant(np.ascontiguousarray(first[:, :b]), tf.int32))
-        flat = np.concatenate([g.numpy().reshape(len(seeds), -1) for g in grads], axis=1).astype(np.float64)
-        big.append(np.abs(flat).max(axis=1))
-        norm.append(np.sqrt(np.sum(flat ** 2, axis=1)))
-    return ([[float(x[i]) for x in big] for i in range(len(seeds))],
-            [[float(x[i]) for x in norm] for i in range(len(seeds))])
+        return np.stack([orders.lesson_orders(s, n, 0, 1)[0] for s in seeds])
+    return batched._replayed_orders(exp, seeds, n)[0]
+
+
+def first_batch_gradients(prog, params, first: np.ndarray, batch_size: int) -> np.ndarray:
+    """(S, every weight and bias) in float64: the gradient of the first ``batch_size`` samples of ``first``
+    at ``params``, by the engine's own program (what ``init_grad_max_abs`` records the largest element of)."""
+    import tensorflow as tf
+
+    _, _, grads = prog.grads([tf.constant(p) for p in params],
+                             tf.constant(np.ascontiguousarray(first[:, :batch_size]), tf.int32))
+    return np.concatenate([g.numpy().reshape(len(first), -1) for g in grads], axis=1).astype(np.float64)
+
+
+def _by_batch_size(prog, params, first: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(S, len(BATCH_SIZES)) each: at the initial weights, the largest |dLoss/dw| and the L2 norm over every
+    weight and bias of the first batch of each size in BATCH_SIZES."""
+    flats = [first_batch_gradients(prog, params, first, b) for b in BATCH_SIZES]
+    return (np.stack([np.abs(f).max(axis=1) for f in flats], axis=1),
+            np.stack([np.sqrt(np.sum(f ** 2, axis=1)) for f in flats], axis=1))
 
 
 def train(exp, seeds: list[int], batch_order: str = "lesson"):
@@ -211,8 +211,8 @@ def train(exp, seeds: list[int], batch_order: str = "lesson"):
     if batch_order == "lesson":
         nexts = [np.stack([orders.lesson_orders(s, n, e, e + 1)[0][:exp.batch_size] for s in seeds])
                  if e < exp.epochs else None for e in epochs]
-    else:
-        replayed, _ = batched._replayed_orders(exp, seeds, n)
+    else:  # one permutation, replayed every epoch
+        replayed = first_orders(exp, seeds, n, batch_order)
         nexts = [replayed[:, :exp.batch_size] if e < exp.epochs else None for e in epochs]
     per_epoch = []
     for e, nxt in zip(epochs, nexts):
@@ -221,7 +221,10 @@ def train(exp, seeds: list[int], batch_order: str = "lesson"):
         moms = [np.stack([s["momentums"][i] for s in states]) for i in range(len(states[0]["momentums"]))]
         per_epoch.append(measure(prog, params, moms, nxt))
     counters = {k: v.numpy() for k, v in prog.counters.items()} if hasattr(prog, "counters") else None
-    by_size = _by_batch_size(prog, runs, batch_order, n) if counters else None
+    by_size = None
+    if counters:
+        initial = [np.stack([r.extra["states"][0]["weights"][i] for r in runs]) for i in range(2 * prog.n_layers)]
+        by_size = _by_batch_size(prog, initial, first_orders(exp, seeds, n, batch_order))
     for i, r in enumerate(runs):
         inside = {"epochs": list(epochs), "units": exp.units, "saturation_threshold": SATURATED}
         for q in per_epoch[0]:
@@ -236,7 +239,8 @@ def train(exp, seeds: list[int], batch_order: str = "lesson"):
                                        else math.nan),
                 "clip_reference": (f"clipnorm={exp.clipnorm}" if exp.clipnorm else f"clipvalue={exp.clipvalue}"
                                    if exp.clipvalue else f"clipnorm={REFERENCE_CLIPNORM} (not applied)"),
-                "batch_size_grad_max": by_size[0][i], "batch_size_grad_norm": by_size[1][i],
+                "batch_size_grad_max": [float(x) for x in by_size[0][i]],
+                "batch_size_grad_norm": [float(x) for x in by_size[1][i]],
                 "batch_sizes": list(BATCH_SIZES)})
         extra = {k: v for k, v in r.extra.items() if k != "states"}
         extra["inside"] = inside

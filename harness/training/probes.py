@@ -80,9 +80,8 @@ def initial_gradient(name: str, seeds: list[int], suite_runs=None, batch_order: 
     batched engine's own program on the suite's first batch.  With ``suite_runs``, ``max_abs`` must equal the
     runs' recorded ``init_grad_max_abs`` within float32 rounding (``same_as_suite_runs``)."""
     import numpy as np
-    import tensorflow as tf
 
-    from . import experiments, orders
+    from . import experiments, inside
     from .engines import batched, common
 
     exp = experiments.get(name)
@@ -90,13 +89,8 @@ def initial_gradient(name: str, seeds: list[int], suite_runs=None, batch_order: 
     n = len(split.train_x)
     prog = batched._program(exp, split, batched.Program)
     weights, _ = batched.batch_initial_weights(exp, seeds)
-    params = [tf.constant(w) for w in prog.reinit(weights)]
-    if batch_order == "lesson":
-        first = np.stack([orders.OrderStream(s, n).draw(1)[0] for s in seeds])
-    else:
-        first, _ = batched._replayed_orders(exp, seeds, n)
-    _, _, grads = prog.grads(params, tf.constant(np.ascontiguousarray(first[:, :exp.batch_size]), tf.int32))
-    flat = np.concatenate([g.numpy().reshape(len(seeds), -1) for g in grads], axis=1).astype(np.float64)
+    flat = inside.first_batch_gradients(prog, prog.reinit(weights), inside.first_orders(exp, seeds, n, batch_order),
+                                        exp.batch_size)
     size = np.abs(flat)
     out = []
     for i, seed in enumerate(seeds):
