@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from harness.claims import Amendment, Claim, worst_if_nonfinite
+from harness.spec import Amendment, Claim, worst_if_nonfinite
 from harness.training.records import RunRecord
 
 # "learned the problem" on the circles data: final test accuracy >= 0.75.
@@ -53,7 +53,7 @@ AMENDED = "2026-11-28"
 # epoch, instead of seeded Keras 3's one permutation replayed every epoch.  No rule changed; where a
 # verdict moved, the claim records it with this amendment.
 BATCH_ORDER_AMENDED = "2026-11-30"
-# Numbers pinned per environment (harness.claims.Expectation) use this key for the
+# Numbers pinned per environment (harness.spec.Expectation) use this key for the
 # environment the suite's certificate covers.
 TF221_CPU = "tf2.21.0-keras3.15.1-cpu"
 PAIRED_REASON = ("The experiments share seeds and with them their random streams (one seed gives both the same "

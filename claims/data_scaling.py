@@ -6,7 +6,7 @@ import math
 import numpy as np
 
 from claims import common as c
-from harness.claims import Amendment, Claim, Expectation, Reading, Verdict
+from harness.spec import Amendment, Claim, Expectation, Reading, Verdict
 from harness.statistics.rules import PairedBestOfGroupsRule, PairedEquivalenceRule, PairedShiftRule, PairedTighterRule, RateRule
 
 

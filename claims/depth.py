@@ -7,7 +7,7 @@ own depths was trained.
 from __future__ import annotations
 
 from claims import common as c
-from harness.claims import Claim, Expectation, Reading, Verdict
+from harness.spec import Claim, Expectation, Reading, Verdict
 from harness.statistics.dose import CrossingDoseRule, SeedTrendRule
 from harness.training import sweeps
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 
 from claims import common as c
-from harness.claims import Amendment, Claim, Expectation, Reading, Verdict
+from harness.spec import Amendment, Claim, Expectation, Reading, Verdict
 from harness.statistics.rules import PairedNonSuperiorityRule, RateRule
 
 

@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from claims import common as c
-from harness.claims import Amendment, Claim, Expectation, Reading, Verdict
+from harness.spec import Amendment, Claim, Expectation, Reading, Verdict
 from harness.statistics.rules import PairedShiftRule, RateRule
 from harness.training import inside_quantities as q
 from harness.training.inside_quantities import Use

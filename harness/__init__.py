@@ -1,6 +1,6 @@
 """lesson-claims harness: datasets, models, engines, run store, statistics and report."""
 
-from .claimset import all_claims
+from .collect import all_claims
 from .version import RESULTS_SCHEMA, __version__
 
 __all__ = ["RESULTS_SCHEMA", "__version__", "all_claims", "check_claims"]

@@ -2,7 +2,7 @@
 
 ``harness/locks/<cell>.txt`` is written by ``python -m harness lock`` (``uv pip compile``, see
 :mod:`harness.maintainer.lock`) from what the cell asks for: ``pyproject.toml``'s dependencies and the
-extra of its device (``cpu`` / ``gpu``), the cell's own ``deps`` in ``tox.ini``, and the versions its
+extras of its device (``cpu`` / ``gpu``) and of the harness's tests (``dev``), the cell's own ``deps`` in ``tox.ini``, and the versions its
 decided record in ``reports/cells/`` was measured with.  ``pyproject.toml`` keeps open ranges, as a
 library's should; the lock is what an application (CI, the README's first line) installs.
 
@@ -88,23 +88,34 @@ def cell_requirements(env: str, tox_ini: Path = ROOT / "tox.ini") -> list[str]:
     return out
 
 
+# Every cell's lock also holds the harness's own test tools (the README's second line installs them).
+TEST_EXTRA = "dev"
+
+
 def device_extra(env: str) -> str:
     return "gpu" if env.endswith("-gpu") else "cpu"
 
 
-def project_requirements(extra: str, pyproject: Path = ROOT / "pyproject.toml") -> list[str]:
-    """``pyproject.toml``'s dependencies and those of ``extra``."""
+def lock_extras(env: str) -> tuple[str, str]:
+    """The extras a cell's lock is made with: its device's and the test tools'."""
+    return device_extra(env), TEST_EXTRA
+
+
+def project_requirements(extras, pyproject: Path = ROOT / "pyproject.toml") -> list[str]:
+    """``pyproject.toml``'s dependencies and those of ``extras`` (one name or several)."""
     try:
         project = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]
     except (OSError, tomllib.TOMLDecodeError, KeyError) as exc:
         raise LockError(f"{pyproject}: unreadable ({exc})") from None
-    return list(project.get("dependencies", [])) + list(project.get("optional-dependencies", {}).get(extra, []))
+    optional = project.get("optional-dependencies", {})
+    return list(project.get("dependencies", [])) + [r for e in ((extras,) if isinstance(extras, str) else extras)
+                                                    for r in optional.get(e, [])]
 
 
 def inputs_digest(env: str, recorded: dict[str, str], root: Path = ROOT) -> str:
     """SHA-256 of everything a lock is made from: a change to any of them makes it out of date."""
     blob = {"python": PYTHON, "platform": PLATFORM, "cell": env,
-            "project": project_requirements(device_extra(env), root / "pyproject.toml"),
+            "project": project_requirements(lock_extras(env), root / "pyproject.toml"),
             "tox": cell_requirements(env, root / "tox.ini"), "recorded": dict(sorted(recorded.items()))}
     return hashlib.sha256(json.dumps(blob, sort_keys=True).encode()).hexdigest()
 
@@ -154,7 +165,7 @@ def problems(lock: Lock, env: str, root: Path = ROOT) -> list[str]:
     """Why ``lock`` no longer fits what ``pyproject.toml`` and ``tox.ini`` ask of cell ``env``; empty when it does."""
     out = []
     pyproject, tox_ini = root / "pyproject.toml", root / "tox.ini"
-    wanted = [(r, pyproject) for r in project_requirements(device_extra(env), pyproject)]
+    wanted = [(r, pyproject) for r in project_requirements(lock_extras(env), pyproject)]
     wanted += [(r, tox_ini) for r in cell_requirements(env, tox_ini)]
     for line, source in wanted:
         req = Requirement(line)

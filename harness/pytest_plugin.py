@@ -23,8 +23,8 @@ import pytest
 from harness.certification import certificate
 from harness.certification.windows import EquivalenceError
 from harness.results import summaries
-from . import claims as claimlib
-from . import claimset, options, runner
+from . import spec as claimlib
+from . import collect, options, runner
 from .run_notes import load_mutants
 from .training import devices, environment
 
@@ -243,7 +243,7 @@ class _XdistHooks:
 def _planned(config, ids) -> int:
     """The claim tests this run decides: those collected, less the ones of another profile (skipped)."""
     settings = config.stash.get(SETTINGS, None)
-    elsewhere = {c.id for c in claimset.all_claims() if settings and not runner.decided_in(c, settings)}
+    elsewhere = {c.id for c in collect.all_claims() if settings and not runner.decided_in(c, settings)}
     return sum("test_claim[" in i and i.rsplit("[", 1)[-1].rstrip("]") not in elsewhere for i in ids)
 
 

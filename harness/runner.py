@@ -28,8 +28,8 @@ from harness.statistics import familywise as fwlib
 from harness.statistics import power as powerlib
 from harness.statistics import sequential
 from harness.statistics.sequential import DESIGN_AMENDMENT
-from . import claims as claimlib
-from . import claimset
+from . import spec as claimlib
+from . import collect
 from .training import catalog, devices, engines, environment, inside, orders, probes, records, sweeps
 from . import results as res
 from .run_notes import MULTIPLICITY, notes
@@ -576,7 +576,7 @@ def check_claims(claims=None, settings: Settings | None = None, progress: Callab
     and the per-epoch runs; nothing is asserted and nothing is written but the run store."""
     settings = settings or Settings()
     dev = devices.configure()
-    claims = [c for c in (claimset.all_claims() if claims is None else claims) if decided_in(c, settings)]
+    claims = [c for c in (collect.all_claims() if claims is None else claims) if decided_in(c, settings)]
     start = time.time()
     runner = ClaimRunner(settings, baseline=baseline, on_train=progress)
     outcomes = []

@@ -28,9 +28,9 @@ from pathlib import Path
 
 import numpy as np
 
-from harness import claimset
+from harness import collect
 from harness.certification import certificate, references, transfer, windows
-from harness.claims import Evidence
+from harness.spec import Evidence
 from harness.storage.store import RunStore
 from harness.training import devices, environment, experiments
 
@@ -321,7 +321,7 @@ def run_certify(args) -> int:
           f"{', '.join(args.independence_configs)}", flush=True)
     runs = {n: batched.train(experiments.get(n), list(range(DEFAULT_RUN_SEEDS))) for n in names}
     independence = seed_independence(names, runs, args.independence_seeds, args.independence_configs,
-                                     batched.train, claimset.all_claims(), alone=10)
+                                     batched.train, collect.all_claims(), alone=10)
     print(f"  bit-identical everywhere: {independence['bit_identical_everywhere']}; the same verdicts on seeds "
           f"0-29 of both batches: {independence['same_verdicts']} ({len(independence['verdicts_on_seeds_0_29'])} "
           "claims)", flush=True)

@@ -29,7 +29,7 @@ from pathlib import Path
 from harness.certification import certificate as certlib
 from harness.certification import provenance
 from harness import lockfiles
-from harness.claims import RULES
+from harness.spec import RULES
 from harness.results import Cell, Difference, Machine, Neighbours, as_type, drift, encode, summaries
 from harness.training import records
 from harness.version import __version__

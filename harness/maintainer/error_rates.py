@@ -27,7 +27,7 @@ from scipy import stats as sps
 
 from harness.statistics import sequential
 from harness.statistics.dose import CrossingDoseRule, SeedTrendRule
-from harness.claims import CLAIM_ALPHA, Evidence
+from harness.spec import CLAIM_ALPHA, Evidence
 from harness.statistics.rules import MeanInBandRule, PairedBestOfGroupsRule, PairedEquivalenceRule, PairedNonSuperiorityRule, PairedTighterRule, RateRule
 
 REPS = 5000

@@ -69,7 +69,8 @@ def compile_lock(env: str, lock_dir: Path = lockfiles.LOCK_DIR, root: Path = loc
         cell_in, out = Path(tmp, "cell.in"), Path(tmp, "lock.txt")
         cell_in.write_text("\n".join(wanted) + "\n", encoding="utf-8")
         res = subprocess.run([*uv, "pip", "compile", str(root / "pyproject.toml"), str(cell_in),
-                              "--extra", lockfiles.device_extra(env), "--python-version", lockfiles.PYTHON,
+                              *[a for e in lockfiles.lock_extras(env) for a in ("--extra", e)],
+                              "--python-version", lockfiles.PYTHON,
                               "--python-platform", lockfiles.PLATFORM, "--no-header", "--no-annotate", "--quiet",
                               "-o", str(out)], capture_output=True, text=True, cwd=root)
         if res.returncode != 0:
@@ -78,8 +79,8 @@ def compile_lock(env: str, lock_dir: Path = lockfiles.LOCK_DIR, root: Path = loc
     header = [
         f"# Lock of tox cell {env}: exact versions of everything it installs, for Python {lockfiles.PYTHON} "
         f"on {lockfiles.PLATFORM}.",
-        f"# Made by `{lockfiles.MAKE}` ({uv_version(uv)}, pip compile) from pyproject.toml (dependencies, extra "
-        f"[{lockfiles.device_extra(env)}]), tox.ini's deps for this cell"
+        f"# Made by `{lockfiles.MAKE}` ({uv_version(uv)}, pip compile) from pyproject.toml (dependencies, extras "
+        f"[{', '.join(lockfiles.lock_extras(env))}]), tox.ini's deps for this cell"
         + (" and the versions its decided record in reports/cells/ holds." if recorded else "."),
         "# Do not edit: remake it. The checks (harness/lockfiles.py) refuse it once its inputs change.",
         f"# recorded: {json.dumps(recorded, sort_keys=True)}",

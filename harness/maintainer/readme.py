@@ -1,7 +1,7 @@
 """The documents' generated tables (README.md, docs/claims.md, docs/versions.md, docs/costs.md), from
 committed data and checked by a test.
 
-* ``claims``: every claim's spec and expectation (:func:`harness.claimset.claims_table`);
+* ``claims``: every claim's spec and expectation (:func:`harness.collect.claims_table`);
 * ``costs``: ``reports/bench.json`` (``python -m harness bench``);
 * ``cells``: the TensorFlow matrix, ``reports/cells/*.json`` (``python -m harness cells``), in the README;
 * ``older``: the committed summaries in ``reports/baselines/`` decided under earlier rules.
@@ -17,8 +17,8 @@ import json
 import math
 from pathlib import Path
 
-from harness.claims import RULES
-from harness.claimset import claims_table
+from harness.spec import RULES
+from harness.collect import claims_table
 from harness.maintainer import cells as celllib
 from harness.results import summaries
 from harness.storage.store import atomic_write_text

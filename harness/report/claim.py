@@ -7,9 +7,9 @@ from typing import Mapping
 
 import numpy as np
 
-from harness.claims import NOT_TESTABLE, ON_THE_LINE
+from harness.spec import NOT_TESTABLE, ON_THE_LINE
 from harness.report import figures
-from harness.report.cells import effect_cell, seeds_cell, tag
+from harness.report.verdict_parts import effect_cell, seeds_cell, tag
 from harness.report.figure_files import Drawn, safe_name
 from harness.report.format import (badge, effect_text, esc, fmt_num, fmt_p, fmt_seconds, interval_text, kv_table,
                                    num, pass_badge, table)

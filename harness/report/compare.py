@@ -19,7 +19,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.claims import RULES
+from harness.spec import RULES
 from harness.results import Cell, ClaimResult, Difference, Neighbours, Results, drift, summaries
 from harness.report.format import fmt_p
 from harness.storage.store import atomic_write_text

@@ -31,7 +31,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 from PIL import Image
 
-from harness.claims import NOT_TESTABLE, ON_THE_LINE
+from harness.spec import NOT_TESTABLE, ON_THE_LINE
 
 DPI = 80
 PALETTE = 64  # colours per PNG: line plots need few, and a palette PNG is ~4x smaller than RGBA
@@ -41,7 +41,7 @@ MAX_SEED_LINES = 30  # per-seed lines drawn per learning-curve panel (the median
 
 _MEDIAN_COLOR = "black"
 _SEED_COLOR = "#4c72b0"
-# One colour per label a reader is told (harness.claims.LABELS); the report's badges use the same.
+# One colour per label a reader is told (harness.spec.LABELS); the report's badges use the same.
 VERDICT_COLORS = {"SUPPORTED": "#2e7d32", "REFUTED": "#c62828", ON_THE_LINE: "#4f77a8", NOT_TESTABLE: "#757575",
                   "INCONCLUSIVE": "#d08c00"}
 # What each label's legend entry adds, so the key explains the undecided ones apart.
@@ -195,7 +195,7 @@ def _forest_legend(fig, y: float) -> None:
 @dataclass(frozen=True)
 class ForestRow:
     """One row of the forest plot: a test (``label``), the label a reader is told (``verdict``, one of
-    :data:`harness.claims.LABELS`), its effect with its interval, threshold and zone (``absolute``: they
+    :data:`harness.spec.LABELS`), its effect with its interval, threshold and zone (``absolute``: they
     apply to |effect|), and for a test that could not run, why."""
 
     label: str

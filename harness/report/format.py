@@ -6,14 +6,14 @@ import html
 import math
 from typing import Any
 
-from harness.claims import NOT_TESTABLE, ON_THE_LINE
+from harness.spec import NOT_TESTABLE, ON_THE_LINE
 from harness.results.model import Effect
 
 # Below this a p-value is shown as a bound: every alpha of the design is far above it, and the far tail of
 # a t (or normal) approximation at a few dozen seeds is not accurate to such digits.
 P_FLOOR = 1e-6
 
-# Badge classes per label (harness.claims.LABELS); their colours are the figures' (figures.VERDICT_COLORS).
+# Badge classes per label (harness.spec.LABELS); their colours are the figures' (figures.VERDICT_COLORS).
 BADGE_CLASSES = {"SUPPORTED": "ok", "REFUTED": "bad", ON_THE_LINE: "line", NOT_TESTABLE: "untestable",
                  "INCONCLUSIVE": "warn"}
 
@@ -116,7 +116,7 @@ def esc(x: Any) -> str:
 
 
 def badge(label: str) -> str:
-    """A label (harness.claims.LABELS) as a coloured badge."""
+    """A label (harness.spec.LABELS) as a coloured badge."""
     return f'<span class="badge {BADGE_CLASSES[label]}">{esc(label)}</span>'
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import Callable, Mapping
 
-from harness.claims import LABELS, ON_THE_LINE
+from harness.spec import LABELS, ON_THE_LINE
 from harness.report.format import plural
 from harness.results.model import ClaimResult, sentence_label
 
@@ -21,7 +21,7 @@ TAGS = {"derived": "derived prediction, counted apart", "duplicate": "duplicate 
 
 
 def reader_label(c: ClaimResult) -> str:
-    """The label a reader is told (harness.claims.label): the verdict, with INCONCLUSIVE split by why."""
+    """The label a reader is told (harness.spec.label): the verdict, with INCONCLUSIVE split by why."""
     return c.label
 
 
@@ -122,7 +122,7 @@ def error_bound_text(claims: list[ClaimResult], familywise=None) -> str:
     """The chance that at least one of the run's decided verdicts is wrong, under the design: each test at most
     its claim alpha, so all of them at most their sum (Bonferroni); with ``familywise`` (Results.familywise),
     at most its alpha for the Holm labelling."""
-    from harness.claims import CLAIM_ALPHA
+    from harness.spec import CLAIM_ALPHA
     from harness.statistics.familywise import union_bound
 
     n = len(claims)

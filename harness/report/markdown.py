@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from harness.claims import NOT_TESTABLE
+from harness.spec import NOT_TESTABLE
 from harness.report.format import effect_text, fmt_num, fmt_p, fmt_seconds, zone_text
 from harness.report.labels import (TAGS, belongs, counts_text, error_bound_text, expected_of, lesson_claims,
                                    readings_text, robustness_counts)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections import Counter
 
-from harness.claims import ON_THE_LINE
+from harness.spec import ON_THE_LINE
 from harness.report import figures
-from harness.report.cells import effect_cell, seeds_cell, tag
+from harness.report.verdict_parts import effect_cell, seeds_cell, tag
 from harness.report.figure_files import FOREST_FIGURE, Drawn
 from harness.report.format import (badge, effect_text, esc, fmt_num, fmt_p, interval_text, link, num, table,
                                    zone_on_abs, zone_text)

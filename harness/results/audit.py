@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from harness.claims import Verdict, label
+from harness.spec import Verdict, label
 from harness.results import model
 from harness.statistics import rules
 

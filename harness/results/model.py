@@ -1,8 +1,8 @@
 """The results model: what a run of the claims produces, typed from end to end.
 
 Every part is a frozen dataclass (or one the statistics layer already defines:
-:class:`~harness.claims.Decision`, :class:`~harness.claims.Amendment`,
-:class:`~harness.claims.Expectation`, :class:`~harness.statistics.sequential.Look`
+:class:`~harness.spec.Decision`, :class:`~harness.spec.Amendment`,
+:class:`~harness.spec.Expectation`, :class:`~harness.statistics.sequential.Look`
 and ``Design``), so a thing has one class wherever it travels.  The runner builds
 these objects; :mod:`harness.results.codec` writes and reads them; the report,
 compare, the summaries and the README tables read only them.
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from harness.claims import Amendment, Expectation, Verdict, label
+from harness.spec import Amendment, Expectation, Verdict, label
 from harness.results.drift import DriftResult
 from harness.statistics.sequential import Design, Look
 from harness.version import RESULTS_SCHEMA
@@ -60,7 +60,7 @@ class Probe:
 
 @dataclass(frozen=True)
 class ReadingResult:
-    """One alternative reading of a claim (harness.claims.Reading), decided on the primary's runs."""
+    """One alternative reading of a claim (harness.spec.Reading), decided on the primary's runs."""
 
     name: str
     words: str
@@ -113,7 +113,7 @@ class ClaimResult:
     effect: Effect = field(default_factory=Effect)
     at_threshold: bool = False
     untestable: str | None = None  # why the rule's test could not run ("not testable here")
-    zone_factor: float | None = None  # harness.claims.Decision.zone_factor
+    zone_factor: float | None = None  # harness.spec.Decision.zone_factor
     # What the test counts as: "claim" (a sentence of the lesson, or a part or variant of one), "derived" (a
     # prediction the suite derives from the lesson, not a result it reports) or "duplicate" (the same
     # measurement as ``sentence`` on another scale); ``sentence``: the id of the lesson claim it belongs to.
@@ -135,7 +135,7 @@ class ClaimResult:
     looks: tuple[Look, ...] = ()
     plan: Design | None = None  # the sequential looks this claim could take
     amendments: tuple[Amendment, ...] = ()
-    # The two one-sided p-values of the deciding look (harness.claims.Decision.p_supported / p_refuted).
+    # The two one-sided p-values of the deciding look (harness.spec.Decision.p_supported / p_refuted).
     p_supported: float | None = None
     p_refuted: float | None = None
     readings: tuple[ReadingResult, ...] = ()
@@ -495,7 +495,7 @@ class Results:
     environment: Environment
     schema: str = SCHEMA
     suite_version: str | None = None
-    rules: str | None = None  # harness.claims.RULES of the run
+    rules: str | None = None  # harness.spec.RULES of the run
     certificate: CertificateSummary | None = None
     mutants: MutantsRun | None = None
     experiments: dict[str, ExperimentRun] = field(default_factory=dict)

@@ -24,7 +24,7 @@ from typing import Callable
 
 import numpy as np
 
-from harness.claims import Decision, Evidence, SpecError, Verdict
+from harness.spec import Decision, Evidence, SpecError, Verdict
 from harness.statistics.rules import (DEFAULT_ALPHA, SHARE_ZONE, _binomial_p, _rate_reachable, _verdict,
                                       rate_decision, untestable)
 from harness.training.records import RunRecord

@@ -11,7 +11,7 @@ from typing import Iterable
 
 from statsmodels.stats.multitest import multipletests
 
-from harness.claims import CLAIM_ALPHA
+from harness.spec import CLAIM_ALPHA
 
 METHOD = "Holm over every test of the run, on each test's design-adjusted p (Bonferroni over directions and looks)"
 DECIDED = ("SUPPORTED", "REFUTED")

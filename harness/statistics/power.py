@@ -13,7 +13,7 @@ import math
 
 from scipy import stats as sps
 
-from harness.claims import Decision
+from harness.spec import Decision
 from harness.statistics import dose
 from harness.statistics import rules as r
 

@@ -1,4 +1,4 @@
-"""Decision rules: evidence in, a :class:`~harness.claims.Decision` out.
+"""Decision rules: evidence in, a :class:`~harness.spec.Decision` out.
 
 Each rule is a small frozen dataclass called as ``rule(evidence, alpha)``
 (``explain=False`` skips the seeds-needed planning, for simulations);
@@ -38,7 +38,7 @@ import numpy as np
 from scipy import stats as sps
 
 from harness.statistics import stats
-from harness.claims import CLAIM_ALPHA, Decision, Evidence, SpecError, Verdict, check_zone  # noqa: F401 (SpecError re-exported)
+from harness.spec import CLAIM_ALPHA, Decision, Evidence, SpecError, Verdict, check_zone  # noqa: F401 (SpecError re-exported)
 from harness.training.records import RunRecord
 
 # One look, both directions: each one-sided test at half the claim's alpha.

@@ -32,7 +32,7 @@ import numpy as np
 
 from scipy import stats as sps
 
-from harness.claims import CLAIM_ALPHA, Amendment, Decision, Evidence, Verdict
+from harness.spec import CLAIM_ALPHA, Amendment, Decision, Evidence, Verdict
 
 LOOKS = (30, 100, 300, 1000)
 

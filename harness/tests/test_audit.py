@@ -4,8 +4,8 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from harness import claimset
-from harness.claims import Decision, Verdict
+from harness import collect
+from harness.spec import Decision, Verdict
 from harness.results import audit, summaries
 from harness.results.model import ClaimResult
 from harness.statistics.rules import RateRule
@@ -52,7 +52,7 @@ def test_the_committed_baseline_redecides_to_its_labels():
     summary = summaries.load(path)
     assert summary.design is not None, "the summary keeps the design"
     assert all(c.looks for c in summary.claims), "the summary keeps every look"
-    rules = {c.id: c.decide for c in claimset.all_claims()}
+    rules = {c.id: c.decide for c in collect.all_claims()}
     labels, problems = audit.redecide_all(summary, rules)
     assert problems == []
     assert labels == {c.id: c.label for c in summary.claims}

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 
 from harness import results as res
-from harness.claims import RULES, Verdict
+from harness.spec import RULES, Verdict
 from harness.maintainer import cells
 from harness.report import compare
 

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from harness import claimset
-from harness.claims import (Amendment, ClaimInconclusive, ClaimNotTestable, ClaimRefuted, Decision, Expectation,
+from harness import collect
+from harness.spec import (Amendment, ClaimInconclusive, ClaimNotTestable, ClaimRefuted, Decision, Expectation,
                             Verdict, assert_supported)
 from harness.pytest_plugin import parametrize_with_claims
 from harness.statistics.rules import RateRule
 
 ROOT = Path(__file__).resolve().parents[2]
-CLAIMS = claimset.all_claims()
+CLAIMS = collect.all_claims()
 
 
 def test_expectation_checks_pins_for_its_environment_only():
@@ -92,7 +92,7 @@ def collect_spec(tmp_path, claims_source: str):
 
     spec = tmp_path / "test_bad_spec.py"
     spec.write_text(
-        "from harness.claims import Claim, Reading\n"
+        "from harness.spec import Claim, Reading\n"
         "from harness.pytest_plugin import parametrize_with_claims\n"
         "from harness.statistics.rules import RateRule\n"
         + claims_source +
@@ -152,7 +152,7 @@ def test_generated_tables_are_current():
     for name, path in readme.DOCS.items():
         text = path.read_text(encoding="utf-8")
         assert readme.render(text, [name]) == text, f"{path}: run `python -m harness.maintainer.readme --write`"
-    table = claimset.claims_table()
+    table = collect.claims_table()
     for c in CLAIMS:
         assert f"`{c.id}`" in table
     with pytest.raises(ValueError, match="no claims table markers"):

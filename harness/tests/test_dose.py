@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from harness.claims import SpecError, Verdict
+from harness.spec import SpecError, Verdict
 from harness.maintainer.error_rates import ArrayEvidence, col
 from harness.statistics.dose import CrossingDoseRule, SeedTrendRule, mann_kendall_signs
 

@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from harness.claims import RULES
+from harness.spec import RULES
 from scipy import stats as sps
 
 from harness import RESULTS_SCHEMA, __version__

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.claims import Decision, Verdict
+from harness.spec import Decision, Verdict
 from harness.report.labels import error_bound_text
 from harness.results.model import ClaimResult
 from harness.runner import familywise

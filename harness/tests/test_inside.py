@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from harness.claims import Claim, Reading, SpecError, identical_runs
+from harness.spec import Claim, Reading, SpecError, identical_runs
 from harness.statistics.rules import RateRule
 from harness.training import experiments, inside
 from harness.training.inside_quantities import Use
@@ -195,7 +195,7 @@ def test_a_bad_probe_is_a_collection_error_through_pytest(tmp_path):
 
 
 def test_a_claim_reading_probes_is_not_testable_on_an_engine_that_records_none():
-    from harness.claims import Evidence
+    from harness.spec import Evidence
     from harness.runner import NotRecorded
 
     rule = RateRule("circles_relu5", bool, 0.5, "greater", "hit", (0.4, 0.6))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from harness import all_claims
 from harness import results as res
-from harness.claims import Verdict
+from harness.spec import Verdict
 from harness.results import summaries
 from harness.pytest_plugin import junit_properties
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats as sps
 
-from harness.claims import Decision, Evidence, Verdict
+from harness.spec import Decision, Evidence, Verdict
 from harness.statistics.power import detectable, rate_power
 from harness.statistics.rules import PairedNonSuperiorityRule, RateRule
 from harness.training.records import RunRecord

@@ -1,11 +1,11 @@
-"""Readings side by side (harness.claims.Reading): declared in the spec, checked against what the claim trains,
+"""Readings side by side (harness.spec.Reading): declared in the spec, checked against what the claim trains,
 decided on the same runs, and a test is robust only when every reading gives its label."""
 from __future__ import annotations
 
 import pytest
 
-from harness import claimset
-from harness.claims import Claim, Evidence, Reading, SpecError, Verdict
+from harness import collect
+from harness.spec import Claim, Evidence, Reading, SpecError, Verdict
 from harness.results.model import ClaimResult, ReadingResult
 from harness.runner import ClaimRunner
 from harness.statistics.rules import RateRule
@@ -46,7 +46,7 @@ def test_a_reading_needs_a_zone_and_unique_names_and_not_both_kinds():
 
 
 def test_every_suite_claim_shows_readings_or_says_why_not():
-    for c in claimset.all_claims():
+    for c in collect.all_claims():
         assert c.readings or c.uncontested, c.id
         assert not (c.readings and c.uncontested), c.id
         assert len(c.readings) <= 3, c.id
@@ -56,7 +56,7 @@ def test_every_suite_claim_shows_readings_or_says_why_not():
 
 
 def test_the_five_contested_claims_of_issue_26_have_readings():
-    by_id = {c.id: c for c in claimset.all_claims()}
+    by_id = {c.id: c for c in collect.all_claims()}
     for cid in ("deep_relu_converges_about_200", "input_scaling_normalized_tighter",
                 "unscaled_gradients_hundreds_to_thousands", "standardized_target_no_over_or_underfit",
                 "standardized_target_converges", "relu15_learns_some_of_the_time", "relu20_no_longer_learns"):
@@ -114,7 +114,7 @@ def test_every_rule_and_reading_can_say_no_within_the_design():
     from harness.statistics.sequential import LOOKS, design
 
     alpha = design(LOOKS[0], LOOKS[-1]).alpha
-    for c in claimset.all_claims():
+    for c in collect.all_claims():
         for what, rule in ((c.id, c.decide), *((f"{c.id}: {r.name}", r.decide) for r in c.readings)):
             can_support, can_refute = rule.reachable(LOOKS[-1], alpha)
             assert can_support and can_refute, what

@@ -29,7 +29,7 @@ import pytest
 
 from harness import RESULTS_SCHEMA
 from harness import results as res
-from harness.claims import RULES, Amendment, Expectation, Verdict
+from harness.spec import RULES, Amendment, Expectation, Verdict
 from harness.report import (RUNS_NAME, claim_outcomes, claim_samples, figures, fmt_num, fmt_p, render_from_json,
                             write_report)
 from harness.training import records

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from harness import results as res
-from harness.claims import Decision, Expectation, Verdict
+from harness.spec import Decision, Expectation, Verdict
 from harness.pytest_plugin import junit_properties
 from harness.runner import PROFILES, ClaimOutcome, Settings
 
@@ -156,11 +156,11 @@ def _self_certified(monkeypatch):
 
 
 def test_check_claims_runs_without_pytest(tmp_path, monkeypatch):
-    from harness import claimset
+    from harness import collect
     from harness.runner import check_claims
 
     _self_certified(monkeypatch)
-    claim = next(c for c in claimset.all_claims() if c.id == "standardized_target_converges")
+    claim = next(c for c in collect.all_claims() if c.id == "standardized_target_converges")
     messages = []
     results, runs = check_claims([claim], Settings(seeds=10, max_seeds=10, store_dir=str(tmp_path / "store")),
                                  progress=messages.append)
@@ -215,7 +215,7 @@ def test_plugin_carries_outcomes_on_reports_and_leaves_no_side_directory(tmp_pat
 def test_drift_compares_verdicts_only_under_the_same_rules():
     from types import SimpleNamespace
 
-    from harness.claims import RULES, Verdict
+    from harness.spec import RULES, Verdict
     from harness.runner import ClaimOutcome, ClaimRunner
 
     claim = SimpleNamespace(id="c", metric="m", experiments=("x",))

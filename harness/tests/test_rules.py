@@ -12,7 +12,7 @@ import math
 import numpy as np
 import pytest
 
-from harness.claims import Claim, Evidence, Verdict, identical_runs
+from harness.spec import Claim, Evidence, Verdict, identical_runs
 from harness.training.records import RunRecord
 from harness.statistics.rules import MeanInBandRule, PairedBestOfGroupsRule, PairedEquivalenceRule, PairedNonSuperiorityRule, PairedShiftRule, PairedTighterRule, RateRule, SpecError
 

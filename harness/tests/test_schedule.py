@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 
-from harness import claimset, runner
+from harness import collect, runner
 
 FP = "tf2.21.0-keras3.15.1-cpu-26c161f2"
 
@@ -38,7 +38,7 @@ def test_this_machines_history_comes_before_the_baseline(tmp_path):
 
 def test_the_longest_claims_are_expected_to_cost_most():
     plan = runner.seed_plan(FP, [runner.BASELINES])
-    claims = {c.id: c for c in claimset.all_claims()}
+    claims = {c.id: c for c in collect.all_claims()}
     relu20 = runner.expected_seconds(claims["relu20_no_longer_learns"], plan, 30)
     nan = runner.expected_seconds(claims["unscaled_target_nan"], plan, 30)
     assert relu20 > 20 * nan > 0

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from harness.claims import Evidence, Verdict
+from harness.spec import Evidence, Verdict
 from harness.training.records import RunRecord
 from harness.statistics import sequential
 from harness.statistics.rules import PairedEquivalenceRule, RateRule
@@ -112,7 +112,7 @@ def test_error_rate_simulation_catches_a_rule_tested_against_its_threshold_not_i
     # A broken equivalence rule that says SUPPORTED when the interval lies within the margin itself (the
     # old rule) is wrong far more often than 1% when the true difference sits on the zone's near edge.
     from harness.maintainer import error_rates
-    from harness.claims import Decision
+    from harness.spec import Decision
 
     good = PairedEquivalenceRule("a", "b", error_rates.col(0), 0.1, "x")
     loose = PairedEquivalenceRule("a", "b", error_rates.col(0), 0.2, "x")  # zone edge 0.1 = the old margin

@@ -14,7 +14,7 @@ import pytest
 
 from harness import results as res
 from harness.__main__ import main
-from harness.claims import Verdict
+from harness.spec import Verdict
 from harness.report import counts_text
 from harness.report import markdown as md
 from harness.tests.test_report import trimmed_results

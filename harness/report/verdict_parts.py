@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from harness.claims import NOT_TESTABLE
+from harness.spec import NOT_TESTABLE
 from harness.report.format import effect_text, esc, fmt_num, fmt_seconds, num
 from harness.report.labels import TAGS, belongs
 from harness.results.model import ClaimResult

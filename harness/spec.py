@@ -325,7 +325,7 @@ class Claim:
     # measurement as the claim ``sentence`` names, on another scale).  Counted apart from the claims.
     counts: str = "claim"
     sentence: str | None = None
-    # Readings side by side: the other translations a careful reader could defend (harness.claims.Reading);
+    # Readings side by side: the other translations a careful reader could defend (harness.spec.Reading);
     # or, for a claim whose words leave nothing to read otherwise, one sentence saying why (``uncontested``).
     readings: tuple[Reading, ...] = ()
     uncontested: str = ""
