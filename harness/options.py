@@ -1,235 +1,174 @@
-"""Start-up checks of every option and command line, and the cleanup of what
-dead runs left behind.
+"""Every option of the suite, defined once: its flag, parser, default and help.
 
-Every check here runs before any training or benchmarking and fails with a
-message that names the option (or file) at fault, says what is wrong and how
-to fix it (:class:`BadInput`); the pytest plugin turns it into a ``pytest.UsageError`` (exit status
-4), ``python -m harness`` into an argparse error (exit status 2).
+The pytest plugin registers :data:`PYTEST` under the ``--claims-`` prefix; each ``python -m harness`` command
+(:mod:`harness.commands`) registers the rows it takes, without a prefix, from the same table (as
+pytest-benchmark defines its options once for pytest and for its own command line).  A command may narrow a
+row's default or help (:meth:`Option.but`); its flag and parser stay the table's.  Every row names the bad
+values a test feeds it (``harness/tests/test_bad_input.py`` fails for a row without one).
 
-``--claims-baseline`` is read here too (before TensorFlow is imported): a file of
-the right schema whose ``metric_samples`` are empty or not numbers is refused
-by :func:`harness.results.summaries.load`, naming the claim and the field.
-
-Seed bounds come from a memory estimate per seed (measured, see the
-constants) against this machine's memory, not from a number picked for taste:
-
-* ``--claims-seeds`` (pytest): every seed's per-epoch history of all 15
-  configurations is held by the controller when it merges the parts and
-  writes ``results.json`` and the report.  Measured with TF 2.21 on the
-  30-seed results of the whole suite: 0.5 MB per seed of held results plus a
-  peak of 3.6 MB per seed while ``write_report`` serialises and renders them
-  (``tracemalloc``), so :data:`SUITE_BYTES_PER_SEED` = 4 MiB.
-* seed counts of one configuration (``bench --seeds/--batched-seeds``,
-  ``mutants --seeds``, ``certify --independence-seeds``): the
-  batched engine's peak RSS grew by 0.49 MB per seed training
-  reg_target_standard (100 epochs) at 2000 seeds and by 0.34 MB per seed
-  training circles_relu20 (500 epochs, the largest model) at 300 seeds (TF
-  2.21, CPU); doubled for the copies a caller keeps beside them,
-  :data:`CONFIG_BYTES_PER_SEED` = 1 MiB.
-
-Leftovers of dead runs (:func:`start_run`): the temporary files of an
-interrupted atomic write (``.<name>.~<pid>@<host>~XXXX.tmp``, see
-:func:`harness.storage.store.atomic_write_text`), removed only when their writer is not
-alive (:mod:`harness.storage.liveness`).
+Standard library only: the plugin loads this before anything heavy.
 """
 from __future__ import annotations
 
-import os
-import uuid
-from importlib import metadata
+import argparse
+import dataclasses
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Callable
 
-from . import lockfiles
-from .storage import store
+from . import paths
 
-SUITE_BYTES_PER_SEED = 4 * 2**20
-CONFIG_BYTES_PER_SEED = 2**20
-# when this machine's memory cannot be read: 16 GiB, a laptop
-FALLBACK_MEMORY = 16 * 2**30
-
-# this host, as written into temporary files' names and parts owners
+PREFIX = "claims-"
+PROFILE_NAMES = ("default", "quick", "thorough")  # harness.settings.PROFILES: what each bundles
 
 
-class BadInput(ValueError):
-    """An option or file that cannot work; the message names it and says how to fix it."""
-
-
-# -- memory bounds ---------------------------------------------------------------
-def memory_bytes() -> int:
-    """This machine's memory (physical, or the cgroup limit when lower)."""
-    total = None
+# -- parsers -------------------------------------------------------------------------------------
+def positive_int(text: str) -> int:
     try:
-        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):
-        pass
-    for limit_file in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
-        try:
-            limit = int(Path(limit_file).read_text().strip())
-        except (OSError, ValueError):  # absent, or "max"
-            continue
-        if 0 < limit < (total or 2**62):
-            total = limit
-    return total or FALLBACK_MEMORY
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
 
 
-def _gib(n: float) -> str:
-    return f"{n / 2**30:.3g} GiB"
+def at_least(n: int, why: str) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        value = positive_int(text)
+        if value < n:
+            raise argparse.ArgumentTypeError(f"expected at least {n} ({why}), got {value}")
+        return value
+
+    parse.__name__ = f"at_least_{n}"
+    return parse
 
 
-def max_seeds(bytes_per_seed: int, memory: int | None = None) -> int:
-    return max(1, (memory or memory_bytes()) // bytes_per_seed)
-
-
-def check_seed_count(option: str, n: int, bytes_per_seed: int = SUITE_BYTES_PER_SEED, what: str = "",
-                     memory: int | None = None, hint: str = "") -> None:
-    """BadInput when ``n`` seeds would need more memory than this machine has."""
-    memory = memory or memory_bytes()
-    limit = max_seeds(bytes_per_seed, memory)
-    if n > limit:
-        raise BadInput(
-            f"{option} {n}: too many seeds for this machine: {what or 'a run'} needs about "
-            f"{bytes_per_seed / 2**20:.3g} MiB per seed, {_gib(n * bytes_per_seed)} for {n}, and this machine has "
-            f"{_gib(memory)}; give at most {limit}{hint}")
-
-
-# -- outputs ---------------------------------------------------------------------
-def _nearest_existing(path: Path) -> Path:
-    p = path
-    while not os.path.lexists(p) and p != p.parent:
-        p = p.parent
-    return p
-
-
-def _probe(directory: Path) -> None:
-    probe = directory / f".write-test-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    probe.write_text("ok")
-    probe.unlink()
-
-
-def check_dir(option: str, path, create: bool = True,
-              fix: str = "give a directory this user can create and write to") -> Path:
-    """``path`` is (or can be made) a directory this process can write to.
-
-    ``create``: make it now (as the run would); otherwise only the nearest existing
-    folder above it is probed and nothing is left behind."""
-    path = Path(path)
-    if path.is_symlink():  # the suite writes through no link it did not make
-        raise BadInput(f"{option} {path}: is a link (to {os.readlink(path)}); the suite does not write through "
-                       f"links: give the folder itself, {option}={path.resolve()}")
-    if path.exists() and not path.is_dir():
-        raise BadInput(f"{option} {path}: not writable (it is a file, not a directory); {fix}")
+def familywise_alpha(text: str) -> float:
     try:
-        if create:
-            try:
-                path.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise BadInput(f"{option} {path}: not writable (cannot create it: {exc.strerror or exc}); "
-                               f"{fix}") from None
-            _probe(path)
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a family-wise alpha in (0, 0.5), got {text!r}") from None
+    if not 0 < value < 0.5:
+        raise argparse.ArgumentTypeError(f"expected a family-wise alpha in (0, 0.5), got {value}")
+    return value
+
+
+# -- the table -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Option:
+    """One option: ``flag`` without dashes or prefix (a positional argument when ``positional``)."""
+
+    flag: str
+    help: str
+    default: Any = None
+    type: Callable | None = None
+    choices: tuple | None = None
+    metavar: str | None = None
+    action: str | None = None
+    nargs: str | int | None = None
+    positional: bool = False
+    # (value, a fragment of the message it must give): what harness/tests/test_bad_input.py feeds this row;
+    # a flag that takes no value has none
+    bad: tuple[tuple[str, str], ...] = ()
+
+    def dest(self, prefix: str = "") -> str:
+        """Where the value lands: under the prefix too, so no other plugin's option shares it."""
+        return (prefix + self.flag).replace("-", "_")
+
+    def but(self, **changes) -> "Option":
+        """This row with another default, help or bad values, for one command."""
+        return dataclasses.replace(self, **changes)
+
+    def kwargs(self, prefix: str = "") -> dict:
+        out = {"help": self.help}
+        if self.action:
+            out["action"] = self.action
         else:
-            base = _nearest_existing(path)
-            if not base.is_dir():
-                raise BadInput(f"{option} {path}: not writable ({base} is a file, not a directory); {fix}")
-            try:
-                _probe(base)
-            except OSError as exc:
-                where = "" if base == path else f"cannot create a file in {base}: "
-                raise BadInput(f"{option} {path}: not writable ({where}{exc.strerror or exc}); {fix}") from None
-    except OSError as exc:
-        raise BadInput(f"{option} {path}: not writable ({exc.strerror or exc}); {fix}") from None
-    return path
+            out.update(default=self.default, type=self.type, metavar=self.metavar)
+            for key in ("choices", "nargs"):
+                if getattr(self, key) is not None:
+                    out[key] = getattr(self, key)
+        if not self.positional:
+            out["dest"] = self.dest(prefix)
+        return {k: v for k, v in out.items() if v is not None or k == "default"}
+
+    def names(self, prefix: str = "") -> list[str]:
+        return [self.flag] if self.positional else [f"--{prefix}{self.flag}"]
+
+    def add_to(self, parser, prefix: str = ""):
+        """Register on an argparse parser (or pytest's option group, ``addoption``); the action is tagged
+        with its row, so a test can tell that every option came from this table."""
+        add = getattr(parser, "addoption", None) or parser.add_argument
+        action = add(*self.names(prefix), **self.kwargs(prefix))
+        if action is not None:
+            action.lesson_claims_option = self
+        return action
 
 
-def check_out_file(option: str, path) -> Path:
-    """``path`` can be written (atomically: a temporary file beside it, then a rename)
-    without creating anything now."""
-    path = Path(path)
-    if path.is_dir():
-        raise BadInput(f"{option} {path}: is a directory; give a file name, e.g. {path / 'out.json'}")
-    try:
-        check_dir(option, path.parent, create=False, fix="give a file in a folder this user can write to")
-    except BadInput as exc:
-        raise BadInput(str(exc).replace(f"{option} {path.parent}:", f"{option} {path}:", 1)) from None
-    return path
+_POSITIVE = (("0", "expected a positive integer, got 0"), ("abc", "expected a positive integer, got 'abc'"))
+_DIR = "DIR"
+
+# The pytest plugin's options (``--claims-<flag>``); explicit values override the profile's.
+PYTEST = (
+    Option("profile", "a bundle of settings (every option of the suite starts with --claims-): default (30 seeds, "
+           "looks up to 1000 for undecided claims), quick (30 seeds, no further looks), thorough (first look at 100 "
+           "seeds); explicit options override it", default="default", choices=PROFILE_NAMES, metavar="NAME",
+           bad=(("nope", "invalid choice: 'nope'"),)),
+    Option("seeds", "seeds per experiment (seeds 0..N-1; default 30, the lesson's n_repeats); at most what this "
+           "machine's memory holds (the controller keeps every seed's learning curves of all configurations to "
+           "write results.json; harness/bad_input.py)", type=positive_int, metavar="N",
+           bad=_POSITIVE + (("10000000", "too many seeds for this machine"),)),
+    Option("max-seeds", "the sequential design's last look: a claim still undecided at --claims-seeds is decided "
+           "again at 100, 300 and 1000 seeds (those <= N) until decided; default 1000 with the batched engine, "
+           "--claims-seeds (no further looks) with --claims-engine=keras; equal to --claims-seeds turns looks off",
+           type=positive_int, metavar="N", bad=_POSITIVE),
+    Option("report-dir", f"where index.html, results.json and the figures go (default: {paths.REPORT_DIR})",
+           default=paths.REPORT_DIR, metavar=_DIR, bad=(("/proc/zz", "not writable"),)),
+    Option("fresh", "ignore the run store: retrain everything this run needs", action="store_true"),
+    Option("engine", "batched: all seeds as one TF program, checked in every run against this environment's "
+           "certificate of Keras references (default); keras: the lesson's literal Sequential + fit, one model per "
+           "seed (no certificate needed)", default="batched", choices=("batched", "keras"),
+           bad=(("foo", "invalid choice: 'foo'"),)),
+    Option("batch-order", "lesson: a fresh permutation of the training set every epoch, as the lesson's unseeded fit "
+           "draws, seeded by the suite (default); replayed: the one permutation seeded Keras 3's fit(shuffle=True) "
+           "replays every epoch (a named variant, Keras 3 only)", default="lesson", choices=("lesson", "replayed"),
+           bad=(("shuffled", "invalid choice: 'shuffled'"),)),
+    Option("store-dir", f"the run store (default: {paths.STORE_DIR})", default=paths.STORE_DIR, metavar=_DIR,
+           bad=(("/proc/zz/store", "not writable"),)),
+    Option("certificate-dir", "where engine certificates are looked up, <environment fingerprint>.json (default: "
+           f"{paths.CERTIFICATE_DIR}; make one with `python -m harness certify`)", default=paths.CERTIFICATE_DIR,
+           metavar=_DIR, bad=(("{tmp}/file", "is a file, not a directory"),)),
+    Option("baseline", "a summary or results.json of an earlier run (reports/baselines/*.json): each claim's "
+           "deciding metric is compared with it and a drift beyond tolerance, or a changed verdict, fails the claim",
+           metavar="FILE", bad=(("{tmp}/missing.json", "cannot read"), ("{tmp}", "is a directory"))),
+    Option("familywise", "also label every test under Holm's correction across the run, so that the chance that any "
+           "decided verdict is wrong is at most ALPHA (in (0, 0.5), e.g. 0.05); shown beside each test's own label "
+           "in the report and the terminal; re-decides the same runs, trains nothing", type=familywise_alpha,
+           metavar="ALPHA", bad=(("0.5", "expected a family-wise alpha in (0, 0.5), got 0.5"),
+                                 ("often", "expected a family-wise alpha in (0, 0.5), got 'often'"))),
+    Option("history-dir", "where each run saves its summary as <environment fingerprint>.json (default: "
+           "<claims-report-dir>/history), the input of `python -m harness compare`", metavar=_DIR,
+           bad=(("/proc/y", "not writable"),)),
+)
+
+# Rows the commands share (each command takes what it needs, narrowing default and help with ``but``).
+STORE_DIR = Option("store-dir", f"the run store (default: {paths.STORE_DIR})", default=Path(paths.STORE_DIR),
+                   type=Path, metavar=_DIR, bad=(("{tmp}/file", "not writable"),))
+CERTIFICATE_DIR = Option("certificate-dir", "where this environment's certificate is looked up (default "
+                         f"{paths.CERTIFICATE_DIR})", default=Path(paths.CERTIFICATE_DIR), type=Path, metavar=_DIR,
+                         bad=(("{tmp}/file", "is a file"),))
+OUT_DIR = Option("out-dir", "where the output is written", type=Path, metavar=_DIR,
+                 bad=(("/proc/zz", "not writable"),))
+OUT = Option("out", "where the table goes", type=Path, metavar="FILE",
+             bad=(("/proc/zz/out.json", "not writable"), ("{tmp}", "is a directory")))
+WORKERS = Option("workers", "processes side by side (default: one per CPU core)", type=positive_int, metavar="N",
+                 bad=_POSITIVE)
+ONLY = Option("only", "only these", nargs="+", metavar="NAME")
+RESULTS = Option("results", f"the results file of a run (default {paths.RESULTS_FILE})", nargs="?",
+                 default=Path(paths.RESULTS_FILE), type=Path, positional=True,
+                 bad=(("{tmp}/missing.json", "cannot read"),))
 
 
-# -- the pytest plugin's options -------------------------------------------------
-def installed_keras_major() -> int:
-    """The Keras major version the lesson's ``tensorflow.keras`` resolves to, from package metadata
-    (no TensorFlow import): Keras 2 where TF <= 2.15 or TF_USE_LEGACY_KERAS=1, else Keras 3."""
-    if os.environ.get("TF_USE_LEGACY_KERAS") == "1":
-        return 2
-    for dist in ("tensorflow", "tensorflow-cpu", "tensorflow-gpu"):
-        try:
-            minor = int(metadata.version(dist).split(".")[1])
-        except (metadata.PackageNotFoundError, ValueError, IndexError):
-            continue
-        return 2 if minor <= 15 else 3
-    return 3
-
-
-def validate(config, outputs: bool = True) -> None:
-    """Every option of the suite, before anything runs (controller); raises :class:`BadInput` naming the
-    option (the plugin turns it into ``pytest.UsageError``).  ``outputs``: the session decides claims, so
-    the folders it will write are checked (and made); a session of the harness's own tests writes none."""
-    if getattr(config, "workerinput", None) is not None:
-        return  # the controller checked them all before starting this worker
-    check_seed_count("--claims-seeds", config.getoption("seeds") or 30, SUITE_BYTES_PER_SEED,
-                     "a run (the controller holds every seed's learning curves of all 16 configurations "
-                     "when it writes results.json)", hint=" (the default is 30, the lesson's n_repeats)")
-    if outputs:
-        # Probed, not made: xdist's workers find their rootdir from the command line, where an existing folder
-        # would count as a test path (the folders are made when the first line or file is written).
-        report_dir = check_dir("--claims-report-dir", config.getoption("report_dir"), create=False)
-        history = config.getoption("history_dir")
-        check_dir("--claims-history-dir" if history else "--claims-report-dir", history or report_dir / "history",
-                  create=False)
-        check_dir("--claims-store-dir", config.getoption("store_dir"), create=False)
-        if lockfiles.path_for(lockfiles.DEFAULT_CELL).exists():  # a checkout: its default lock must be current
-            try:
-                lockfiles.check()
-            except lockfiles.LockError as exc:
-                raise BadInput(str(exc)) from None
-    certs = Path(config.getoption("certificate_dir"))
-    if certs.exists() and not certs.is_dir():
-        raise BadInput(f"--claims-certificate-dir {certs}: is a file, not a directory; give the directory that holds "
-                       "<environment fingerprint>.json (default reports/certificates)")
-    if config.getoption("batch_order") == "replayed" and installed_keras_major() < 3:
-        raise BadInput("--claims-batch-order=replayed: the replayed order is seeded Keras 3's (one permutation every "
-                       "epoch); this environment trains with Keras 2, whose fit draws a fresh order per epoch: "
-                       "use the default --claims-batch-order=lesson")
-    baseline = config.getoption("baseline")
-    if baseline and Path(baseline).is_dir():
-        raise BadInput(f"--claims-baseline {baseline}: is a directory; give one summary file "
-                       "(reports/baselines/*.json or a results.json)")
-    if baseline:  # here, before TensorFlow is imported; the plugin reads it again for use
-        # local: numpy and SciPy only when a baseline is given (`python -m harness` imports this module)
-        from harness.results import summaries
-
-        try:
-            summaries.load(Path(baseline))
-        except summaries.SummaryError as exc:
-            raise BadInput(f"--claims-baseline: {exc}") from None
-
-
-# -- leftovers of dead runs --------------------------------------------------------
-def start_run(config) -> None:
-    """Controller, at start (after :func:`validate`): clean dead runs' temporary files."""
-    report_dir = Path(config.getoption("report_dir"))
-    removed = store.clean_tmp(config.getoption("store_dir"))
-    removed += store.clean_tmp(report_dir)  # results.json, index.html, figures/, history/, parts
-    if config.getoption("history_dir"):
-        removed += store.clean_tmp(config.getoption("history_dir"), recursive=False)
-    config.pluginmanager.register(_CleanedHeader(removed), "lesson-claims-cleaned")
-
-
-class _CleanedHeader:
-    def __init__(self, removed: list[Path]):
-        self.removed = removed
-
-    def pytest_report_header(self, config):
-        removed = self.removed
-        if removed:
-            return f"lesson-claims: removed {len(removed)} leftover(s) of dead runs: " + ", ".join(
-                str(p) for p in removed[:5]) + (" ..." if len(removed) > 5 else "")
-        return None
+def find(flag: str, table=PYTEST) -> Option:
+    return next(o for o in table if o.flag == flag)

@@ -9,7 +9,6 @@ evidence report, the summary and the terminal statistics.  State lives in
 """
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import os
 import sys
@@ -22,108 +21,58 @@ import pytest
 
 from harness.certification import certificate
 from harness.certification.windows import EquivalenceError
-from harness.results import summaries
 from . import spec as claimlib
-from . import collect, options, runner
+from . import bad_input, collect, options, runner, schedule
+from . import settings as settingslib
+from .merge import merge
+from .outcome import ClaimOutcome
 from .run_notes import load_mutants
 from .training import devices, environment
 
 PROGRESS_LOG = "progress.log"  # in the report dir: what each process trains, with estimates, as it goes
 REPORT_ATTR = "lesson_claims_outcome"  # the call report's attribute that carries a claim's outcome
 
-SETTINGS = pytest.StashKey["runner.Settings"]()
+SETTINGS = pytest.StashKey["settingslib.Settings"]()  # resolved once from the options; never written back
+DECIDES = pytest.StashKey[bool]()  # the session decides claims (else: only the harness's own tests)
 SESSION = pytest.StashKey[str]()
 STARTED = pytest.StashKey[float]()
 CERTIFICATE = pytest.StashKey[object]()  # the verified certificate object (controller), or None
-BASELINE = pytest.StashKey[object]()
+BASELINE = pytest.StashKey[object]()  # (path, summary) of --claims-baseline, read once, or None
 DEVICES = pytest.StashKey[object]()
-OUTCOME = pytest.StashKey[object]()  # a test item's decided claim (runner.ClaimOutcome)
+OUTCOME = pytest.StashKey[object]()  # a test item's decided claim (harness.outcome.ClaimOutcome)
 OUTCOMES = pytest.StashKey[object]()  # the controller's _Outcomes
 FINISHED = pytest.StashKey[tuple]()  # (index path, summary path, Results) once the controller merged them
 COLLECTED = pytest.StashKey[int]()  # the claim tests this session collected (controller)
 WRITE_FAILED = pytest.StashKey[str]()  # why the report could not be written (controller), said last
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
-
-
-def _familywise_alpha(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a family-wise alpha in (0, 0.5), got {text!r}") from None
-    if not 0 < value < 0.5:
-        raise argparse.ArgumentTypeError(f"expected a family-wise alpha in (0, 0.5), got {value}")
-    return value
-
-
 def pytest_addoption(parser):
-    g = parser.getgroup("lesson-claims")
-    g.addoption("--claims-profile", default="default", choices=sorted(runner.PROFILES), metavar="NAME",
-                help="a bundle of settings (every option of the suite starts with --claims-): default (30 "
-                     "seeds, looks up to 1000 for undecided claims), quick (30 seeds, no further looks), "
-                     "thorough (first look at 100 seeds); explicit options override it")
-    g.addoption("--claims-seeds", dest="seeds", type=_positive_int, default=None, metavar="N",
-                help="seeds per experiment (seeds 0..N-1; default 30, the lesson's n_repeats); at most what this "
-                     "machine's memory holds at about 4 MiB per seed (the controller keeps every seed's learning "
-                     "curves of all configurations to write results.json; see harness/options.py)")
-    g.addoption("--claims-max-seeds", dest="max_seeds", type=_positive_int, default=None, metavar="N",
-                help="the sequential design's last look: a claim still undecided at --claims-seeds is decided "
-                     "again at 100, 300 and 1000 seeds (those <= N) until decided; default 1000 with the batched "
-                     "engine, --claims-seeds (no further looks) with --claims-engine=keras; equal to "
-                     "--claims-seeds turns looks off")
-    g.addoption("--claims-report-dir", dest="report_dir", default="reports", metavar="DIR",
-                help="where index.html, results.json and the figures go (default: reports)")
-    g.addoption("--claims-fresh", dest="fresh", action="store_true",
-                help="ignore the run store: retrain everything this run needs")
-    g.addoption("--claims-engine", dest="engine", choices=("batched", "keras"), default="batched",
-                help="batched: all seeds as one TF program, checked in every run against this environment's "
-                     "certificate of Keras references (default); keras: the lesson's literal Sequential + fit, "
-                     "one model per seed (no certificate needed)")
-    g.addoption("--claims-batch-order", dest="batch_order", choices=("lesson", "replayed"), default="lesson",
-                help="lesson: a fresh permutation of the training set every epoch, as the lesson's unseeded fit "
-                     "draws, seeded by the suite (default); replayed: the one permutation seeded Keras 3's "
-                     "fit(shuffle=True) replays every epoch (a named variant, Keras 3 only)")
-    g.addoption("--claims-store-dir", dest="store_dir", default=".store", metavar="DIR",
-                help="the run store (default: .store)")
-    g.addoption("--claims-certificate-dir", dest="certificate_dir", default="reports/certificates", metavar="DIR",
-                help="where engine certificates are looked up, <environment fingerprint>.json (default: "
-                     "reports/certificates; make one with `python -m harness certify`)")
-    g.addoption("--claims-baseline", dest="baseline", default=None, metavar="FILE",
-                help="a summary or results.json of an earlier run (reports/baselines/*.json): each claim's "
-                     "deciding metric is compared with it and a drift beyond tolerance, or a changed verdict, "
-                     "fails the claim")
-    g.addoption("--claims-familywise", dest="familywise", type=_familywise_alpha, default=None, metavar="ALPHA",
-                help="also label every test under Holm's correction across the run, so that the chance that any "
-                     "decided verdict is wrong is at most ALPHA (in (0, 0.5), e.g. 0.05); shown beside each "
-                     "test's own label in the report and the terminal; re-decides the same runs, trains nothing")
-    g.addoption("--claims-history-dir", dest="history_dir", default=None, metavar="DIR",
-                help="where each run saves its summary as <environment fingerprint>.json (default: "
-                     "<claims-report-dir>/history), the input of `python -m harness compare`")
+    group = parser.getgroup("lesson-claims")
+    for option in options.PYTEST:  # the table the command line shares (harness.options)
+        option.add_to(group, prefix=options.PREFIX)
 
 
-def _settings(config) -> runner.Settings:
-    """The profile's settings with the explicit options laid over them (written back into the options,
-    so every later reader sees the resolved values)."""
-    o = config.option
-    settings = runner.Settings.from_profile(
-        o.claims_profile, seeds=o.seeds, max_seeds=o.max_seeds, engine=o.engine, batch_order=o.batch_order,
-        store_dir=o.store_dir,
-        certificate_dir=o.certificate_dir, fresh=o.fresh or None, familywise=o.familywise)
-    if settings.max_seeds is not None and settings.max_seeds < settings.seeds:
-        raise pytest.UsageError(f"--claims-max-seeds {settings.max_seeds} is below --claims-seeds {settings.seeds}: "
-                                "the last look cannot come before the first; give --claims-max-seeds >= "
-                                "--claims-seeds (equal turns the later looks off)")
-    o.seeds = settings.seeds
-    o.max_seeds = o.max_seeds or settings.design().looks[-1]  # a given value is kept for validation
-    return settings
+def _resolve(config) -> settingslib.Settings:
+    """The options, resolved once into the run's settings (a UsageError naming the option otherwise)."""
+    try:
+        return settingslib.from_options({o.flag: config.getoption(o.dest(options.PREFIX)) for o in options.PYTEST})
+    except bad_input.BadInput as exc:
+        raise pytest.UsageError(str(exc)) from None
+
+
+def _read_baseline(settings) -> tuple[str, object] | None:
+    """--claims-baseline, read once and checked against this run, before any training."""
+    if not settings.baseline:
+        return None
+    from harness.results import summaries  # local: numpy and SciPy only when a baseline is given
+
+    try:
+        summary = summaries.load(Path(settings.baseline))
+        summaries.check_complete(settings.baseline, summary)
+        summaries.check_batch_order(settings.baseline, summary, settings.batch_order)
+    except summaries.SummaryError as exc:
+        raise pytest.UsageError(f"--claims-baseline: {exc}") from None
+    return str(settings.baseline), summary
 
 
 def pytest_configure(config):
@@ -131,56 +80,65 @@ def pytest_configure(config):
     worker = getattr(config, "workerinput", None)
     if config.option.help or config.option.version:
         return  # nothing will run: no TensorFlow import, no checks
-    config.stash[SETTINGS] = _settings(config)
-    claims = _collects_claims(config)
-    if claims and worker is None and getattr(config.option, "dist", "no") == "load" and not any(
+    settings = config.stash[SETTINGS] = _resolve(config)
+    decides = config.stash[DECIDES] = _collects_claims(config)
+    if decides and worker is None and getattr(config.option, "dist", "no") == "load" and not any(
             a == "-d" or a.startswith("--dist") for a in config.invocation_params.args):
         # -n without --dist: a worker that runs out of tests takes them from one still busy (xdist's worksteal)
         config.option.dist = "worksteal"
     if worker is None:
         _check_space_form(config)
-    try:  # every option, before any work: a UsageError naming the option
-        options.validate(config, outputs=claims)
-    except options.BadInput as exc:
-        raise pytest.UsageError(str(exc)) from None
+        try:  # every option, before any work: a UsageError naming the option
+            bad_input.validate(settings, outputs=decides)
+        except bad_input.BadInput as exc:
+            raise pytest.UsageError(str(exc)) from None
+    config.stash[BASELINE] = _read_baseline(settings)
     # Pin this worker's GPU and size TF's thread pools before TensorFlow is imported; a session
     # without claims (the harness's own tests) sets the same as environment variables and imports
     # nothing: TensorFlow is imported only by what trains.
-    config.stash[DEVICES] = devices.configure() if claims else devices.configure_environment()
+    config.stash[DEVICES] = devices.configure() if decides else devices.configure_environment()
     if worker is None:
-        config.stash[SESSION] = uuid.uuid4().hex
-        if claims:  # a session of the harness's own tests writes nothing into the report folder
-            try:  # appended, never truncated: a second run's lines are told apart by their run id
-                append_line(_progress_log(config), f"{time.strftime('%H:%M:%S')} run {config.stash[SESSION][:8]} "
-                                                   f"(pid {os.getpid()}) starts\n",
-                            make_folder=False)  # made later: an existing folder would steer the workers' rootdir
-            except OSError:
-                pass
-            options.start_run(config)  # clean dead runs' leftovers
-        config.stash[STARTED] = time.time()
-        config.stash[OUTCOMES] = _Outcomes()
-        config.pluginmanager.register(config.stash[OUTCOMES], "lesson-claims-outcomes")
-        if config.pluginmanager.hasplugin("xdist"):
-            config.pluginmanager.register(_XdistHooks(), "lesson-claims-xdist")
+        _start_controller(config, settings, decides)
     else:
         config.stash[SESSION] = worker["lc_session"]
-    config.stash[BASELINE] = None
-    if config.getoption("baseline"):
-        try:  # a bad baseline stops the run here, before any training
-            path = config.getoption("baseline")
-            summary = summaries.load(Path(path))
-            summaries.check_complete(path, summary)
-            summaries.check_batch_order(path, summary, config.stash[SETTINGS].batch_order)
-            config.stash[BASELINE] = (str(path), summary)
-        except summaries.SummaryError as exc:
-            raise pytest.UsageError(f"--claims-baseline: {exc}") from None
     config.stash[CERTIFICATE] = None
-    if worker is None and config.getoption("engine") == "batched" and _collects_claims(config):
+    if worker is None and settings.engine == "batched" and decides:
         try:  # no, or a bad, certificate stops the run here, before any training
-            config.stash[CERTIFICATE] = certificate.find(Path(config.getoption("certificate_dir")),
-                                                         environment.describe())
+            config.stash[CERTIFICATE] = certificate.find(Path(settings.certificate_dir), environment.describe())
         except certificate.CertificateError as exc:
             raise pytest.UsageError(f"--claims-certificate-dir: {exc}") from None
+
+
+def _start_controller(config, settings, decides: bool) -> None:
+    """The controller's session: its id, the progress log's first line, dead runs' leftovers cleaned, and the
+    plugins that collect the outcomes (and hand the id to xdist's workers)."""
+    config.stash[SESSION] = uuid.uuid4().hex
+    if decides:  # a session of the harness's own tests writes nothing into the report folder
+        try:  # appended, never truncated: a second run's lines are told apart by their run id
+            append_line(_progress_log(settings), f"{time.strftime('%H:%M:%S')} run {config.stash[SESSION][:8]} "
+                                                 f"(pid {os.getpid()}) starts\n",
+                        make_folder=False)  # made later: an existing folder would steer the workers' rootdir
+        except OSError:
+            pass
+        config.pluginmanager.register(_CleanedHeader(bad_input.clean_dead_leftovers(settings)),
+                                      "lesson-claims-cleaned")
+    config.stash[STARTED] = time.time()
+    config.stash[OUTCOMES] = _Outcomes()
+    config.pluginmanager.register(config.stash[OUTCOMES], "lesson-claims-outcomes")
+    if config.pluginmanager.hasplugin("xdist"):
+        config.pluginmanager.register(_XdistHooks(), "lesson-claims-xdist")
+
+
+class _CleanedHeader:
+    def __init__(self, removed: list[Path]):
+        self.removed = removed
+
+    def pytest_report_header(self, config):
+        removed = self.removed
+        if removed:
+            return f"lesson-claims: removed {len(removed)} leftover(s) of dead runs: " + ", ".join(
+                str(p) for p in removed[:5]) + (" ..." if len(removed) > 5 else "")
+        return None
 
 
 _CHECKOUT = Path(__file__).resolve().parents[1]
@@ -209,7 +167,7 @@ def pytest_report_header(config):
     s = config.stash[SETTINGS]
     looks = ", ".join(str(n) for n in s.design().looks)
     line = (f"lesson-claims: profile {s.profile}, engine {s.engine}, batch order {s.batch_order}, looks at {looks} "
-            f"seeds; training progress in {_progress_log(config)}")
+            f"seeds; training progress in {_progress_log(s)}")
     cert = config.stash.get(CERTIFICATE, None)
     if cert is not None:
         summary = cert.for_results()
@@ -226,10 +184,6 @@ def _collects_claims(config) -> bool:
                for a in args)
 
 
-def _history_dir(config) -> Path:
-    return Path(config.getoption("history_dir") or Path(config.getoption("report_dir")) / "history")
-
-
 class _XdistHooks:
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node):
@@ -243,7 +197,7 @@ class _XdistHooks:
 def _planned(config, ids) -> int:
     """The claim tests this run decides: those collected, less the ones of another profile (skipped)."""
     settings = config.stash.get(SETTINGS, None)
-    elsewhere = {c.id for c in collect.all_claims() if settings and not runner.decided_in(c, settings)}
+    elsewhere = {c.id for c in collect.all_claims() if settings and not settingslib.decided_in(c, settings)}
     return sum("test_claim[" in i and i.rsplit("[", 1)[-1].rstrip("]") not in elsewhere for i in ids)
 
 
@@ -254,6 +208,10 @@ def pytest_collection_finish(session):
 
 @pytest.hookimpl(optionalhook=True)  # an xdist hook: the plugin also works with -p no:xdist
 def pytest_xdist_auto_num_workers(config):
+    """``-n auto``: one worker per GPU, or per what the cores and memory allow; xdist's own answer where the
+    user set ``PYTEST_XDIST_AUTO_NUM_WORKERS`` (xdist reads it in its own hook, which runs after this one)."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None
     return devices.xdist_auto_num_workers()
 
 
@@ -262,7 +220,7 @@ def claim_runner(request):
     config = request.config
     tr = config.pluginmanager.get_plugin("terminalreporter")
     worker = getattr(config, "workerinput", None)
-    log = _progress_log(config)
+    log = _progress_log(config.stash[SETTINGS])
 
     def on_train(message):
         # An xdist worker's output never reaches the terminal: every process also appends to the
@@ -281,10 +239,10 @@ def claim_runner(request):
                               on_train=on_train)
 
 
-def _plan_dirs(config) -> list[Path]:
+def _plan_dirs(settings) -> list[Path]:
     """Where the seeds each claim needed last time come from: this machine's history, then the committed
-    baselines (:func:`harness.runner.seed_plan`)."""
-    return [_history_dir(config), runner.BASELINES]
+    baselines (:func:`harness.schedule.seed_plan`)."""
+    return [settings.history, schedule.BASELINES]
 
 
 def pytest_collection_modifyitems(session, config, items):
@@ -296,11 +254,11 @@ def pytest_collection_modifyitems(session, config, items):
         return
     from .training import environment as env  # local: TensorFlow, which a session that decides claims imports
 
-    plan = runner.seed_plan(env.describe()["fingerprint"], _plan_dirs(config))
+    plan = schedule.seed_plan(env.describe()["fingerprint"], _plan_dirs(config.stash[SETTINGS]))
     if not plan:
         return
     first = config.stash[SETTINGS].seeds
-    cost = {id(i): runner.expected_seconds(i.callspec.params["claim"], plan, first) for i in claims}
+    cost = {id(i): schedule.expected_seconds(i.callspec.params["claim"], plan, first) for i in claims}
     order = iter(sorted(claims, key=lambda i: -cost[id(i)]))  # stable: ties keep their order
     items[:] = [next(order) if id(i) in cost else i for i in items]
 
@@ -317,8 +275,8 @@ def append_line(path: Path, line: str, make_folder: bool = True) -> None:
         os.close(fd)
 
 
-def _progress_log(config) -> Path:
-    return Path(config.getoption("report_dir")) / PROGRESS_LOG
+def _progress_log(settings) -> Path:
+    return Path(settings.report_dir) / PROGRESS_LOG
 
 
 @pytest.fixture
@@ -326,7 +284,7 @@ def decide_claim(claim_runner, request):
     """Decide a claim, carry its outcome on the test report, and fail the test unless it is SUPPORTED."""
     def run(claim):
         settings = request.config.stash[SETTINGS]
-        if not runner.decided_in(claim, settings):
+        if not settingslib.decided_in(claim, settings):
             pytest.skip(f"{claim.id} is decided in the thorough profile (--claims-profile=thorough): its sweep "
                         "does not fit the default run")
         refused = None
@@ -397,26 +355,27 @@ def pytest_sessionfinish(session, exitstatus):
         return
     from .report import write_run  # local: matplotlib only in a session that decided claims
 
-    outcomes = [runner.ClaimOutcome.decode(v) for v in collected.values]
+    settings = config.stash[SETTINGS]
+    outcomes = [ClaimOutcome.decode(v) for v in collected.values]
     planned = config.stash.get(COLLECTED, None)
     interrupted = None
     if (exitstatus == pytest.ExitCode.INTERRUPTED or session.shouldstop or session.shouldfail
             or (planned and len(outcomes) < planned)):
         interrupted = f"interrupted: {len(outcomes)} of {planned or '?'} tests"
     cert = config.stash.get(CERTIFICATE, None)
-    report_dir = Path(config.getoption("report_dir"))
-    results, runs = runner.merge(
-        outcomes, config.stash[SETTINGS], certificate=cert.for_results() if cert is not None else None,
+    report_dir = Path(settings.report_dir)
+    results, runs = merge(
+        outcomes, settings, certificate=cert.for_results() if cert is not None else None,
         wall_seconds=time.time() - config.stash[STARTED],
         workers=getattr(config.option, "numprocesses", None) or 1, devices=config.stash.get(DEVICES, None),
-        baseline_path=config.getoption("baseline"),
+        baseline_path=settings.baseline,
         mutants=load_mutants(report_dir / "mutants.json", environment.describe()["fingerprint"]),
         session=config.stash[SESSION])
     if interrupted:
         results = dataclasses.replace(results, interrupted=interrupted,
                                       replaced=_replaced_complete(report_dir, len(outcomes)))
     try:
-        index, summary = write_run(results, runs, report_dir, _history_dir(config), run=config.stash[SESSION])
+        index, summary = write_run(results, runs, report_dir, settings.history, run=config.stash[SESSION])
     except OSError as exc:  # a full disk, a read-only folder, another run holding it: after the verdicts
         where = f" {exc.filename}" if getattr(exc, "filename", None) else ""
         config.stash[WRITE_FAILED] = (f"lesson-claims: the report was not written{where}: {exc}; the previous "

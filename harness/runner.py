@@ -6,163 +6,34 @@ what each claim needs, checks the batched engine against its certificate,
 decides every claim over the sequential looks, and returns typed
 :class:`~harness.results.Results`.  The pytest plugin is a thin adapter over
 :class:`ClaimRunner`: one ``decide`` per test, the outcome carried on the
-test report, the same merge at the end.
+test report, the same merge at the end (:mod:`harness.merge`).
 
 Nothing here imports TensorFlow until something trains.
 """
 from __future__ import annotations
 
 import dataclasses
-import json
+from dataclasses import dataclass
 import time
 import uuid
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
 from harness.certification import certificate as certlib
-from harness.certification import provenance, sweep_check, windows
+from harness.certification import sweep_check, windows
 from harness.certification.windows import WindowError
-from harness.results import drift, summaries
-from harness.statistics import familywise as fwlib
+from harness.results import drift
 from harness.statistics import power as powerlib
 from harness.statistics import sequential
-from harness.statistics.sequential import DESIGN_AMENDMENT
 from . import spec as claimlib
 from . import collect
-from .training import catalog, devices, engines, environment, inside, orders, probes, records, sweeps
+from .merge import merge
+from .outcome import ClaimOutcome
+from .schedule import estimate_seconds
+from .settings import Settings, claim_design, decided_in
+from .training import catalog, devices, engines, environment, inside, orders, probes, sweeps
 from . import results as res
-from .run_notes import MULTIPLICITY, notes
 from .storage.store import RunStore
-from .version import __version__
-
-# A profile bundles settings (as Hypothesis' profiles do); explicit options override it.
-# The committed summaries of earlier runs: where the seeds a claim needed come from when this machine has
-# no history of its own (seed_plan).
-BASELINES = Path(__file__).resolve().parents[1] / "reports" / "baselines"
-
-PROFILES: dict[str, dict] = {
-    # 30 seeds (the lesson's n_repeats); undecided claims looked at again up to 1000 seeds.
-    "default": {},
-    # One look at 30 seeds: no sequential looks (a smoke run; claims may stay INCONCLUSIVE).
-    "quick": {"max_seeds": 30},
-    # The first look at 100 seeds, then 300 and 1000.
-    "thorough": {"seeds": 100},
-}
-
-
-@dataclass(frozen=True)
-class Settings:
-    seeds: int = 30
-    max_seeds: int | None = None  # None: 1000 with the batched engine, ``seeds`` with keras
-    engine: str = "batched"
-    batch_order: str = "lesson"  # harness.training.orders: the lesson's fresh order per epoch, or seeded Keras 3's replayed one
-    store_dir: str = ".store"
-    certificate_dir: str = "reports/certificates"
-    fresh: bool = False
-    profile: str = "default"
-    # --claims-familywise: the claims also labelled under Holm's correction across the run at this level
-    familywise: float | None = None
-
-    @classmethod
-    def from_profile(cls, name: str = "default", **overrides) -> "Settings":
-        if name not in PROFILES:
-            raise ValueError(f"unknown profile {name!r}; known: {', '.join(PROFILES)}")
-        values = {**PROFILES[name], **{k: v for k, v in overrides.items() if v is not None}}
-        return cls(profile=name, **values)
-
-    def design(self):
-        last = self.max_seeds or (max(self.seeds, sequential.LOOKS[-1]) if self.engine == "batched" else self.seeds)
-        return sequential.design(self.seeds, max(last, self.seeds))
-
-
-@dataclass
-class ClaimOutcome:
-    """One claim decided: its result, what the report needs beside it, and how the test ends."""
-
-    result: res.ClaimResult
-    # experiment -> {"info": {...}}: the histories stay in the run store, where the controller reads them
-    # (:func:`stored_runs`); "runs" travels inline only where the store could not keep them.
-    runs: dict[str, dict] = field(default_factory=dict)
-    equivalence: list[res.EquivalenceCheck] = field(default_factory=list)
-    drift: list[res.DriftResult] = field(default_factory=list)
-    failure: AssertionError | None = None  # None: SUPPORTED and every check passed
-
-    def encode(self) -> str:
-        """What travels on the test report: the typed result, the runs' whereabouts and the checks."""
-        return res.encode({"result": self.result, "runs": self.runs, "equivalence": self.equivalence,
-                           "drift": self.drift})
-
-    @classmethod
-    def decode(cls, text: str) -> "ClaimOutcome":
-        d = records.loads(text)
-        return cls(res.as_type(res.ClaimResult, d["result"], "outcome"), d["runs"],
-                   [res.as_type(res.EquivalenceCheck, e, "outcome equivalence") for e in d["equivalence"]],
-                   [res.as_type(res.DriftResult, x, "outcome drift") for x in d["drift"]])
-
-
-def estimate_seconds(engine: str, name: str, seeds: int, bench: Path | None = None) -> float | None:
-    """What training ``seeds`` seeds of ``name`` should take, from the committed benchmark
-    (reports/bench.json): linear between the seed counts it timed; None where it has no row."""
-    path = bench or Path(__file__).resolve().parents[1] / "reports" / "bench.json"
-    try:
-        rows = {r["configuration"]: r for r in json.loads(path.read_text(encoding="utf-8"))["rows"]}
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    row = rows.get(name)
-    if row is None:
-        return None
-    if engine == "keras":
-        return row.get("keras_seconds_per_seed") and row["keras_seconds_per_seed"] * seeds
-    points = sorted((int(n), float(s)) for n, s in (row.get("batched_seconds_by_seeds") or {}).items())
-    if not points:
-        return None
-    if seeds <= points[0][0]:
-        return points[0][1]
-    for (n0, s0), (n1, s1) in zip(points, points[1:]):
-        if seeds <= n1:
-            return s0 + (s1 - s0) * (seeds - n0) / (n1 - n0)
-    (n0, s0), (n1, s1) = points[-2:] if len(points) > 1 else (points[0], points[0])
-    return s1 * seeds / n1
-
-
-def decided_in(claim, settings: Settings) -> bool:
-    """Whether this run decides ``claim``: a claim of the thorough profile (a sweep) only there."""
-    return claim.profile == "default" or settings.profile == claim.profile
-
-
-def claim_design(claim, design):
-    """The run's design, its last look capped at the claim's ``max_seeds`` (a sweep's many experiments)."""
-    if not claim.max_seeds or design.looks[-1] <= claim.max_seeds:
-        return design
-    return sequential.design(design.looks[0], max(design.looks[0], claim.max_seeds))
-
-
-def seed_plan(fingerprint: str, directories: Sequence[Path]) -> dict[str, int]:
-    """experiment -> the most seeds any claim on it needed in the last decided run of this environment: its
-    summary ``<fingerprint>.json`` in the first of ``directories`` that has one (this machine's history, then
-    the committed baselines); {} where none has.  Only what to schedule first (the plugin): what is trained,
-    and on which seeds each look decides, does not depend on it."""
-    for directory in directories:
-        path = Path(directory) / f"{fingerprint}.json"
-        if not path.is_file():
-            continue
-        try:
-            summary = summaries.load(path)
-        except (summaries.SummaryError, OSError, ValueError):
-            continue  # a plan is a guess: an unreadable one is no plan
-        plan: dict[str, int] = {}
-        for c in summary.claims:
-            for e in c.experiments:
-                plan[e] = max(plan.get(e, 0), int(c.seeds))
-        return plan
-    return {}
-
-
-def expected_seconds(claim, plan: dict[str, int], first: int, engine: str = "batched") -> float:
-    """What deciding ``claim`` should cost by ``plan`` (its experiments to the seeds they needed last time) and
-    reports/bench.json: the longest claims start first (the plugin's schedule)."""
-    return sum(estimate_seconds(engine, e, max(first, plan.get(e, first))) or 0.0 for e in claim.experiments)
 
 
 _PAIRING = ("paired by seed: seed s of each experiment has the same data split and batch order (and the same "
@@ -262,7 +133,7 @@ class ClaimRunner:
         else:
             text += "; the certificate itself records this check as failed: the engine does not reproduce Keras"
         return text + (f". Remake the certificate here: rm {cert['path']} && python -m harness certify "
-                       "(about 12-18 min on 2 cores)")
+                       "(its cost: docs/costs.md)")
 
     def runs_upto(self, name: str, n: int):
         """Seeds 0..n-1 of ``name`` (a later look of the sequential design).  Trained look by look, never ahead:
@@ -425,16 +296,6 @@ class NotRecorded:
                                 threshold=self.threshold, zone=self.zone)
 
 
-def stored_runs(store: RunStore, info: dict) -> list[dict]:
-    """The first look's runs of one experiment, read back from the run store the workers wrote."""
-    got = [store.read(info["store"], info["fingerprint"], seed) for seed in range(info["seeds"])]
-    lost = [seed for seed, r in enumerate(got) if r is None]
-    if lost:
-        raise RuntimeError(f"run store {store.root}: the runs of {info['fingerprint']} (seeds {lost[:5]}...) that "
-                           "this run's workers wrote are gone")
-    return [r.to_dict() for r in got]
-
-
 def effect_of(d) -> res.Effect:
     """A decision's effect with its interval (at 1 - 2 alpha), threshold and zone, as results carry it."""
     return res.Effect(name=d.effect_name, value=d.effect, ci_low=d.ci_low, ci_high=d.ci_high,
@@ -465,111 +326,6 @@ def claim_result(claim, d, looks, samples: dict, design, missed: list[str], prob
     )
 
 
-# -- many claims ----------------------------------------------------------------
-
-def merge(outcomes: Sequence[ClaimOutcome], settings: Settings, *, certificate: dict | None, wall_seconds: float,
-          workers: int, devices: dict | None, baseline_path: str | None, mutants: res.MutantsRun | None,
-          session: str = "") -> tuple[res.Results, list]:
-    """One :class:`Results` (and the per-epoch runs for the sidecar, read from the run store) from the
-    outcomes of a run; ``session``: the run's id (``--fresh`` reads only what this run wrote)."""
-    # the machine, with the threads each xdist worker trained on (or, in one process, this one's)
-    env = environment.describe(workers=workers if workers > 1 else None)
-    store = RunStore(settings.store_dir, env["fingerprint"], session=session or uuid.uuid4().hex,
-                     fresh=settings.fresh and bool(session))
-    claims = sorted((o.result for o in outcomes), key=lambda c: (c.section, c.id))
-    runs, experiments_info, equivalence, drift_checks, fingerprints = [], {}, [], [], set()
-    for o in outcomes:
-        for name, entry in o.runs.items():
-            if name not in experiments_info:
-                experiments_info[name] = entry["info"]
-                # a sweep point at the lesson's own depth is the same training as the suite's configuration:
-                # its runs (stored under their first name) go into the sidecar once
-                if entry["info"]["fingerprint"] not in fingerprints:
-                    fingerprints.add(entry["info"]["fingerprint"])
-                    runs.extend(entry["runs"] if "runs" in entry else stored_runs(store, entry["info"]))
-        equivalence.extend(o.equivalence)
-        drift_checks.extend(o.drift)
-    # Under xdist each worker checks the windows of the experiments it uses: one row per
-    # experiment (a failed one wins).
-    checked: dict[tuple, res.EquivalenceCheck] = {}
-    for row in equivalence:
-        key = (row.experiment, row.level)
-        if key not in checked or not row.passed:
-            checked[key] = row
-    env.update({"engine": settings.engine, "batch_order": settings.batch_order, "seeds": settings.seeds,
-                "max_seeds": settings.design().looks[-1], "profile": settings.profile,
-                "certificate": (certificate or {}).get("path"), "fresh": settings.fresh, "baseline": baseline_path,
-                "wall_seconds": wall_seconds, "workers": workers, "devices": devices, "suite_version": __version__,
-                "code_digest": provenance.record_digest(settings.engine) if settings.engine in ("batched", "keras")
-                else None})
-    environment_ = res.as_type(res.Environment, res.to_data(env), "environment")
-    if certificate:  # a certificate that did not measure something says so by leaving it out
-        certificate = {k: v for k, v in certificate.items() if v not in ({}, None)}
-    results = res.Results(
-        claims=tuple(claims), environment=environment_, suite_version=__version__,
-        certificate=res.as_type(res.CertificateSummary, res.to_data(certificate), "certificate") if certificate
-        else None,
-        mutants=mutants,
-        experiments={k: res.ExperimentRun(**v) for k, v in sorted(experiments_info.items())},
-        equivalence=tuple(checked[k] for k in sorted(checked, key=lambda k: (k[0], str(k[1])))),
-        drift=tuple(drift_checks),
-        notes=tuple(notes(claims, runs)),
-        design=res.SuiteDesign(sequential=settings.design(), multiplicity=MULTIPLICITY,
-                               amendments=(DESIGN_AMENDMENT,)),
-        rules=claimlib.RULES, variants=variant_verdicts(environment_.fingerprint, settings.batch_order,
-                                                        environment_.code_digest),
-        familywise=familywise(claims, settings.familywise) if settings.familywise else None,
-    )
-    return results, sorted(runs, key=lambda r: (r["experiment"], r["seed"]))
-
-
-def familywise(claims: Sequence[res.ClaimResult], alpha: float) -> res.Familywise:
-    """The run's tests labelled again under Holm's correction at family-wise level ``alpha``: from each test's
-    recorded looks (their two one-sided p's), nothing trained."""
-    tests = {}
-    for c in claims:
-        planned = 2 * len(c.plan.looks) if c.plan else 2
-        looks = [(lk.decision.p_supported, lk.decision.p_refuted) for lk in c.looks] or [(c.p_supported,
-                                                                                          c.p_refuted)]
-        p, side = fwlib.adjusted(looks, planned)
-        tests[c.id] = (c.label, p, side)
-    labels = fwlib.relabel(tests, fwlib.check_alpha(alpha))
-    return res.Familywise(alpha=alpha, method=fwlib.METHOD, tests=len(tests), labels=labels,
-                          p_values={t: v[1] for t, v in tests.items()})
-
-
-VARIANTS_DIR = Path(__file__).resolve().parents[1] / "reports" / "variants"
-
-
-def variant_verdicts(fingerprint: str, batch_order: str, code_digest: str | None,
-                     directory: Path = VARIANTS_DIR) -> dict[str, res.Variant]:
-    """The committed verdicts of the same claims under the other batch order, in this environment
-    (``reports/variants/replayed/<fingerprint>.json``, the summary of a ``--claims-batch-order=replayed``
-    run), for the report's per-claim comparison; empty where there is none."""
-    if batch_order != orders.DEFAULT:
-        return {}
-    path = Path(directory) / "replayed" / f"{fingerprint}.json"
-    if not path.exists():
-        return {}
-    try:
-        summary = summaries.load(path)
-        theirs = summary.environment.code_digest
-        if theirs != code_digest:  # a stored verdict never outlives the code that decided it
-            raise summaries.SummaryError(
-                f"{path}: decided by other engine code ({str(theirs)[:16]}, here {str(code_digest)[:16]}); "
-                "re-run `pytest -n auto --claims-batch-order=replayed --claims-history-dir=reports/variants/replayed`")
-    except summaries.SummaryError as exc:
-        return {"replayed": res.Variant(path=str(path), error=str(exc))}
-    try:
-        shown = str(path.resolve().relative_to(VARIANTS_DIR.parents[1]))
-    except ValueError:
-        shown = str(path)
-    return {"replayed": res.Variant(
-        path=shown, rules=summary.rules, batch_order=summary.environment.batch_order,
-        claims={c.id: res.VariantClaim(verdict=c.verdict, effect=c.effect, seeds=c.seeds, at_threshold=c.at_threshold,
-                                       untestable=c.untestable) for c in summary.claims})}
-
-
 def check_claims(claims=None, settings: Settings | None = None, progress: Callable[[str], None] | None = None,
                  baseline: tuple[str, res.Results] | None = None) -> tuple[res.Results, list]:
     """Decide ``claims`` (default: every claim of the suite) in this process and return the results
@@ -589,3 +345,4 @@ def check_claims(claims=None, settings: Settings | None = None, progress: Callab
     cert = runner.certificate.for_results() if runner.certificate else None
     return merge(outcomes, settings, certificate=cert, wall_seconds=time.time() - start, workers=1, devices=dev,
                  baseline_path=baseline[0] if baseline else None, mutants=None, session=runner.store.session)
+

@@ -1,7 +1,9 @@
 """Every bad input: a clear error before any work.
 
-One table row per bad value of every option of the pytest plugin and of every
-``python -m harness`` command: the command line, the exit status (4: a pytest
+Every row of the options table (:mod:`harness.options`) names its bad values; each is run here, through
+pytest for the plugin's options and through ``python -m harness`` for each command's, and a row that takes
+a value but names none fails :func:`test_every_option_row_names_its_bad_values`.  Below them, one row per
+bad file content or combination the table cannot hold: the command line, the exit status (4: a pytest
 usage error; 2: an argparse error), a fragment of the message that names the
 option or file at fault, and what must not exist afterwards (the run store, a
 report, an output file: nothing was trained, benchmarked or written).  Every
@@ -21,14 +23,14 @@ from pathlib import Path
 
 import pytest
 
-from harness import RESULTS_SCHEMA, __version__, options
+from harness import RESULTS_SCHEMA, __version__, bad_input as options, commands
+from harness import options as table
 from harness.results import summaries
 from harness.storage import liveness, store as store_module
 from harness.training import records
-from harness.options import BadInput
+from harness.bad_input import BadInput
 
 ROOT = Path(__file__).resolve().parents[2]
-PLUGIN = (ROOT / "harness" / "pytest_plugin.py").read_text()
 # A row fails early or not at all: these are generous bounds for 2 shared cores.  Rows that import
 # TensorFlow (the certificate is looked up for this environment) take ~10 s; the others under 2 s.
 FAST, WITH_TF = 20, 90
@@ -69,38 +71,18 @@ HX = "harness"  # python -m harness ARGS
 # (id, kind, args, exit status, message fragment, paths that must not exist afterwards, seconds)
 ROWS = [
     # -- pytest options -----------------------------------------------------------
-    ("seeds-zero", PY, ["--claims-seeds=0"], 4, "expected a positive integer, got 0", ["store"], FAST),
-    ("seeds-text", PY, ["--claims-seeds=abc"], 4, "expected a positive integer, got 'abc'", ["store"], FAST),
-    ("familywise-high", PY, ["--claims-familywise=0.5"], 4, "--claims-familywise: expected a family-wise alpha in (0, 0.5), got 0.5",
-     ["store"], FAST),
-    ("familywise-text", PY, ["--claims-familywise=often"], 4, "expected a family-wise alpha in (0, 0.5), got 'often'",
-     ["store"], FAST),
-    ("seeds-huge", PY, ["--claims-seeds=10000000"], 4, "--claims-seeds 10000000: too many seeds for this machine", ["store"],
-     FAST),
-    ("max-seeds-zero", PY, ["--claims-max-seeds=0"], 4, "expected a positive integer, got 0", ["store"], FAST),
     ("max-seeds-below-seeds", PY, ["--claims-seeds=100", "--claims-max-seeds=50"], 4, "--claims-max-seeds 50 is below --claims-seeds 100",
-     ["store"], FAST),
-    ("claims-profile-unknown", PY, ["--claims-profile=nope"], 4, "--claims-profile: invalid choice: 'nope'",
      ["store"], FAST),
     ("report-dir-under-file", PY, ["--claims-report-dir={tmp}/file/sub"], 4,
      "--claims-report-dir {tmp}/file/sub: not writable", ["store"], FAST),
-    ("report-dir-proc", PY, ["--claims-report-dir=/proc/zz"], 4, "--claims-report-dir /proc/zz: not writable", ["store"], FAST),
-    ("history-dir-proc", PY, ["--claims-history-dir=/proc/y"], 4, "--claims-history-dir /proc/y: not writable", ["store"], FAST),
     ("history-dir-file", PY, ["--claims-history-dir={tmp}/file"], 4, "--claims-history-dir {tmp}/file: not writable",
      ["store"], FAST),
     ("store-dir-file", PY, ["--claims-store-dir={tmp}/file"], 4, "--claims-store-dir {tmp}/file: not writable (it is a file",
      ["r/results.json"], FAST),
     ("store-dir-under-file", PY, ["--claims-store-dir={tmp}/file/store"], 4, "--claims-store-dir {tmp}/file/store: not writable",
      ["r/results.json"], FAST),
-    ("store-dir-proc", PY, ["--claims-store-dir=/proc/zz/store"], 4, "--claims-store-dir /proc/zz/store: not writable",
-     ["r/results.json"], FAST),
-    ("certificate-dir-file", PY, ["--claims-certificate-dir={tmp}/file"], 4,
-     "--claims-certificate-dir {tmp}/file: is a file, not a directory", ["store"], FAST),
     ("certificate-dir-empty", PY, ["--claims-certificate-dir={tmp}/certs"], 4,
      "no engine certificate for this environment", ["store"], WITH_TF),
-    ("baseline-missing", PY, ["--claims-baseline={tmp}/missing.json"], 4, "--claims-baseline: {tmp}/missing.json: cannot read",
-     ["store"], FAST),
-    ("baseline-dir", PY, ["--claims-baseline={tmp}"], 4, "--claims-baseline {tmp}: is a directory", ["store"], FAST),
     ("baseline-torn", PY, ["--claims-baseline={tmp}/torn.json"], 4, "{tmp}/torn.json: not valid JSON", ["store"], FAST),
     ("baseline-not-ours", PY, ["--claims-baseline={tmp}/not_ours.json"], 4, "no 'schema'", ["store"], FAST),
     ("baseline-samples-empty", PY, ["--claims-baseline={tmp}/empty_samples.json"], 4,
@@ -117,14 +99,9 @@ ROWS = [
      "{tmp}/no_verdict.json: claim 'claim_a': missing field 'verdict' (one of SUPPORTED", ["store"], FAST),
     ("baseline-bad-verdict", PY, ["--claims-baseline={tmp}/bad_verdict.json"], 4,
      "claim 'claim_a': verdict: 'MAYBE' is not one of SUPPORTED", ["store"], FAST),
-    ("engine-unknown", PY, ["--claims-engine=foo"], 4, "--claims-engine: invalid choice: 'foo'", ["store"], FAST),
-    ("batch-order-unknown", PY, ["--claims-batch-order=shuffled"], 4, "--claims-batch-order: invalid choice: 'shuffled'",
-     ["store"], FAST),
     ("equivalence-seeds-removed", PY, ["--claims-seeds=3", "--equivalence-seeds=50"], 4, "--equivalence-seeds",
      ["store"], FAST),
     # -- python -m harness report -------------------------------------------------
-    ("report-missing", HX, ["report", "{tmp}/missing.json"], 2, "report {tmp}/missing.json: cannot read",
-     ["index.html"], FAST),
     ("report-not-json", HX, ["report", "{tmp}/torn.json"], 2, "{tmp}/torn.json: not valid JSON", ["index.html"],
      FAST),
     ("report-not-ours", HX, ["report", "{tmp}/not_ours.json"], 2, "{tmp}/not_ours.json: not a lesson-claims",
@@ -140,24 +117,11 @@ ROWS = [
     ("report-no-id", HX, ["report", "{tmp}/results_no_id.json"], 2, "{tmp}/results_no_id.json: claims[0]: missing field 'id'",
      ["index.html"], FAST),
     # -- python -m harness bench ----------------------------------------------------
-    ("bench-out-proc", HX, ["bench", "--out=/proc/zz/bench.json"], 2, "--out /proc/zz/bench.json: not writable",
-     [], FAST),
     ("bench-out-under-file", HX, ["bench", "--out={tmp}/file/bench.json"], 2,
      "--out {tmp}/file/bench.json: not writable", [], FAST),
-    ("bench-out-dir", HX, ["bench", "--out={tmp}"], 2, "--out {tmp}: is a directory", [], FAST),
     ("bench-cold-out-proc", HX, ["bench", "--cold-suite", "--out=/proc/zz/bench.json"], 2,
      "--out /proc/zz/bench.json: not writable", [], FAST),
-    ("bench-seeds-zero", HX, ["bench", "--seeds=0", "--out={tmp}/bench.json"], 2, "--seeds and --batched-seeds",
-     ["bench.json"], FAST),
-    ("bench-batched-seeds-huge", HX, ["bench", "--batched-seeds", "30", "10000000", "--out={tmp}/bench.json"], 2,
-     "--batched-seeds 10000000: too many seeds", ["bench.json"], FAST),
-    ("bench-seeds-text", HX, ["bench", "--seeds=x", "--out={tmp}/bench.json"], 2, "--seeds: invalid int value",
-     ["bench.json"], FAST),
-    ("bench-configs-unknown", HX, ["bench", "--configs", "nope", "--out={tmp}/bench.json"], 2,
-     "unknown configuration(s) nope", ["bench.json"], FAST),
     # -- python -m harness compare --------------------------------------------------
-    ("compare-out-proc", HX, ["compare", "{tmp}/summary.json", "--out-dir=/proc/zz"], 2,
-     "--out-dir /proc/zz: not writable", [], FAST),
     ("compare-out-file", HX, ["compare", "{tmp}/summary.json", "--out-dir={tmp}/file"], 2,
      "--out-dir {tmp}/file: not writable (it is a file", [], FAST),
     ("compare-out-under-file", HX, ["compare", "{tmp}/summary.json", "--out-dir={tmp}/file/out"], 2,
@@ -167,34 +131,12 @@ ROWS = [
      FAST),
     ("compare-bad-samples", HX, ["compare", "{tmp}/oops_samples.json", "--out-dir={tmp}/out"], 2,
      "skipped {tmp}/oops_samples.json: claim 'claim_a': metric_samples.exp[0]: str 'oops', expected a number", ["out"], FAST),
-    ("cells-parallel-zero", HX, ["cells", "--parallel=0"], 2, "--parallel 0: expected a positive integer", [], FAST),
     # -- python -m harness certify --------------------------------------------------
-    ("certify-out-proc", HX, ["certify", "--out-dir=/proc/zz", "--store-dir={tmp}/store"], 2,
-     "--out-dir /proc/zz: not writable", ["store"], FAST),
     ("certify-out-file", HX, ["certify", "--out-dir={tmp}/file", "--store-dir={tmp}/store"], 2,
      "--out-dir {tmp}/file: not writable", ["store"], FAST),
-    ("certify-store-file", HX, ["certify", "--out-dir={tmp}/certs", "--store-dir={tmp}/file"], 2,
-     "--store-dir {tmp}/file: not writable", ["certs"], FAST),
-    ("certify-workers-zero", HX, ["certify", "--workers=0", "--out-dir={tmp}/certs", "--store-dir={tmp}/store"], 2,
-     "certify --workers: expected a positive integer", ["store", "certs"], FAST),
-    ("certify-independence-few", HX, ["certify", "--independence-seeds=10", "--out-dir={tmp}/certs",
-                                      "--store-dir={tmp}/store"], 2, "--independence-seeds: expected at least 30",
-     ["store", "certs"], FAST),
-    ("certify-independence-huge", HX, ["certify", "--independence-seeds=100000000", "--out-dir={tmp}/certs",
-                                       "--store-dir={tmp}/store"], 2, "--independence-seeds 100000000: too many seeds",
-     ["store", "certs"], FAST),
-    ("certify-configs-unknown", HX, ["certify", "--independence-configs", "nope", "--out-dir={tmp}/certs",
-                                     "--store-dir={tmp}/store"], 2, "unknown configuration(s) nope",
-     ["store", "certs"], FAST),
     # -- python -m harness mutants --------------------------------------------------
-    ("mutants-out-proc", HX, ["mutants", "--out=/proc/zz/mutants.json"], 2,
-     "--out /proc/zz/mutants.json: not writable", [], FAST),
-    ("mutants-out-dir", HX, ["mutants", "--out={tmp}"], 2, "--out {tmp}: is a directory", [], FAST),
-    # the window check restarts the certificate's own seeds: the command has no --seeds any more
     ("mutants-seeds-removed", HX, ["mutants", "--out={tmp}/m.json", "--seeds=30"], 2,
      "unrecognized arguments: --seeds=30", ["m.json"], FAST),
-    ("mutants-certificate-dir-file", HX, ["mutants", "--certificate-dir={tmp}/file", "--out={tmp}/m.json"], 2,
-     "--certificate-dir {tmp}/file: is a file", ["m.json"], FAST),
     ("mutants-no-certificate", HX, ["mutants", "--certificate-dir={tmp}/certs", "--out={tmp}/m.json"], 2,
      "no engine certificate for this environment", ["m.json"], WITH_TF),
     # -- python -m harness ------------------------------------------------------------
@@ -203,7 +145,7 @@ ROWS = [
 ]
 
 
-def _run(kind, args, tmp: Path, timeout: float):
+def _run(kind, args, tmp: Path, timeout: float):  # a fresh process: a real user's command line
     if kind == PY:
         argv = [sys.executable, "-m", "pytest", "claims", "-q", "-p", "no:xdist", "-p", "no:cacheprovider",
                 f"--claims-store-dir={tmp / 'store'}", f"--claims-report-dir={tmp / 'r'}", *args]
@@ -217,9 +159,6 @@ def _run(kind, args, tmp: Path, timeout: float):
 @pytest.mark.parametrize("name, kind, args, status, fragment, absent, seconds", ROWS, ids=[r[0] for r in ROWS])
 def test_bad_input_is_a_clear_error_before_any_work(tmp_path, name, kind, args, status, fragment, absent,
                                                     seconds):
-    option = args[-1].split("=")[0] if args else ""
-    if kind == PY and option.startswith("--") and option not in PLUGIN and option != "--equivalence-seeds":
-        pytest.skip(f"this suite has no {option}")
     for fname, content in FILES.items():
         (tmp_path / fname).write_text(content)
     args = [a.replace("{tmp}", str(tmp_path)) for a in args]
@@ -234,14 +173,78 @@ def test_bad_input_is_a_clear_error_before_any_work(tmp_path, name, kind, args, 
     assert not (tmp_path / "r" / ".parts").exists()  # the run left no parts behind
 
 
-def test_every_option_and_command_has_a_row():
-    import re
+# -- every row of the options table, fed its bad values ---------------------------------
+def _command_rows() -> dict[str, list[table.Option]]:
+    """command -> the table rows its parser was built from (each action carries its row)."""
+    top, _ = commands.parser()
+    sub = next(a for a in top._actions if a.dest == "command")
+    return {name: [a.lesson_claims_option for a in p._actions if hasattr(a, "lesson_claims_option")]
+            for name, p in sub.choices.items()}
 
-    options_of_plugin = set(re.findall(r'addoption\("(--[a-z-]+)"', PLUGIN)) - {"--claims-fresh"}  # a flag: no value
-    covered = {a.split("=")[0] for _, kind, args, *_ in ROWS if kind == PY for a in args}
-    assert options_of_plugin <= covered, options_of_plugin - covered
-    commands = {"report", "bench", "compare", "certify", "mutants"}
-    assert commands <= {args[0] for _, kind, args, *_ in ROWS if kind == HX and args}
+
+# Where a command's other outputs go while one of its options is fed a bad value: into the row's folder.
+_QUIET = {"bench": ["--out={tmp}/bench.json"], "certify": ["--out-dir={tmp}/certs", "--store-dir={tmp}/store"],
+          "mutants": ["--out={tmp}/m.json"], "compare": ["{tmp}/summary.json", "--out-dir={tmp}/out"],
+          "error-rates": ["--out={tmp}/e.json"], "summary": ["{tmp}/summary.json", "--out={tmp}/s.md"]}
+
+
+def _table_cases():
+    for o in table.PYTEST:
+        for value, fragment in o.bad:
+            yield pytest.param(PY, [f"--{table.PREFIX}{o.flag}={value}"], 4, fragment, WITH_TF,
+                               id=f"pytest --{table.PREFIX}{o.flag}={value}")
+    for name, rows in _command_rows().items():
+        for o in rows:
+            for value, fragment in o.bad:
+                mine = value if o.positional else f"--{o.flag}={value}"
+                others = [a for a in _QUIET.get(name, []) if not (a.startswith(f"--{o.flag}=")
+                                                                  or (o.positional and not a.startswith("--")))]
+                yield pytest.param(HX, [name, mine, *others], 2, fragment, WITH_TF, id=f"{name} {mine}")
+
+
+@pytest.mark.parametrize("kind, args, status, fragment, seconds", list(_table_cases()))
+def test_every_bad_value_of_the_table_is_a_clear_error_before_any_work(tmp_path, kind, args, status, fragment,
+                                                                        seconds):
+    for fname, content in FILES.items():
+        (tmp_path / fname).write_text(content)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    args = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    res, took = _run(kind, args, tmp_path, timeout=seconds * 3)
+    out = res.stdout + res.stderr
+    assert res.returncode == status, out[-3000:]
+    assert fragment.replace("{tmp}", str(tmp_path)) in out, out[-3000:]
+    option = args[-1].split("=")[0] if kind == PY else args[1].split("=")[0]
+    assert option.lstrip("-") in out or not option.startswith("--"), out[-3000:]  # the message names the option
+    assert "Traceback" not in out, out[-3000:]
+    assert took < seconds, f"{args}: {took:.1f} s"
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # nothing trained, written or made
+
+
+def test_every_option_row_names_its_bad_values():
+    """A row that takes a value and names no bad one fails here: adding an option means adding its bad input."""
+    rows = [("pytest", o) for o in table.PYTEST] + [(c, o) for c, rows in _command_rows().items() for o in rows]
+    missing = [f"{c} --{o.flag}" for c, o in rows if o.action is None and not o.bad and o.flag != "title"]
+    assert not missing, f"options without a bad-input case: {missing}"
+    assert any(o.flag == "fresh" for o in table.PYTEST)  # the flags (no value) are rows too
+
+
+def test_every_option_is_defined_in_the_table(request):
+    """Both command lines are built from the table: every option pytest and `python -m harness` know of our
+    suite comes from one of its rows, and no module registers one by hand."""
+    group = next(g for g in request.config._parser._groups if g.name == "lesson-claims")
+    registered = sorted(n for opt in group.options for n in opt.names())
+    assert registered == sorted(f"--{table.PREFIX}{o.flag}" for o in table.PYTEST)
+    top, _ = commands.parser()
+    sub = next(a for a in top._actions if a.dest == "command")
+    for name, p in sub.choices.items():
+        by_hand = [a.option_strings or [a.dest] for a in p._actions
+                   if not hasattr(a, "lesson_claims_option") and a.dest != "help"]
+        assert not by_hand, f"{name}: {by_hand} not from harness.options"
+    sources = [ROOT / "harness" / "pytest_plugin.py", *sorted((ROOT / "harness" / "commands").glob("*.py"))]
+    for path in sources:
+        text = path.read_text()
+        assert ".addoption(" not in text and ".add_argument(" not in text, f"{path} registers an option by hand"
+    assert {m.NAME for m in commands._modules()} == set(sub.choices)
 
 
 # -- the checks as functions -----------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The suite-wide error bound and the Holm labelling (harness.statistics.familywise, runner.familywise)."""
+"""The suite-wide error bound and the Holm labelling (harness.statistics.familywise, merge.familywise)."""
 from __future__ import annotations
 
 import subprocess
@@ -10,7 +10,7 @@ import pytest
 from harness.spec import Decision, Verdict
 from harness.report.labels import error_bound_text
 from harness.results.model import ClaimResult
-from harness.runner import familywise
+from harness.merge import familywise
 from harness.statistics import familywise as fw
 from harness.statistics.sequential import Design, Look
 

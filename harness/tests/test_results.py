@@ -14,7 +14,8 @@ import pytest
 from harness import results as res
 from harness.spec import Decision, Expectation, Verdict
 from harness.pytest_plugin import junit_properties
-from harness.runner import PROFILES, ClaimOutcome, Settings
+from harness.outcome import ClaimOutcome
+from harness.settings import PROFILES, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA_1 = Path(__file__).parent / "data" / "results-schema1.json"
@@ -216,7 +217,7 @@ def test_drift_compares_verdicts_only_under_the_same_rules():
     from types import SimpleNamespace
 
     from harness.spec import RULES, Verdict
-    from harness.runner import ClaimOutcome, ClaimRunner
+    from harness.runner import ClaimRunner
 
     claim = SimpleNamespace(id="c", metric="m", experiments=("x",))
     decision = SimpleNamespace(verdict=Verdict.SUPPORTED)
@@ -247,7 +248,7 @@ def test_a_session_without_claims_imports_no_tensorflow():
 
 
 def test_estimate_seconds_interpolates_the_benchmark(tmp_path):
-    from harness.runner import estimate_seconds
+    from harness.schedule import estimate_seconds
 
     bench = tmp_path / "bench.json"
     bench.write_text(json.dumps({"rows": [{"configuration": "a", "keras_seconds_per_seed": 10.0,
@@ -261,7 +262,7 @@ def test_estimate_seconds_interpolates_the_benchmark(tmp_path):
 
 
 def test_merge_keeps_one_window_row_per_experiment_a_failed_one_first():
-    from harness.runner import merge
+    from harness.merge import merge
 
     row = res.EquivalenceCheck(level="window", experiment="x", passed=True, detail="ok")
     failed = res.EquivalenceCheck(level="window", experiment="x", passed=False, detail="seed 0, checkpoint epoch 20")
@@ -281,7 +282,7 @@ def test_the_replayed_order_verdicts_never_outlive_their_code(tmp_path):
     decided it; another code digest is named as stale, with the command that remakes it."""
     import json
 
-    from harness import runner
+    from harness import variants
 
     committed = sorted((ROOT / "reports" / "variants" / "replayed").glob("*.json"))
     assert committed, "the replayed-order summary is committed"
@@ -289,8 +290,8 @@ def test_the_replayed_order_verdicts_never_outlive_their_code(tmp_path):
     fp, digest = summary["environment"]["fingerprint"], summary["environment"]["code_digest"]
     (tmp_path / "replayed").mkdir()
     (tmp_path / "replayed" / f"{fp}.json").write_text(json.dumps(summary))
-    same = runner.variant_verdicts(fp, "lesson", digest, tmp_path)["replayed"]
+    same = variants.variant_verdicts(fp, "lesson", digest, tmp_path)["replayed"]
     assert same.error is None and same.claims
-    stale = runner.variant_verdicts(fp, "lesson", "0" * 64, tmp_path)["replayed"]
+    stale = variants.variant_verdicts(fp, "lesson", "0" * 64, tmp_path)["replayed"]
     assert "other engine code" in stale.error and "--claims-batch-order=replayed" in stale.error and not stale.claims
-    assert runner.variant_verdicts(fp, "replayed", digest, tmp_path) == {}  # a variant run compares with nothing
+    assert variants.variant_verdicts(fp, "replayed", digest, tmp_path) == {}  # a variant run compares with nothing
