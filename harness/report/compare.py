@@ -1,10 +1,14 @@
 """``python -m harness compare A.json B.json ...``: claims x environments.
 
-Writes ``reports/matrix.html`` (self-contained, figures embedded): each cell is a claim's verdict and effect size in one
-environment; environments are ordered by TensorFlow version, then Keras major;
-a cell whose verdict differs from its left neighbour's, or whose deciding
-metric drifted from it (:mod:`harness.results.drift`), is highlighted; per claim, an
-overlay of the deciding metric's per-seed distribution in every environment.
+Writes ``reports/matrix.html`` (self-contained, figures embedded, from ``templates/matrix.html``, autoescaped):
+a claims x environments grid that fits a 1280 px screen, each cell the claim's label as the report's colour
+(:data:`harness.report.format.BADGE_CLASSES`, :data:`harness.report.figures.VERDICT_COLORS`) with its effect
+written in the first cell of each Keras line and elsewhere only where it differs, every number on hover;
+environments ordered Keras 2's line, then Keras 3's, each by TensorFlow version; a cell whose deciding metric
+drifted from its left neighbour's (:mod:`harness.results.drift`) outlined.  Below it, every cell's numbers
+(the cells that share a result on one row, a label that differs from its left neighbour's highlighted), the
+cells not decided, why neighbours differ, and per claim an overlay of the deciding metric's per-seed
+distribution in every environment.
 
 ``--out-dir`` is checked for writability before anything is read
 (``harness.__main__``).  Bad input never stops the comparison of the rest: a
