@@ -347,3 +347,17 @@ def test_the_matrix_grid_shows_labels_as_colour_and_effects_only_where_they_diff
     full = page.split('<table class="full">')[1].split("</table>")[0]
     assert "2.15–2.16 k2" in full and "0.9 [0.8, 0.95]" in full and "p = 0.003" in full
     assert "2.16 k3" in full and "2.17 k3" in full and "label differs from the left neighbour" in full
+
+
+def test_the_matrix_page_fits_a_1280_px_screen(tmp_path):
+    """Every cell of tox.ini, the longest claim id, in headless Chromium at 1280 px: no horizontal scroll."""
+    from harness.tests import test_browser
+
+    if test_browser.CHROMIUM is None:
+        pytest.skip("chromium is not installed (Debian: apt-get install -y chromium)")
+    long_id = "input_scaling_unscaled_vs_standardized_little_difference"
+    found = [_cell(env, _effect_claim(long_id, value=-0.00226 - i / 1000), _effect_claim("c", Verdict.REFUTED))
+             for i, env in enumerate(cells.declared_environments())]
+    page = compare.render([compare.Column.of(c) for c in found], tmp_path, [], [])
+    seen = test_browser._probe(page, tmp_path)
+    assert seen["scrollWidth"] <= test_browser.WIDTH, seen["wide"]
