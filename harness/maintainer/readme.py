@@ -3,7 +3,9 @@ committed data and checked by a test.
 
 * ``claims``: every claim's spec and expectation (:func:`harness.collect.claims_table`);
 * ``costs``: ``reports/bench.json`` (``python -m harness bench``);
-* ``cells``: the TensorFlow matrix, ``reports/cells/*.json`` (``python -m harness cells``), in the README;
+* ``cells``: the TensorFlow matrix, ``reports/cells/*.json`` (``python -m harness cells``), in docs/versions.md;
+* ``matrix``: the README's summary of it: how many cells, which agree with the default cell, which differ where;
+* ``cost``: the README's costs, from ``reports/bench.json``, the cells' records and the committed certificate;
 * ``older``: the committed summaries in ``reports/baselines/`` decided under earlier rules.
 
 ``python -m harness.maintainer.readme --write`` rewrites the text between each pair of
@@ -15,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 from pathlib import Path
 
 from harness.spec import RULES
@@ -46,14 +49,10 @@ def costs_table(bench_path: Path = ROOT / "reports" / "bench.json") -> str:
         by = r.get("batched_seconds_by_seeds") or {}
         lines.append(f"| {r['configuration']} | {r['epochs']} | {_num(r.get('keras_seconds_per_seed'))} | "
                      f"{_num(r.get('batched_seconds'))} | {_num(by.get('1000'))} | {_num(r.get('ratio'))}x |")
-    # from the committed cell records, not the certificates on this machine (made where they run, not committed)
-    certified = sorted((c.certify_seconds, c.cores) for c in celllib.load_all() if c.certify_seconds)
+    certified = _certify_minutes("; most ran beside another cell")
     if certified:
-        mid = certified[len(certified) // 2][0] / 60
         lines += ["", f"Certifying one environment (`python -m harness certify`, measured by `python -m harness cells`, "
-                      f"`reports/cells/`): median {mid:.0f} min wall on {certified[0][1]} cores over "
-                      f"{len(certified)} cells ({certified[0][0] / 60:.0f}-{certified[-1][0] / 60:.0f} min; most ran "
-                      "beside another cell)."]
+                      f"`reports/cells/`): {certified}."]
     probes = data.get("probes")
     if probes:
         lines += ["", f"The probes inside training (`python -m harness bench --probes`, {probes['seeds']} seeds, "
@@ -72,6 +71,93 @@ def costs_table(bench_path: Path = ROOT / "reports" / "bench.json") -> str:
                       f"{str(cold.get('commit', ''))[:7]}, on {(cold.get('machine') or {}).get('cores', '?')} cores, "
                       f"{(cold.get('machine') or {}).get('cpu', '?')})."]
     return "\n".join(lines)
+
+
+def _certify_minutes(aside: str = "") -> str:
+    """"median 16 min wall on 2 cores over 15 cells (12-18 min[; aside])", from the committed cell records (not
+    the certificates on this machine: made where they run, not committed); "" when none was measured."""
+    certified = sorted((c.certify_seconds, c.cores) for c in celllib.load_all() if c.certify_seconds)
+    if not certified:
+        return ""
+    mid = certified[len(certified) // 2][0] / 60
+    return (f"median {mid:.0f} min wall on {certified[0][1]} cores over {len(certified)} cells "
+            f"({certified[0][0] / 60:.0f}-{certified[-1][0] / 60:.0f} min{aside})")
+
+
+def cost_summary(bench_path: Path = ROOT / "reports" / "bench.json",
+                 certificates: Path = ROOT / "reports" / "certificates") -> str:
+    """The README's costs, each from where it was measured; the full tables are docs/costs.md's."""
+    data = json.loads(Path(bench_path).read_text(encoding="utf-8"))
+    cold, machine = data.get("cold_suite") or {}, data.get("machine") or {}
+    ratios = [r["ratio"] for r in data.get("rows") or [] if r.get("ratio")]
+    parts = []
+    if data.get("cold_suite_seconds") is not None:
+        parts.append(f"the first line, cold (fresh clone and venv, install included): "
+                     f"{data['cold_suite_seconds'] / 60:.0f} min on {(cold.get('machine') or {}).get('cores', '?')} "
+                     "cores")
+    if ratios:
+        parts.append(f"the batched engine is {min(ratios):.0f}-{max(ratios):.0f}x faster per seed than the lesson's "
+                     f"`fit` ({machine.get('cores', '?')} cores, `python -m harness bench`)")
+    certified = _certify_minutes()
+    if certified:
+        parts.append(f"certifying an environment in full: {certified}")
+    shipped = sorted(Path(certificates).glob("*.npz"))
+    if shipped:
+        parts.append(f"the committed certificate: {shipped[0].stat().st_size / 2 ** 20:.1f} MiB")
+    return ("Costs: " + "; ".join(parts) + ". Every measurement, per configuration: [docs/costs.md](docs/costs.md)."
+            if parts else "Costs: [docs/costs.md](docs/costs.md).")
+
+
+def default_cell(readme: Path = ROOT / "README.md") -> str:
+    """The cell the README's first line installs (its lock's name)."""
+    match = re.search(r"harness/locks/([\w.-]+)\.txt", Path(readme).read_text(encoding="utf-8"))
+    if not match:
+        raise ValueError(f"{readme}: no harness/locks/<cell>.txt in its quick start")
+    return match.group(1)
+
+
+def _names(envs) -> str:
+    return ", ".join(f"`{e}`" for e in envs)
+
+
+def matrix_summary(directory: Path = ROOT / "reports" / "cells", default: str | None = None) -> str:
+    """The matrix in a few lines: its cells, the ones not decided, and against the default cell which give every
+    claim the same label and effect [interval], and where the others differ."""
+    default = default or default_cell()
+    found = {c.env: c for c in celllib.load_all(directory)}
+    declared = celllib.declared_environments()
+    decided = [found[e] for e in declared if e in found and found[e].status == "decided"]
+    missing = [e for e in declared if e not in found or found[e].status != "decided"]
+    text = f"{len(declared)} cells in `tox.ini`, {len(decided)} decided"
+    if missing:
+        text += " (not decided: " + "; ".join(
+            f"`{e}`, {found[e].status if e in found else 'not run yet'}" for e in missing) + ")"
+    base = found.get(default)
+    if base is None or base.status != "decided":
+        return text + f"; the default cell `{default}` is not decided. Every cell: [docs/versions.md](docs/versions.md)."
+    mine = {c.id: c for c in base.summary.claims}
+    label_diffs, effect_groups = [], {}
+    for cell in decided:
+        if cell.env == default:
+            continue
+        theirs = {c.id: c for c in cell.summary.claims}
+        labels = [f"{cid} {theirs[cid].label} (default {c.label})" for cid, c in mine.items()
+                  if cid in theirs and theirs[cid].label != c.label]
+        if labels:
+            label_diffs.append(f"`{cell.env}`: " + ", ".join(labels))
+        effects = tuple(f"{cid} {_fmt_effect(theirs[cid])} against {_fmt_effect(c)}" for cid, c in mine.items()
+                        if cid in theirs and _fmt_effect(theirs[cid]) != _fmt_effect(c))
+        effect_groups.setdefault(effects, []).append(cell.env)
+    text += f". Against the default cell, `{default}` (the Quick start's): "
+    text += ("every decided cell gives every claim the same label" if not label_diffs else
+             "labels differ in " + "; ".join(label_diffs))
+    same = effect_groups.pop((), [])
+    if same:
+        text += f"; {len(same)} give every claim the same effect [interval] too ({_names(same)})"
+    for effects, envs in sorted(effect_groups.items(), key=lambda kv: -len(kv[1])):
+        text += (f"; {len(envs)} differ in effect [interval] in {len(effects)} claim{'s' if len(effects) > 1 else ''}"
+                 f" ({_names(envs)}): " + ", ".join(effects))
+    return text + ". Every cell, claim by claim: [docs/versions.md](docs/versions.md)."
 
 
 def _fmt_effect(c) -> str:
@@ -185,7 +271,8 @@ def _first_upper(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-TABLES = {"claims": _claims, "costs": costs_table, "cells": cells_table, "older": older_table, "headline": headline}
+TABLES = {"claims": _claims, "costs": costs_table, "cells": cells_table, "older": older_table, "headline": headline,
+          "matrix": matrix_summary, "cost": cost_summary}
 
 
 def begin(name: str) -> str:
@@ -197,7 +284,8 @@ def end(name: str) -> str:
 
 
 # Which document holds each generated table.
-DOCS = {"claims": ROOT / "docs" / "claims.md", "cells": ROOT / "README.md", "headline": ROOT / "README.md", "older": ROOT / "docs" / "versions.md",
+DOCS = {"claims": ROOT / "docs" / "claims.md", "cells": ROOT / "docs" / "versions.md", "headline": ROOT / "README.md",
+        "matrix": ROOT / "README.md", "cost": ROOT / "README.md", "older": ROOT / "docs" / "versions.md",
         "costs": ROOT / "docs" / "costs.md"}
 
 

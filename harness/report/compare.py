@@ -1,10 +1,14 @@
 """``python -m harness compare A.json B.json ...``: claims x environments.
 
-Writes ``reports/matrix.html`` (self-contained, figures embedded): each cell is a claim's verdict and effect size in one
-environment; environments are ordered by TensorFlow version, then Keras major;
-a cell whose verdict differs from its left neighbour's, or whose deciding
-metric drifted from it (:mod:`harness.results.drift`), is highlighted; per claim, an
-overlay of the deciding metric's per-seed distribution in every environment.
+Writes ``reports/matrix.html`` (self-contained, figures embedded, from ``templates/matrix.html``, autoescaped):
+a claims x environments grid that fits a 1280 px screen, each cell the claim's label as the report's colour
+(:data:`harness.report.format.BADGE_CLASSES`, :data:`harness.report.figures.VERDICT_COLORS`) with its effect
+written in the first cell of each Keras line and elsewhere only where it differs, every number on hover;
+environments ordered Keras 2's line, then Keras 3's, each by TensorFlow version; a cell whose deciding metric
+drifted from its left neighbour's (:mod:`harness.results.drift`) outlined.  Below it, every cell's numbers
+(the cells that share a result on one row, a label that differs from its left neighbour's highlighted), the
+cells not decided, why neighbours differ, and per claim an overlay of the deciding metric's per-seed
+distribution in every environment.
 
 ``--out-dir`` is checked for writability before anything is read
 (``harness.__main__``).  Bad input never stops the comparison of the rest: a
@@ -14,14 +18,16 @@ out.
 """
 from __future__ import annotations
 
-import html
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import jinja2
+
 from harness.spec import RULES
 from harness.results import Cell, ClaimResult, Difference, Neighbours, Results, drift, summaries
-from harness.report.format import fmt_p
+from harness.report.figures import LABEL_MEANINGS, VERDICT_COLORS
+from harness.report.format import BADGE_CLASSES, fmt_p
 from harness.storage.store import atomic_write_text
 
 
@@ -134,16 +140,6 @@ def familywise_drift(rows: list[Row], alpha: float = drift.ALPHA) -> tuple[int, 
     return len(checks), each, family
 
 
-def _familywise_paragraph(rows: list[Row]) -> str:
-    n, each, family = familywise_drift(rows)
-    if not n:
-        return ""
-    return (f"<p>Drift checks across the table: {n} (claim x experiment x neighbouring cells). {len(each)} drifted "
-            f"at p &lt; {drift.ALPHA} each; corrected across all {n} by Holm (family-wise {drift.ALPHA}), {len(family)} "
-            "still do: the chance that any red outline under that correction is chance is at most "
-            f"{drift.ALPHA}.</p>")
-
-
 def _overlay_png(cid: str, metric: str, columns: list[Column]) -> bytes | None:
     from harness.report import figures
 
@@ -161,17 +157,11 @@ def _overlay_png(cid: str, metric: str, columns: list[Column]) -> bytes | None:
     return figures.png(figures.metric_figure(groups, metric, cid))
 
 
-_CSS = """body{font-family:sans-serif;margin:1.5em;max-width:1400px}table{border-collapse:collapse;font-size:13px}
-td,th{border:1px solid #ccc;padding:4px 6px;vertical-align:top}th{background:#f4f4f4}
-.supported{color:#176317;font-weight:bold}.refuted{color:#a31515;font-weight:bold}
-.line{color:#3b5f8c;font-weight:bold}.untestable{color:#5f5f5f;font-weight:bold}
-.inconclusive{color:#8a6d00;font-weight:bold}td.changed{background:#ffe08a}td.drift{outline:3px solid #d9534f}
-img{max-width:100%}.small{font-size:11px;color:#555}"""
+# -- the page: data for templates/matrix.html (autoescaped; nothing here writes HTML) ----------------------
 
-
-# A class (and colour) per label: the report's colours, darkened for text on white.
-_LABEL_CLASSES = {"SUPPORTED": "supported", "REFUTED": "refuted", "ON THE LINE": "line",
-                  "NOT TESTABLE HERE": "untestable", "INCONCLUSIVE": "inconclusive"}
+_PAGES = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"), autoescape=True,
+                            undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                            keep_trailing_newline=True)
 
 
 def _p(p: float | None) -> str:
@@ -189,50 +179,163 @@ def _fmt(x) -> str:
         return "—"
 
 
-def _neighbours(pairs: list[Neighbours]) -> str:
-    if not pairs:
-        return ""
-    esc = html.escape
-
-    def names(xs) -> str:
-        return f"{len(xs)}: {', '.join(xs)}" if xs else "none"
-
-    rows = "".join(
-        f"<tr><td>{esc(p.left)} &rarr; {esc(p.right)}</td>"
-        + (f'<td colspan="4">{esc(p.unknown)}</td>' if p.unknown else
-           f"<td>{esc(names(p.identical))}</td><td>{esc(names(p.numerics))}"
-           + (f" (part at epochs {p.first_parting[0]}-{p.first_parting[1]})" if p.first_parting else "")
-           + f"</td><td>{esc(names(p.reporting))}</td><td>{esc(names(p.behaviour))}</td>") + "</tr>" for p in pairs)
-    return ("<h2>Neighbours' training compared</h2><p>Each pair of neighbouring cells, configuration by "
-            "configuration: the two certificates' Keras references (seeds of the certificate) bit-identical "
-            "over every epoch; the same initial weights with losses that part later (numerics); weights and "
-            "momentum bit-identical at every checkpoint while the History's losses differ (reporting: how Keras "
-            "reports the loss, not the training); or parting at the initial weights or by more than 1e-5 relative "
-            "in the first epoch (behaviour). A cell whose certification failed is compared with the nearest "
-            "decided cell on its Keras line.</p>"
-            "<table><thead><tr><th>cells</th>"
-            "<th>identical</th><th>numerics</th><th>reporting</th><th>behaviour</th></tr></thead>"
-            f"<tbody>{rows}</tbody></table>")
+def _effect(c: ClaimResult) -> str:
+    """The effect with its interval, as the hover and the full table give it."""
+    return f"{_fmt(c.effect.value)} [{_fmt(c.effect.ci_low)}, {_fmt(c.effect.ci_high)}]"
 
 
-def _differences(diffs: list[Difference]) -> str:
-    if not diffs:
-        return ("<h2>Why neighbours differ</h2><p>No claim's label or deciding metric differs beyond chance "
-                "between neighbouring cells.</p>")
-    esc = html.escape
-    rows = "".join(f"<tr><td>{esc(d.claim)}</td><td>{esc(d.left)} &rarr; {esc(d.right)}</td><td>{esc(d.what)}</td>"
-                   f"<td><b>{esc(d.kind)}</b></td><td>{'<br>'.join(esc(e) for e in d.evidence)}</td></tr>"
-                   for d in diffs)
-    return ("<h2>Why neighbours differ</h2><p>Neighbours differ in one thing: the next TensorFlow minor with the "
-            "same Keras family, or the same minor with the other Keras. A difference is explained from the two "
-            "certificates' Keras references (the lesson's own code, same seeds, same batch order): "
-            "<b>behaviour</b> when the initial weights differ, or the first epoch's loss by more than 1e-5 relative "
-            "(initializers, optimizer, loss, shuffling); <b>numerics</b> when the losses part later or by a few "
-            "ulps (other kernels' rounding, amplified by training); <b>reporting</b> when weights and momentum are "
-            "bit-identical at every checkpoint and only the History's losses differ; <b>chance</b> when only a label moved and the "
-            "deciding metric did not move beyond the drift tolerance.</p>"
-            "<table><thead><tr><th>claim</th><th>cells</th><th>what differs</th><th>kind</th><th>evidence</th>"
-            f"</tr></thead><tbody>{rows}</tbody></table>")
+def short_name(col: Column) -> str:
+    """A column's header: TF minor and Keras family, "2.12 k2", "2.21 k3new"; for a summary file, its TF minor and
+    Keras major."""
+    if col.env:
+        parts = col.env.split("-")
+        tf = next((p[2:] for p in parts if p.startswith("tf") and p[2:].isdigit()), "")
+        fam = next((p for p in parts if p.startswith("k") and p[1:2].isdigit()), "")
+        if tf:
+            return f"{tf[0]}.{tf[1:]} {fam}".strip()
+        return col.env
+    if col.summary is not None:
+        env = col.summary.environment
+        return f"{'.'.join(str(env.tensorflow).split('.')[:2])} k{str(env.keras).split('.')[0]}"
+    return col.path
+
+
+@dataclass(frozen=True)
+class GridCell:
+    """One claim in one column of the grid: its label as a colour class, the effect where it is written, and
+    every number in ``title`` (the hover)."""
+
+    css: str  # the label's class (format.BADGE_CLASSES), "differs" and "drift" added; "missing" without the claim
+    text: str  # the effect: in the first cell of its Keras line, and where it differs from that cell's
+    title: str
+
+
+@dataclass(frozen=True)
+class GridRow:
+    id: str
+    about: str  # the claim's section and what its effect measures
+    cells: tuple[GridCell, ...]
+
+
+def grid(columns: list[Column], rows: list[Row]) -> list[GridRow]:
+    """The grid at a glance: per claim, per column, the label's colour; the effect written in the first cell of
+    each Keras line (tox order) and elsewhere only where it differs from that first cell's."""
+    out = []
+    for row in rows:
+        first: dict[str | None, str] = {}  # the line's first cell's effect, per line
+        cells = []
+        for col, entry in zip(columns, row.cells):
+            name = short_name(col)
+            if entry is None:
+                cells.append(GridCell("missing", "", f"{name}: not in this summary"))
+                continue
+            c = entry.claim
+            effect = _fmt(c.effect.value)
+            anchor = col.chain not in first
+            ref = first.setdefault(col.chain, effect)
+            drifted = [d for d in entry.drift if d.drifted]
+            css = " ".join(x for x in (BADGE_CLASSES.get(c.label, "unknown"), "" if anchor or effect == ref else
+                                       "differs", "drift" if drifted else "") if x)
+            title = "; ".join([f"{name} ({col.env or col.path}): {c.label}", f"effect {_effect(c)}", _p(c.p_value),
+                               f"{c.seeds} seeds"] + [d.message for d in entry.drift if d.message])
+            cells.append(GridCell(css, effect if anchor or effect != ref else "", title))
+        out.append(GridRow(row.id, f"{row.section}: {row.effect}" if row.effect else row.section, tuple(cells)))
+    return out
+
+
+@dataclass(frozen=True)
+class Shared:
+    """One result of a claim and the cells that share it (the full table's row)."""
+
+    cells: str  # short names, consecutive cells of a line as a range: "2.12–2.20 k2, 2.17 k3"
+    envs: str  # their tox environments (or files), for the hover
+    label: str
+    css: str
+    effect: str
+    p: str
+    seeds: str
+    vs_left: str  # what moved against the left neighbour
+    classes: str  # "changed" (label differs from the left neighbour's), "drift" (metric moved beyond tolerance)
+
+
+def _ranges(columns: list[Column], idx: list[int]) -> str:
+    runs: list[list[int]] = []
+    for i in idx:
+        if runs and runs[-1][-1] == i - 1 and short_name(columns[i]).split(" ")[-1] == \
+                short_name(columns[i - 1]).split(" ")[-1]:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+
+    def name(run):
+        a, b = short_name(columns[run[0]]), short_name(columns[run[-1]])
+        return a if len(run) == 1 else f"{a.split(' ')[0]}–{b}"
+
+    return ", ".join(name(r) for r in runs)
+
+
+def full_table(columns: list[Column], rows: list[Row]) -> list[tuple[Row, list[Shared]]]:
+    """Every number of every cell: per claim, one row per distinct result (label, effect with interval, p-value,
+    seeds) with the cells that share it; a cell whose label or metric moved from its left neighbour's has a row
+    of its own."""
+    out = []
+    for row in rows:
+        groups: dict[tuple, list[int]] = {}
+        for i, entry in enumerate(row.cells):
+            if entry is None:
+                key = ("missing",)
+            else:
+                c, drifted = entry.claim, [d for d in entry.drift if d.drifted]
+                key = (c.label, _effect(c), _p(c.p_value), c.seeds, entry.changed, bool(drifted),
+                       i if entry.changed or drifted else None)
+            groups.setdefault(key, []).append(i)
+        shared = []
+        for key, idx in groups.items():
+            names = ", ".join(columns[i].env or columns[i].path for i in idx)
+            if key == ("missing",):
+                shared.append(Shared(_ranges(columns, idx), names, "not in this summary", "missing", "", "", "",
+                                     "", ""))
+                continue
+            entry = row.cells[idx[0]]
+            c, drifted = entry.claim, [d for d in entry.drift if d.drifted]
+            moved = (["label differs from the left neighbour's"] if entry.changed else []) + \
+                ([f"metric moved vs left ({_p(drifted[0].p_value)})"] if drifted else [])
+            shared.append(Shared(_ranges(columns, idx), names, c.label, BADGE_CLASSES.get(c.label, "unknown"),
+                                 _effect(c), _p(c.p_value), str(c.seeds), "; ".join(moved),
+                                 " ".join(x for x in ("changed" if entry.changed else "",
+                                                      "drift" if drifted else "") if x)))
+        out.append((row, shared))
+    return out
+
+
+def _familywise(rows: list[Row]) -> dict | None:
+    n, each, family = familywise_drift(rows)
+    return {"n": n, "each": len(each), "family": len(family), "alpha": drift.ALPHA} if n else None
+
+
+def _not_decided(columns: list[Column], pairs: list[Neighbours]) -> list[dict]:
+    """The cells without a decision: why (the first part of the reason, every failure folded under it), and
+    for a failed certification, how its Keras references compare with its nearest decided cell's."""
+    items = []
+    for c in (c for c in columns if c.summary is None):
+        head, *rest = c.reason.split(" | ")
+        against = [(p.right, ", ".join(f"{len(xs)} {k}" for k, xs in (
+            ("reporting", p.reporting), ("identical", p.identical), ("numerics", p.numerics),
+            ("behaviour", p.behaviour)) if xs)) for p in pairs if p.left == c.env and not p.unknown]
+        items.append({"name": c.env or c.path, "status": c.status, "head": head, "against": against,
+                      "failures": rest})
+    return items
+
+
+def _names(xs) -> str:
+    return f"{len(xs)}: {', '.join(xs)}" if xs else "none"
+
+
+def _pairs(pairs: list[Neighbours]) -> list[dict]:
+    return [{"left": p.left, "right": p.right, "unknown": p.unknown, "identical": _names(p.identical),
+             "numerics": _names(p.numerics) + (f" (part at epochs {p.first_parting[0]}-{p.first_parting[1]})"
+                                               if p.first_parting else ""),
+             "reporting": _names(p.reporting), "behaviour": _names(p.behaviour)} for p in pairs]
 
 
 def render(columns: list[Column], out_dir: Path, diffs: list[Difference] | None = None,
@@ -244,78 +347,32 @@ def render(columns: list[Column], out_dir: Path, diffs: list[Difference] | None 
     current = [c for c in columns if c.current_rules]
     older = [c for c in columns if c.summary is not None and not c.current_rules]
     rows = matrix(current)
-    esc = html.escape
-    head = "".join(f"<th>{esc(c.label)}<br><span class=small>"
-                   f"{esc(c.summary.environment.fingerprint if c.summary else c.status)}</span></th>"
-                   for c in current)
-    body = []
-    for row in rows:
-        tds = []
-        for col, cell in zip(current, row.cells):
-            if cell is None:
-                tds.append('<td class=small title="not in this summary">—</td>')
-                continue
-            c = cell.claim
-            drifted = [d for d in cell.drift if d.drifted]
-            cls = " ".join(x for x in ("changed" if cell.changed else "", "drift" if drifted else "") if x)
-            title = "; ".join(d.message for d in cell.drift)
-            tds.append(f'<td class="{cls}" title="{esc(title)}"><span class="{_LABEL_CLASSES.get(c.label, "")}">'
-                       f'{esc(c.label)}</span><br>{_fmt(c.effect.value)}'
-                       f' [{_fmt(c.effect.ci_low)}, {_fmt(c.effect.ci_high)}]'
-                       f'<br><span class=small>{_p(c.p_value)}, {c.seeds} seeds'
-                       + (f"; metric moved vs left ({_p(drifted[0].p_value)})" if drifted else "")
-                       + "</span></td>")
-        body.append(f'<tr><th><a href="#{esc(row.id)}">{esc(row.id)}</a><br>'
-                    f'<span class=small>{esc(row.section)}: {esc(row.effect)}</span></th>{"".join(tds)}</tr>')
+    lines = []  # the grid's header groups: (name, columns)
+    for col in current:
+        name = {"k2": "Keras 2", "k3": "Keras 3"}.get(col.chain, "")
+        if lines and lines[-1][0] == name:
+            lines[-1][1] += 1
+        else:
+            lines.append([name, 1])
     figs = []
     for row in rows:
         png = _overlay_png(row.id, row.metric, current)
-        img = (f'<img alt="{esc(row.id)}" src="data:image/png;base64,{base64.b64encode(png).decode()}">'
-               if png else "")
-        figs.append(f'<h3 id="{esc(row.id)}">{esc(row.id)}</h3><p>{esc(row.metric)} per seed, '
-                    f"by environment</p>{img}")
-    apart = ""
-    if older:  # verdicts of other rules are not comparable with these: listed, never compared
-        apart = ("<h2>Decided under other rules (not compared)</h2><ul>"
-                 + "".join(f"<li>{esc(c.label)} ({esc(c.path)}): rules {esc(c.summary.rules or 'before 2026-11-28')},"
-                           f" this suite's are {esc(RULES)}</li>" for c in older) + "</ul>")
-    page = ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>lesson-claims: claims x "
-            f"environments</title><style>{_CSS}</style></head><body><h1>Claims across environments</h1>"
-            "<p>Each cell: the claim's label in that environment, its effect (named under the claim) with its "
-            "interval, p-value and seeds. Keras 2's cells come first, then Keras 3's; a cell's neighbour is the one "
-            "to its left on the same Keras. A yellow cell's label differs from its left neighbour's; a red outline means the deciding metric "
-            "moved from the left neighbour beyond the drift tolerance (two-sided Mann-Whitney p &lt; 0.01 and "
-            "P(superiority) outside [0.29, 0.71]); hover a cell for the numbers.</p>"
-            f"<table><thead><tr><th>claim</th>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
-            f"{_familywise_paragraph(rows)}{apart}"
-            + (_not_run(columns, pairs or []) + _differences(diffs) if diffs is not None else "") + _neighbours(pairs or []) +
-            f"<h2>Deciding metric by environment</h2>{''.join(figs)}</body></html>\n")
+        figs.append({"id": row.id, "metric": row.metric,
+                     "src": f"data:image/png;base64,{base64.b64encode(png).decode()}" if png else None})
+    page = _PAGES.get_template("matrix.html").render(
+        columns=[{"short": short_name(c), "label": summaries.label(c.summary), "env": c.env or c.path,
+                  "fingerprint": c.summary.environment.fingerprint if c.summary else c.status} for c in current],
+        lines=lines if any(name for name, _ in lines) else [],
+        colours=[(cls, VERDICT_COLORS[label], label, LABEL_MEANINGS.get(label, ""))
+                 for label, cls in BADGE_CLASSES.items()],
+        grid=grid(current, rows), full=full_table(current, rows), familywise=_familywise(rows),
+        drift_alpha=drift.ALPHA, drift_low=round(1 - drift.LARGE_EFFECT, 2), drift_high=drift.LARGE_EFFECT,
+        older=[{"label": c.label, "path": c.path, "rules": c.summary.rules or "before 2026-11-28"} for c in older],
+        rules=RULES, show_differences=diffs is not None, not_decided=_not_decided(columns, pairs or []),
+        diffs=diffs or [], pairs=_pairs(pairs or []), figures=figs)
     index = Path(out_dir) / "matrix.html"
     atomic_write_text(index, page)
     return index
-
-
-def _not_run(columns: list[Column], pairs: list[Neighbours]) -> str:
-    """The cells without a decision: why (the first part of the reason, every failure folded under it), and
-    for a failed certification, how its Keras references compare with its nearest decided cell's."""
-    missing = [c for c in columns if c.summary is None]
-    if not missing:
-        return ""
-    esc = html.escape
-    items = []
-    for c in missing:
-        head, *rest = c.reason.split(" | ")
-        item = f"{esc(c.env or c.path)}: <b>{esc(c.status)}</b>: {esc(head)}"
-        for p in (p for p in pairs if p.left == c.env and not p.unknown):
-            kinds = [f"{len(xs)} {k}" for k, xs in (("reporting", p.reporting), ("identical", p.identical),
-                                                     ("numerics", p.numerics), ("behaviour", p.behaviour)) if xs]
-            item += (f". Against {esc(p.right)}'s Keras references, of the configurations: {esc(', '.join(kinds))} "
-                     "(see the neighbours' table below)")
-        if rest:
-            item += "<details><summary>each failure</summary><ul>" + "".join(f"<li>{esc(r)}</li>" for r in rest) \
-                + "</ul></details>"
-        items.append(f"<li>{item}</li>")
-    return "<h2>Cells not decided</h2><ul>" + "".join(items) + "</ul>"
 
 
 def run_compare(args, cells: list[Cell] | None = None, diffs: list[Difference] | None = None,

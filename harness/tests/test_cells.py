@@ -303,3 +303,61 @@ def test_the_matrix_explains_a_failed_certification_with_its_neighbour(tmp_path)
     assert "certification failed</b>: checks: 1 passed, 15 failed. Against py311-tf217-k3-cpu" in html
     assert "2 reporting, 1 identical" in html and "numerics" not in html.split("Cells not decided")[1].split("</li>")[0]
     assert "<li>FAILED y: too many</li>" in html  # every failure kept, folded
+
+
+def _effect_claim(cid, verdict=Verdict.SUPPORTED, value=0.9, p=0.003, seeds=30):
+    return res.ClaimResult(id=cid, verdict=verdict, metric="m", experiments=("x",), p_value=p,
+                           metric_samples={"x": [0.8] * seeds}, seeds=seeds,
+                           effect=res.Effect(name="rate", value=value, ci_low=value - 0.1, ci_high=value + 0.05))
+
+
+def test_the_matrix_grid_shows_labels_as_colour_and_effects_only_where_they_differ(tmp_path):
+    from harness.report.format import BADGE_CLASSES
+
+    hostile = 'c<script>alert("x")</script>&'
+    found = [_cell("py311-tf215-k2-cpu", _effect_claim(hostile), _effect_claim("d", Verdict.REFUTED, -0.2)),
+             _cell("py311-tf216-k2-cpu", _effect_claim(hostile), _effect_claim("d", Verdict.INCONCLUSIVE, -0.3)),
+             _cell("py311-tf217-k2-cpu", _effect_claim(hostile, value=0.5, p=0.2, seeds=100)),
+             _cell("py311-tf216-k3-cpu", _effect_claim(hostile, value=0.5)),  # the Keras 3 line's first cell
+             _cell("py311-tf217-k3-cpu", _effect_claim(hostile, Verdict.REFUTED, value=0.5))]
+    columns = [compare.Column.of(c) for c in found]
+    columns = sorted(columns, key=lambda c: c.chain == "k3")
+    rows = compare.matrix(columns)
+    by_id = {r.id: r for r in compare.grid(columns, rows)}
+    c, d = by_id[hostile].cells, by_id["d"].cells
+    assert [x.css.split()[0] for x in c] == [BADGE_CLASSES[x] for x in
+                                            ("SUPPORTED", "SUPPORTED", "SUPPORTED", "SUPPORTED", "REFUTED")]
+    assert [x.css.split()[0] for x in d[:2]] == [BADGE_CLASSES["REFUTED"], BADGE_CLASSES["INCONCLUSIVE"]]
+    assert d[2].css == "missing" and "not in this summary" in d[2].title
+    # the first cell of each line gives its effect; the others only where theirs differs from it
+    assert [x.text for x in c] == ["0.9", "", "0.5", "0.5", ""]
+    assert "differs" in c[2].css and "differs" not in c[1].css + c[3].css + c[4].css
+    assert [x.text for x in d] == ["-0.2", "-0.3", "", "", ""]
+    # the numbers on hover: label, effect with interval, p-value, seeds
+    assert "2.17 k2 (py311-tf217-k2-cpu): SUPPORTED; effect 0.5 [0.4, 0.55]; p = 0.2; 100 seeds" in c[2].title
+    assert [compare.short_name(col) for col in columns] == ["2.15 k2", "2.16 k2", "2.17 k2", "2.16 k3", "2.17 k3"]
+
+    page = compare.render(columns, tmp_path, [], []).read_text()
+    grid_html = page.split('<table class="grid">')[1].split("</table>")[0]
+    assert "<script>" not in page and "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;&amp;" in grid_html
+    assert 'title="2.17 k2 (py311-tf217-k2-cpu): SUPPORTED; effect 0.5 [0.4, 0.55]; p = 0.2; 100 seeds' in grid_html
+    assert grid_html.count('class="ok"') == 3 and grid_html.count('class="ok differs"') == 1  # 2.17 k2's 0.5
+    assert '<th colspan="3">Keras 2</th><th colspan="2">Keras 3</th>' in grid_html
+    # every number again in the full table: the cells that share a result on one row
+    full = page.split('<table class="full">')[1].split("</table>")[0]
+    assert "2.15–2.16 k2" in full and "0.9 [0.8, 0.95]" in full and "p = 0.003" in full
+    assert "2.16 k3" in full and "2.17 k3" in full and "label differs from the left neighbour" in full
+
+
+def test_the_matrix_page_fits_a_1280_px_screen(tmp_path):
+    """Every cell of tox.ini, the longest claim id, in headless Chromium at 1280 px: no horizontal scroll."""
+    from harness.tests import test_browser
+
+    if test_browser.CHROMIUM is None:
+        pytest.skip("chromium is not installed (Debian: apt-get install -y chromium)")
+    long_id = "input_scaling_unscaled_vs_standardized_little_difference"
+    found = [_cell(env, _effect_claim(long_id, value=-0.00226 - i / 1000), _effect_claim("c", Verdict.REFUTED))
+             for i, env in enumerate(cells.declared_environments())]
+    page = compare.render([compare.Column.of(c) for c in found], tmp_path, [], [])
+    seen = test_browser._probe(page, tmp_path)
+    assert seen["scrollWidth"] <= test_browser.WIDTH, seen["wide"]

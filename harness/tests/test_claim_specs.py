@@ -178,3 +178,57 @@ def test_every_quote_is_in_the_lessons_copy():
     for c in CLAIMS:
         for part in c.quote.split("..."):
             assert plain(part).strip() in lesson, (c.id, part)
+
+
+def test_the_readmes_hand_written_numbers_are_their_sources():
+    """The numbers of the README's prose that are not generated: each against where it is defined."""
+    from harness.certification import certificate, sweep_check, windows
+    from harness.spec import CLAIM_ALPHA
+    from harness.statistics import sequential
+    from harness.training import sweeps
+
+    text = re.sub(r"\s+", " ", (ROOT / "README.md").read_text(encoding="utf-8"))
+    words = {2: "two", 3: "three", 6: "six"}
+    looks = sequential.LOOKS
+    assert (f"looked at on {looks[0]} seeds (the lesson's `n_repeats`), then "
+            f"{', '.join(map(str, looks[1:-1]))} and {looks[-1]}") in text
+    assert f"| `--claims-seeds=N` | {looks[0]} |" in text and f"| `--claims-max-seeds=N` | {looks[-1]} |" in text
+    assert f"each test is wrong with chance at most {CLAIM_ALPHA:.0%}" in text
+    assert f"Keras' own `fit` on {words[len(certificate.SEEDS)]} seeds of every configuration with its state every " \
+           f"{windows.WINDOW_EPOCHS} epochs" in text
+    assert f"a reduced certificate ({len(sweep_check.SEEDS)} seeds each, `certify --sweep`)" in text
+    thorough = [c for c in CLAIMS if c.profile == "thorough"]
+    assert f"decides all claims but {words[len(thorough)]}" in text
+    relu, tanh = sweeps.RELU_DEPTHS, sweeps.TANH_DEPTHS
+    assert f"ReLU at {relu[0]}-{relu[-1]} hidden layers, tanh at {tanh[0]}-{tanh[-1]}" in text
+    from harness.maintainer.readme import DEFAULT_BASELINE
+    from harness.results import summaries
+
+    baseline = summaries.load(DEFAULT_BASELINE)
+    undecided = [c for c in baseline.claims if c.label == "INCONCLUSIVE" and c.seeds == looks[-1]]
+    assert f"{words[len(undecided)]} claims stay undecided at {looks[-1]} seeds" in text
+
+
+def test_the_readmes_matrix_summary_names_the_default_cell_and_what_differs(tmp_path):
+    from harness import results as res
+    from harness.maintainer import readme
+    from harness.spec import RULES
+
+    def claim(cid, verdict=Verdict.SUPPORTED, value=0.3):
+        return res.ClaimResult(id=cid, verdict=verdict, metric="m", seeds=30,
+                               effect=res.Effect(name="e", value=value, ci_low=value - 0.1, ci_high=value + 0.1))
+
+    def write(env, *claims):
+        summary = res.Results(claims=claims, environment=res.Environment(fingerprint=env), rules=RULES)
+        (tmp_path / f"{env}.json").write_text(res.encode(res.Cell(env=env, status="decided", summary=summary)))
+
+    write("py311-tf221-k3new-cpu", claim("a"), claim("b"))
+    write("py311-tf221-k3-cpu", claim("a"), claim("b"))
+    write("py311-tf220-k3-cpu", claim("a", value=0.5), claim("b", Verdict.REFUTED))
+    text = readme.matrix_summary(tmp_path, default="py311-tf221-k3new-cpu")
+    assert text.startswith(f"{len(readme.celllib.declared_environments())} cells in `tox.ini`, 3 decided (not decided:")
+    assert "`py311-tf212-k2-cpu`, not run yet" in text
+    assert "labels differ in `py311-tf220-k3-cpu`: b REFUTED (default SUPPORTED)" in text
+    assert "1 give every claim the same effect [interval] too (`py311-tf221-k3-cpu`)" in text
+    assert "1 differ in effect [interval] in 1 claim (`py311-tf220-k3-cpu`): a 0.5 [0.4, 0.6] against 0.3 [0.2, 0.4]" \
+        in text
