@@ -177,11 +177,14 @@ def pytest_report_header(config):
 
 
 def _collects_claims(config) -> bool:
-    """False when the session only runs the harness's own tests (they need no certificate)."""
+    """False when the session only runs the harness's own tests, or has no claims/ at its root (they need no
+    certificate)."""
+    claims_dir = Path(str(config.rootpath), "claims").resolve()
+    if not claims_dir.is_dir():
+        return False
     args = [a for a in config.args if not a.startswith("-")] or list(config.getini("testpaths"))
-    return any(Path(a.split("::")[0]).resolve().is_relative_to(Path(str(config.rootpath), "claims").resolve())
-               or Path(str(config.rootpath), "claims").resolve().is_relative_to(Path(a.split("::")[0]).resolve())
-               for a in args)
+    return any(Path(a.split("::")[0]).resolve().is_relative_to(claims_dir)
+               or claims_dir.is_relative_to(Path(a.split("::")[0]).resolve()) for a in args)
 
 
 class _XdistHooks:

@@ -18,11 +18,11 @@ def _pytest(*args, cwd=ROOT):
 @pytest.mark.parametrize("value, message", [("0", "expected a positive integer, got 0"),
                                             ("abc", "expected a positive integer, got 'abc'"),
                                             ("-3", "expected a positive integer, got -3")])
-def test_bad_seeds_is_a_usage_error(value, message, tmp_path):
-    res = _pytest("--claims-seeds", value, "--claims-store-dir", str(tmp_path / "store"), "--claims-report-dir", str(tmp_path / "r"))
-    assert res.returncode == 4, res.stdout + res.stderr  # pytest's usage-error exit code
-    assert message in res.stderr
-    assert not (tmp_path / "store").exists()  # nothing was trained
+def test_bad_seeds_is_a_usage_error(value, message, pytester):
+    res = pytester.runpytest_inprocess("--claims-seeds", value, "--claims-store-dir", "store")
+    assert res.ret == pytest.ExitCode.USAGE_ERROR
+    assert message in res.stderr.str()
+    assert not (pytester.path / "store").exists()  # nothing was trained
 
 
 def test_unwritable_report_dir_is_a_usage_error(tmp_path):
@@ -34,10 +34,52 @@ def test_unwritable_report_dir_is_a_usage_error(tmp_path):
     assert not (tmp_path / "store").exists()
 
 
-def test_bad_engine_is_a_usage_error(tmp_path):
-    res = _pytest("--claims-engine", "jax", "--claims-store-dir", str(tmp_path / "store"))
-    assert res.returncode == 4
-    assert "invalid choice" in res.stderr
+def test_bad_engine_is_a_usage_error(pytester):
+    res = pytester.runpytest_inprocess("--claims-engine", "jax")
+    assert res.ret == pytest.ExitCode.USAGE_ERROR
+    assert "invalid choice" in res.stderr.str()
+
+
+def test_the_cache_provider_is_on_so_last_failed_works(pytester):
+    """A run remembers its failures: --lf reruns only them (pytest's cache provider is not switched off)."""
+    pytester.makepyfile(test_a="def test_ok():\n    pass\n\ndef test_bad():\n    assert False\n")
+    pytester.runpytest_inprocess("-p", "no:xdist").assert_outcomes(passed=1, failed=1)
+    again = pytester.runpytest_inprocess("-p", "no:xdist", "--lf").parseoutcomes()
+    assert again.get("failed") == 1 and "passed" not in again, again
+
+
+def test_auto_workers_leave_the_environment_variable_to_xdist(monkeypatch):
+    """PYTEST_XDIST_AUTO_NUM_WORKERS is the user's: the plugin does not answer for -n auto then."""
+    from harness import pytest_plugin
+
+    monkeypatch.setenv("PYTEST_XDIST_AUTO_NUM_WORKERS", "3")
+    assert pytest_plugin.pytest_xdist_auto_num_workers(None) is None
+    monkeypatch.delenv("PYTEST_XDIST_AUTO_NUM_WORKERS")
+    assert pytest_plugin.pytest_xdist_auto_num_workers(None) >= 1
+
+
+def test_deprecation_warnings_are_shown_not_ignored(pytester):
+    """TensorFlow's and Keras' deprecation warnings announce the next release's breakage: the project's
+    configuration shows them in the warnings summary."""
+    import tomllib
+
+    filters = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]["filterwarnings"]
+    assert not any(f.startswith("ignore") and "Deprecation" in f for f in filters)
+    pytester.makeini("[pytest]\nfilterwarnings =\n    " + "\n    ".join(filters) + "\n")
+    pytester.makepyfile(test_w="import warnings\n\ndef test_w():\n    warnings.warn('old', DeprecationWarning)\n")
+    res = pytester.runpytest_inprocess("-p", "no:xdist")
+    res.assert_outcomes(passed=1)
+    assert "DeprecationWarning: old" in res.stdout.str()
+
+
+def test_settings_are_resolved_once_and_not_written_back(pytester):
+    """The profile's values live in the stashed settings; the options keep what the user gave (None here)."""
+    from harness import pytest_plugin
+
+    config = pytester.parseconfigure("--claims-profile=thorough", "-p", "no:xdist")
+    settings = config.stash[pytest_plugin.SETTINGS]
+    assert (settings.profile, settings.seeds) == ("thorough", 100)
+    assert config.getoption("claims_seeds") is None and config.getoption("claims_max_seeds") is None
 
 
 @pytest.mark.parametrize("content, message", [('{"schema": "lesson-claims/summary/1", "cla', "not valid JSON"),
