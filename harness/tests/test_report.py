@@ -1003,6 +1003,39 @@ def test_compare_matrix_shows_labels():
     assert second.changed  # short of seeds there, on the line here
 
 
+# ------------------------------------------------------------------ the templates escape every value
+
+
+def test_the_template_environment_escapes_every_value_and_refuses_a_missing_name():
+    import jinja2
+
+    from harness.report.render import ENV
+
+    assert ENV.autoescape is True and ENV.undefined is jinja2.StrictUndefined
+    assert ENV.from_string("<p>{{ x }}</p>").render(x="<b>a & 'b'</b>") == "<p>&lt;b&gt;a &amp; &#39;b&#39;&lt;/b&gt;</p>"
+    with pytest.raises(jinja2.UndefinedError):
+        ENV.from_string("{{ nowhere }}").render()
+    with pytest.raises(jinja2.UndefinedError):  # a misspelt field of a section's values, too
+        ENV.from_string("{{ row.nowhere }}").render(row={"id": "a"})
+    for name in ENV.list_templates():  # every template of the page compiles
+        ENV.get_template(name)
+    assert {"index.html", "macros.html", "style.css"} <= set(ENV.list_templates())
+
+
+def test_a_value_with_html_in_it_is_shown_as_text_never_as_markup():
+    from harness.report.page import render_page
+
+    results, runs = _one_claim("input_scaling_normalized_better")
+    evil = "<script>alert('x')</script> & <b>bold</b>"
+    claim = dataclasses.replace(results.claims[0], quote=evil, interpretation=evil, detail=evil,
+                                findings=(evil,), test=evil)
+    page, _ = render_page(dataclasses.replace(results, claims=(claim,), notes=(evil,)), runs)
+    assert "<script" not in page and "<b>bold</b>" not in page
+    shown = "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;"
+    assert page.count(shown) >= 7  # quote, interpretation, detail, test (summary and facts), findings twice, notes
+    assert f"<blockquote>{shown}<br>" in page and f"<li>{shown}</li>" in page
+
+
 # ------------------------------------------------------------------ small pieces
 
 
