@@ -35,7 +35,7 @@ from harness.spec import NOT_TESTABLE, ON_THE_LINE
 from harness.results.model import Effect
 
 DPI = 80
-PALETTE = 64  # colours per PNG: line plots need few, and a palette PNG is ~4x smaller than RGBA
+PALETTE = 64  # colours per PNG: line plots need few, and a palette PNG is much smaller than an RGBA one
 LABEL_CHARS = 60  # a forest row's effect name, cut beyond this
 UNTESTABLE_CHARS = 64  # a not-testable forest row's reason, cut at a word beyond this (the report has it whole)
 MAX_SEED_LINES = 30  # per-seed lines drawn per learning-curve panel (the medians use every seed)
