@@ -16,9 +16,9 @@ from harness.spec import NOT_TESTABLE, ON_THE_LINE
 from harness.report import figures
 from harness.report.format import BADGE_CLASSES
 
-ENV = Environment(loader=PackageLoader("harness.report", "templates"),
-                  autoescape=True,
-                  undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+# trim_blocks/lstrip_blocks: a line holding only a {% tag %} leaves nothing in the page
+ENV = Environment(loader=PackageLoader("harness.report", "templates"), autoescape=True, undefined=StrictUndefined,
+                  trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
 ENV.globals.update(badge_classes=BADGE_CLASSES, NOT_TESTABLE=NOT_TESTABLE, ON_THE_LINE=ON_THE_LINE,
                    badge_colors={cls: figures.VERDICT_COLORS[lab] for lab, cls in BADGE_CLASSES.items()})
 
