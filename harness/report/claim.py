@@ -1,5 +1,6 @@
 """One test's section: the lesson's words, the label with what was expected and every amendment, the
-numbers of the deciding look and of each look, the deciding metric of every seed, and the learning curves."""
+numbers of the deciding look and of each look, the deciding metric of every seed, and the learning curves;
+laid out by ``templates/claim.html``."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -7,12 +8,10 @@ from typing import Mapping
 
 import numpy as np
 
-from harness.spec import NOT_TESTABLE, ON_THE_LINE
 from harness.report import figures
 from harness.report.verdict_parts import effect_cell, seeds_cell, tag
 from harness.report.figure_files import Drawn, safe_name
-from harness.report.format import (badge, effect_text, esc, fmt_num, fmt_p, fmt_seconds, interval_text, kv_table,
-                                   num, pass_badge, table)
+from harness.report.format import effect_text, fmt_num, fmt_p, fmt_seconds, interval_text
 from harness.report.histories import LearningCurves
 from harness.report.labels import direction, expected_of, old_label, readings_text
 from harness.report.readings import power_text, readings_cell
@@ -52,92 +51,52 @@ def effect_threshold(c: ClaimResult) -> float | None:
     return c.effect.threshold
 
 
-def _verdict_lines(anchor: str, c: ClaimResult, ctx: ClaimContext) -> str:
+def _verdict_lines(c: ClaimResult, ctx: ClaimContext) -> dict:
     """The label, what was expected, the replayed order's label and every amendment, with the label before."""
-    now = c.label
-    text = badge(now)
     expected, differs = expected_of(c)
-    text += f' <span class="muted">expected {esc(expected)}</span>'
-    if differs:
-        text += ' <span class="mismatch">≠</span>'
-    if now == ON_THE_LINE:
-        text += (' <span class="muted">(the interval lies inside the indifference zone: more seeds would not '
-                 "decide it)</span>")
     replayed = ctx.replayed_claim(c.id)
-    if replayed is not None:
-        text += (f'<div class="muted">Under seeded Keras 3\'s replayed batch order: {badge(replayed.label)} '
-                 f"({esc(effect_text(replayed.effect))}; {esc(fmt_num(replayed.seeds))} seeds): "
-                 + ("<strong>a different verdict</strong>" if replayed.label != now else "the same verdict")
-                 + ' (<a href="#replayed-order">all claims</a>)</div>')
-    for i, a in enumerate(c.amendments):
+    amendments = []
+    for a in c.amendments:
         then = old_label(a.old_verdict)
-        moved = (f"<br>then {badge(then)} → now {badge(now)} <span class=\"muted\">({esc(direction(then, now))})"
-                 "</span>" if then else "")
-        target = f' id="{esc(anchor)}-amendments"' if i == 0 else ""  # the first is where links land
-        text += (f'<div class="amendment"{target}><b>amended {esc(a.date)}</b>: {esc(a.reason)}{moved}'
-                 f"<br>old rule: {esc(a.old_rule)}<br>old verdict: {esc(a.old_verdict)}"
-                 f"<br>new rule: {esc(a.new_rule)}</div>")
-    return text
+        amendments.append({"date": a.date, "reason": a.reason, "then": then,
+                           "direction": direction(then, c.label) if then else "", "old_rule": a.old_rule,
+                           "old_verdict": a.old_verdict, "new_rule": a.new_rule})
+    return {"expected": expected, "differs": differs, "amendments": amendments,
+            "replayed": None if replayed is None else {
+                "label": replayed.label, "effect": effect_text(replayed.effect), "seeds": fmt_num(replayed.seeds)}}
 
 
-def _expectation(c: ClaimResult, fingerprint: str) -> str:
+def expectation(c: ClaimResult, fingerprint: str) -> dict:
     """Whether the run was as expected: the numbers pinned for this environment, what missed, and why."""
-    text = pass_badge(c.as_expected)
     pins = c.expectation.pins_for(fingerprint)
-    if pins:
-        text += " " + esc("; ".join(f"{q} in [{fmt_num(low)}, {fmt_num(high)}]" for q, (low, high) in pins.items()))
-    for line in (*c.expectation_missed, c.expectation.why):
-        if line:
-            text += f'<br><span class="small">{esc(line)}</span>'
-    return text
+    return {"passed": c.as_expected,
+            "pins": "; ".join(f"{q} in [{fmt_num(low)}, {fmt_num(high)}]" for q, (low, high) in pins.items()),
+            "lines": [line for line in (*c.expectation_missed, c.expectation.why) if line]}
 
 
-def _facts(anchor: str, c: ClaimResult, ctx: ClaimContext) -> str:
-    now = c.label
-    items = [("interpretation", esc(c.interpretation)), ("decision rule", esc(c.rule)),
-             ("label", _verdict_lines(anchor, c, ctx))]
-    if now == NOT_TESTABLE:
-        items.append(("not testable here", esc(c.untestable) + ' <span class="muted">(the rule\'s test could '
-                      "not run on this evidence: no effect and no p-value)</span>"))
-    items.append(("expectation", _expectation(c, ctx.fingerprint)))
-    if c.comparison:
-        items.append(("comparison", esc(c.comparison) + (f' <span class="muted">— {esc(c.pairing)}</span>'
-                                                      if c.pairing else "")))
+def _facts(c: ClaimResult, ctx: ClaimContext) -> dict:
+    """The rows of the test's table of facts, each spelled for the reader."""
     confidence = c.effect.confidence
-    items += [
-        ("test", esc(c.test or "—") + (f' <span class="muted">(statistic {esc(fmt_num(c.statistic))})</span>'
-                                       if c.statistic is not None else "")),
-        ("p-value", esc(fmt_p(c.p_value))
-         + f' <span class="muted">(alpha = {esc(fmt_num(c.alpha))} for each one-sided test)</span>'),
-        ("effect [interval]", effect_cell(c) if now == NOT_TESTABLE else esc(effect_text(c.effect, 4)) + (
-            f' <span class="muted">({esc(fmt_num(confidence))} interval)</span>' if confidence is not None else "")),
-        ("seeds", seeds_cell(c)),
-        ("detail", esc(c.detail)),
-    ]
-    if now == "INCONCLUSIVE":  # short of seeds: how many more would decide it
-        text = (esc(fmt_num(c.seeds_needed)) if c.seeds_needed is not None
-                else '<span class="muted">not estimated</span>')
-        if c.seeds_needed_for:
-            text += f' <span class="muted">{esc(c.seeds_needed_for)}</span>'
-        items.append(("seeds needed", text))
-    items.append(("readings", f"<b>{esc(readings_text(c))}</b>" + readings_cell(c)))
-    items.append(("power", esc(power_text(c.power))))
-    findings = [f for f in c.findings if f]
-    if findings:
-        items.append(("findings", "<ul>" + "".join(f"<li>{esc(f)}</li>" for f in findings) + "</ul>"))
-    return kv_table(items)
+    return {
+        "verdict": _verdict_lines(c, ctx), "expectation": expectation(c, ctx.fingerprint),
+        "statistic": fmt_num(c.statistic) if c.statistic is not None else None,
+        "p": fmt_p(c.p_value), "alpha": fmt_num(c.alpha), "effect": effect_cell(c),
+        "effect_text": effect_text(c.effect, 4), "confidence": fmt_num(confidence) if confidence is not None else None,
+        "seeds": seeds_cell(c),
+        "seeds_needed": fmt_num(c.seeds_needed) if c.seeds_needed is not None else None,
+        "readings_text": readings_text(c), "readings": readings_cell(c), "power": power_text(c.power),
+        "findings": [f for f in c.findings if f]}
 
 
-def _looks(c: ClaimResult) -> str:
+def _looks(c: ClaimResult) -> dict:
     """Every look the sequential design took, with its decision and what it cost."""
     plan = (f" of the planned {', '.join(str(n) for n in c.plan.looks)} (each one-sided test at "
             f"{fmt_p(c.plan.alpha)})" if c.plan is not None else "")
-    rows = [[num(fmt_num(lk.seeds)), badge(lk.decision.label), num(fmt_p(lk.decision.p_value)),
-             num(fmt_p(lk.decision.alpha)),
-             esc(interval_text(lk.decision.effect, lk.decision.ci_low, lk.decision.ci_high)),
-             num(fmt_seconds(lk.seconds))] for lk in c.looks]
-    return (f"<h4>Looks{esc(plan)}</h4>\n"
-            + table(["seeds", "label", "p-value", "alpha", "effect [interval]", "cost"], rows))
+    rows = [{"seeds": fmt_num(lk.seeds), "label": lk.decision.label, "p": fmt_p(lk.decision.p_value),
+             "alpha": fmt_p(lk.decision.alpha),
+             "effect": interval_text(lk.decision.effect, lk.decision.ci_low, lk.decision.ci_high),
+             "cost": fmt_seconds(lk.seconds)} for lk in c.looks]
+    return {"plan": plan, "rows": rows}
 
 
 def _metric_row(experiment: str, values: list[float], outcomes: list[bool] | None) -> list[str]:
@@ -148,11 +107,10 @@ def _metric_row(experiment: str, values: list[float], outcomes: list[bool] | Non
     median, low, high = ((float(np.median(finite)), float(finite[0]), float(finite[-1])) if finite.size
                          else (None, None, None))
     met = f"{sum(outcomes)}/{len(outcomes)}" if outcomes else "—"
-    return [esc(experiment)] + [num(fmt_num(v)) for v in (arr.size, arr.size - finite.size, median, low, high)] \
-        + [num(met)]
+    return [experiment] + [fmt_num(v) for v in (arr.size, arr.size - finite.size, median, low, high)] + [met]
 
 
-def _metric(c: ClaimResult, drawn: Drawn) -> str:
+def _metric(c: ClaimResult, drawn: Drawn) -> dict:
     """The deciding metric of every seed: a table per experiment and the figure."""
     metric = c.metric or "metric"
     samples, outcomes = claim_samples(c), claim_outcomes(c)
@@ -161,49 +119,28 @@ def _metric(c: ClaimResult, drawn: Drawn) -> str:
     threshold = c.metric_threshold
     fig = figures.metric_figure(samples, metric, f"{c.id}: {metric}, every seed", outcomes=outcomes,
                                 threshold=threshold, paired=c.comparison == "paired")
-    return "\n".join([
-        f"<h4>Deciding metric: <code>{esc(metric)}</code>"
-        + (f' <span class="muted">(threshold {esc(fmt_num(threshold))})</span>' if threshold is not None else "")
-        + "</h4>",
-        table(["experiment", "seeds", "non-finite", "median (finite)", "min (finite)", "max (finite)",
-               "met the per-seed condition"], rows),
-        drawn.show(f"{safe_name(c.id)}__metric.png", figures.png(fig), f"{c.id}: {metric} of every seed")])
+    return {"metric": metric, "threshold": fmt_num(threshold) if threshold is not None else None, "rows": rows,
+            "figure": drawn.show(f"{safe_name(c.id)}__metric.png", figures.png(fig), f"{c.id}: {metric} of every seed")}
 
 
-def _curves(c: ClaimResult, ctx: ClaimContext) -> list[str]:
+def _curves(c: ClaimResult, ctx: ClaimContext) -> list[dict]:
     """The learning curves of each experiment the test reads, coloured by each seed's outcome."""
     parts = []
     outcomes = claim_outcomes(c) or {}
     for exp in c.experiments or list(c.metric_samples):
         info = ctx.experiments[exp] if exp in ctx.experiments else None
-        desc = " — ".join(x for x in (info.section, info.description) if x) if info else ""
-        parts.append(f"<h4>Learning curves: <code>{esc(exp)}</code>"
-                     + (f' <span class="muted">{esc(desc)}</span>' if desc else "") + "</h4>")
         png, n = ctx.curves.png(exp, outcomes[exp] if exp in outcomes else None, c.metric or "metric", c.seeds)
-        if png is None:
-            parts.append('<p class="muted">No runs of this experiment in the results file'
-                         + (f" ({esc(ctx.curves.note)})" if ctx.curves.note else "") + ".</p>")
-            continue
-        parts.append(ctx.drawn.show(f"{safe_name(c.id)}__curves_{safe_name(exp)}.png", png,
-                                    f"{c.id}: learning curves of {exp} over {n} seeds"))
+        parts.append({"experiment": exp,
+                      "description": " — ".join(x for x in (info.section, info.description) if x) if info else "",
+                      "figure": None if png is None else ctx.drawn.show(
+                          f"{safe_name(c.id)}__curves_{safe_name(exp)}.png", png,
+                          f"{c.id}: learning curves of {exp} over {n} seeds")})
     return parts
 
 
-def claim_section(anchor: str, c: ClaimResult, ctx: ClaimContext) -> str:
-    head = f"<h3>{esc(c.id)} {badge(c.label)}"
-    if c.amendments:
-        head += f' <a href="#{esc(anchor)}-amendments" class="badge amend">amended</a>'
-    parts = [f'<section id="{esc(anchor)}" class="claim">', head + "</h3>"]
-    if t := tag(c, ctx.sentences):
-        parts.append(f"<p>{t}</p>")
-    if c.quote:
-        parts.append(f'<blockquote>{esc(c.quote)}<br><span class="muted small">lesson section '
-                     f"{esc(c.section or '—')}</span></blockquote>")
-    parts.append(_facts(anchor, c, ctx))
-    if c.looks:
-        parts.append(_looks(c))
-    if c.metric_samples:
-        parts.append(_metric(c, ctx.drawn))
-    parts += _curves(c, ctx)
-    parts.append("</section>")
-    return "\n".join(parts)
+def claim_section(anchor: str, c: ClaimResult, ctx: ClaimContext) -> dict:
+    """One test's section: the test itself (``claim``, read by the template as it is) and what is computed
+    from it."""
+    return {"anchor": anchor, "claim": c, "tag": tag(c, ctx.sentences), "facts": _facts(c, ctx),
+            "looks": _looks(c) if c.looks else None, "metric": _metric(c, ctx.drawn) if c.metric_samples else None,
+            "curves": _curves(c, ctx), "runs_note": ctx.curves.note}

@@ -1,8 +1,8 @@
 """The proof behind the batched engine: its certificate, the mutants its checks kill, and this run's
-equivalence checks against Keras."""
+equivalence checks against Keras; laid out by ``templates/engine.html``."""
 from __future__ import annotations
 
-from harness.report.format import esc, fmt_num, pass_badge, table
+from harness.report.format import fmt_num
 from harness.report.hardware import hardware_difference
 from harness.results.model import CertificateSummary, EquivalenceCheck, Machine, MutantsRun, SeedIndependence
 
@@ -42,14 +42,12 @@ def independence_text(indep: SeedIndependence | None) -> str:
     return text
 
 
-def certificate_section(cert: CertificateSummary | None, machine: Machine | None = None) -> str:
+def certificate_section(cert: CertificateSummary | None, machine: Machine | None = None
+                        ) -> list[tuple[str, str | None, str]] | None:
     """What the environment's engine certificate measured, at what cost, and on what hardware against this
-    run's ``machine``."""
-    parts = ['<h2 id="certificate">Engine certificate</h2>']
+    run's ``machine``: (what, a digest shown as code or None, the words)."""
     if cert is None:
-        parts.append('<p class="muted">No certificate in this results file (the literal Keras engine needs '
-                     "none).</p>")
-        return "\n".join(parts)
+        return None
     plan = cert.plan.windows
     widths = cert.window_epochs or plan.window_epochs
     shorter = ", ".join(f"{k} {v}" for k, v in widths.items() if v != 10) or "none"
@@ -59,78 +57,45 @@ def certificate_section(cert: CertificateSummary | None, machine: Machine | None
             f"{(cert.cost.certify_wall_seconds or 0) / 60:.1f} min on {cert.cost.workers} workers"
             if cert.cost is not None else "not recorded")
     items = [
-        ("file", esc(cert.path)), ("created", esc(cert.created)),
-        ("certifies the Keras engine's code", f"<code>{esc(cert.code_digest[:16])}</code> "
-                                              f"({esc(cert.digest_scheme)})"),
-        ("batch order", esc(cert.batch_order)),
-        ("Keras references", esc(f"seeds {list(cert.seeds)}, full length, Keras' own fit, with their training "
-                                 "state at every window's start")),
-        ("windows", esc(f"10 epochs each (other: {shorter}), tiling every epoch of seeds {list(cert.seeds)}; "
-                        f"one window at each of {list(plan.later_fractions)} of the run for the later looks' "
-                        f"seeds {list(cert.later_seeds)} (Keras restarted from the batched engine's state); "
-                        f"every History key, within relative tolerance {plan.rtol} (accuracy: one sample)"
-                        + envelope)),
-        ("at certification", esc(f"{sum(c.passed for c in cert.checks)}/{len(cert.checks)} checks of the "
-                                 "batched engine passed")),
-        ("seed independence", esc(independence_text(cert.seed_independence))),
-        ("cost", esc(cost)),
-        ("made on", esc(hardware_difference(cert.machine, machine))),
+        ("file", None, cert.path), ("created", None, cert.created),
+        ("certifies the Keras engine's code", cert.code_digest[:16], f"({cert.digest_scheme})"),
+        ("batch order", None, cert.batch_order),
+        ("Keras references", None, f"seeds {list(cert.seeds)}, full length, Keras' own fit, with their training "
+                                   "state at every window's start"),
+        ("windows", None, f"10 epochs each (other: {shorter}), tiling every epoch of seeds {list(cert.seeds)}; "
+                          f"one window at each of {list(plan.later_fractions)} of the run for the later looks' "
+                          f"seeds {list(cert.later_seeds)} (Keras restarted from the batched engine's state); "
+                          f"every History key, within relative tolerance {plan.rtol} (accuracy: one sample)"
+                          + envelope),
+        ("at certification", None, f"{sum(c.passed for c in cert.checks)}/{len(cert.checks)} checks of the "
+                                   "batched engine passed"),
+        ("seed independence", None, independence_text(cert.seed_independence)),
+        ("cost", None, cost),
+        ("made on", None, hardware_difference(cert.machine, machine)),
     ]
     t = cert.transfer
     if t is not None:  # carried from another environment of its Keras line: where its references come from
-        items[0:0] = [("transferred", esc(
-            f"from {t.source} (SHA-256 {t.source_sha256[:12]}): its Keras references, with Keras' own fit re-run here "
-            f"over {t.windows} of its windows (the first and last of every trajectory seed, the rest drawn with seed "
-            f"{t.draw_seed}), every one within the certificate's tolerances (largest relative difference "
-            f"{t.max_rel_diff:.1e}), in {t.seconds:.0f} s; no Keras reference was trained here, and its seed "
-            "independence was measured there"))]
-        items = [(k, v) if k != "cost" else (k, esc(f"transferred in {t.seconds:.0f} s")) for k, v in items]
+        items[0:0] = [("transferred", None,
+                       f"from {t.source} (SHA-256 {t.source_sha256[:12]}): its Keras references, with Keras' own fit "
+                       f"re-run here over {t.windows} of its windows (the first and last of every trajectory seed, "
+                       f"the rest drawn with seed {t.draw_seed}), every one within the certificate's tolerances "
+                       f"(largest relative difference {t.max_rel_diff:.1e}), in {t.seconds:.0f} s; no Keras reference "
+                       "was trained here, and its seed independence was measured there")]
+        items = [item if item[0] != "cost" else ("cost", None, f"transferred in {t.seconds:.0f} s") for item in items]
     if cert.transfer_refused:
-        items.insert(0, ("certified in full", esc(f"because {cert.transfer_refused}")))
-    parts.append("<dl>" + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in items) + "</dl>")
-    return "\n".join(parts)
+        items.insert(0, ("certified in full", None, f"because {cert.transfer_refused}"))
+    return items
 
 
-def mutants_section(mutants: MutantsRun | None) -> str:
+def mutants_section(mutants: MutantsRun | None) -> dict | None:
     """Each semantic mutant of the batched engine, and the check that killed it (or that it survived)."""
     if mutants is None:
-        return ('<h3 id="mutants">Mutants</h3><p class="muted">No mutants table for this environment: '
-                "<code>python -m harness mutants</code> writes one.</p>")
-
-    def cell(v) -> str:
-        return esc("—" if v is None else v)
-
+        return None
     killed = sum(m.killed for m in mutants.mutants)
-    rows = [[esc(m.mutant), esc(m.description), "killed" if m.killed else "<strong>SURVIVED</strong>",
-             cell(m.check), cell(m.configuration), cell(m.seed), cell(m.checkpoint), cell(m.epoch), esc(m.detail)]
-            for m in mutants.mutants]
-    return "\n".join(['<h3 id="mutants">Mutants</h3>',
-                      "<p>Each mutant gets one thing of Keras' semantics wrong; the checks above must kill it. "
-                      f"killed: {killed}, survived: {len(mutants.mutants) - killed}.</p>",
-                      table(["mutant", "what it gets wrong", "killed", "check", "configuration", "seed",
-                             "checkpoint", "epoch", "detail"], rows)])
+    return {"killed": killed, "survived": len(mutants.mutants) - killed, "mutants": mutants.mutants}
 
 
-def equivalence_section(checks: tuple[EquivalenceCheck, ...]) -> str:
+def equivalence_section(checks: tuple[EquivalenceCheck, ...]) -> list[dict]:
     """This run's checks of the batched engine against Keras, window by window."""
-    parts = ['<h2 id="equivalence">Engine equivalence</h2>']
-    if not checks:
-        parts.append('<p class="muted">No engine equivalence checks in this results file.</p>')
-        return "\n".join(parts)
-    parts.append("<p>Before its runs are used, the batched engine of this run is restarted from every window "
-                 "of the certificate (Keras' own training state at a checkpoint, at its true epoch) and each "
-                 "window's History is compared with Keras', epoch by epoch, on every key; the last window also "
-                 "compares the final metrics, the first starts from the engine's own initial weights. "
-                 "Where training is calm, the continuity check also trains seeds 0-2 in one long program "
-                 "call and restarts it from its own states: a window sees only the first epochs of a call, "
-                 "this sees the rest.</p>")
-    rows = [[esc(e.experiment), esc(e.level), esc(e.windows), esc(fmt_num(e.window_epochs)),
-             pass_badge(e.passed) if e.ran else '<span class="muted">not run</span>', esc(e.detail)]
-            for e in checks]
-    parts.append(table(["configuration", "check", "windows", "epochs each", "result", "detail"], rows))
-    parts.append("<p>Seeds no window covers: every seed of the looks other than 0, 1, 2 and the later-look "
-                 "sample the certificate names. They run the same program as the checked seeds (at "
-                 "certification each seed's run was bit-identical whether trained among 10, 30 or 1000 "
-                 "seeds), and their initial weights are compared with Keras' initializers on 5 seeds of "
-                 "every batch; no check compares their training with Keras.</p>")
-    return "\n".join(parts)
+    return [{"experiment": e.experiment, "level": e.level, "windows": e.windows, "epochs": fmt_num(e.window_epochs),
+             "ran": e.ran, "passed": e.passed, "detail": e.detail} for e in checks]

@@ -2,10 +2,10 @@
 written into ``figures/`` beside it, where the stale ones of an earlier render are removed."""
 from __future__ import annotations
 
+import base64
 import re
 from pathlib import Path
 
-from harness.report.format import img
 from harness.storage.store import atomic_write_bytes
 
 FIGURES_DIR = "figures"
@@ -32,10 +32,10 @@ class Drawn:
     def __init__(self):
         self.pngs: dict[str, bytes] = {}
 
-    def show(self, name: str, png: bytes, alt: str) -> str:
-        """Keep ``png`` as ``name`` and return the page's embedded copy of it."""
+    def show(self, name: str, png: bytes, alt: str) -> dict:
+        """Keep ``png`` as ``name``; the page's embedded copy of it (``templates/macros.html``'s figure)."""
         self.pngs[name] = png
-        return img(png, alt, name)
+        return {"name": name, "alt": alt, "src": "data:image/png;base64," + base64.b64encode(png).decode("ascii")}
 
 
 def write_figures(drawn: Drawn, out_dir: Path) -> None:

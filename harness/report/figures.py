@@ -22,7 +22,7 @@ import io
 import math
 import textwrap
 from dataclasses import dataclass
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -32,9 +32,10 @@ from matplotlib.ticker import MaxNLocator
 from PIL import Image
 
 from harness.spec import NOT_TESTABLE, ON_THE_LINE
+from harness.results.model import Effect
 
 DPI = 80
-PALETTE = 64  # colours per PNG: line plots need few, and a palette PNG is ~4x smaller than RGBA
+PALETTE = 64  # colours per PNG: line plots need few, and a palette PNG is much smaller than an RGBA one
 LABEL_CHARS = 60  # a forest row's effect name, cut beyond this
 UNTESTABLE_CHARS = 64  # a not-testable forest row's reason, cut at a word beyond this (the report has it whole)
 MAX_SEED_LINES = 30  # per-seed lines drawn per learning-curve panel (the medians use every seed)
@@ -195,25 +196,20 @@ def _forest_legend(fig, y: float) -> None:
 @dataclass(frozen=True)
 class ForestRow:
     """One row of the forest plot: a test (``label``), the label a reader is told (``verdict``, one of
-    :data:`harness.spec.LABELS`), its effect with its interval, threshold and zone (``absolute``: they
-    apply to |effect|), and for a test that could not run, why."""
+    :data:`harness.spec.LABELS`), its effect with its interval, threshold and zone, and for a test that could
+    not run, why."""
 
     label: str
     verdict: str
-    name: str | None = None
-    value: float | None = None
-    ci_low: float | None = None
-    ci_high: float | None = None
-    threshold: float | None = None
-    zone: tuple[float, float] | None = None
-    absolute: bool = False
+    effect: Effect = Effect()
     untestable: str | None = None
 
 
 def _forest_row(ax, row: ForestRow) -> None:
     verdict = row.verdict
     color = VERDICT_COLORS[verdict]
-    name = row.name or "effect"
+    effect = row.effect
+    name = effect.name or "effect"
     ax.set_ylim(-1, 1)
     ax.set_yticks([])
     for side in ("left", "right", "top"):
@@ -235,10 +231,10 @@ def _forest_row(ax, row: ForestRow) -> None:
         ax.set_xticks([])
         ax.spines["bottom"].set_visible(False)
         return
-    value, lo, hi, threshold = (_as_float(x) for x in (row.value, row.ci_low, row.ci_high, row.threshold))
-    zone = (_as_float(row.zone[0]), _as_float(row.zone[1])) if row.zone is not None else None
+    value, lo, hi, threshold = map(_as_float, (effect.value, effect.ci_low, effect.ci_high, effect.threshold))
+    zone = (_as_float(effect.zone[0]), _as_float(effect.zone[1])) if effect.zone is not None else None
     # A claim about |effect| (equivalence, mean in a band) has its zone and threshold on both sides of 0.
-    signs = (1.0, -1.0) if row.absolute else (1.0,)
+    signs = (1.0, -1.0) if effect.absolute and zone is not None else (1.0,)
     marks = [sign * x for sign in signs for x in (threshold, *(zone or ())) if math.isfinite(x)]
     xlim = _forest_xlim(name, [x for x in (value, lo, hi) if math.isfinite(x)] + marks)
     ax.set_xlim(*xlim)
@@ -289,6 +285,48 @@ def forest_figure(rows: Sequence[ForestRow], title: str = "") -> Figure:
 
 # ------------------------------------------------------------------ per-seed metric
 
+def _metric_column(ax, pos: int, name: str, vals: Sequence[float], outcomes, rng) -> tuple[np.ndarray, np.ndarray]:
+    """One experiment's column at ``pos``: its finite values as jittered points over a box of their quartiles,
+    its non-finite ones counted above it; (its values, their jittered x)."""
+    arr = _floats(vals)
+    finite = np.isfinite(arr)
+    oc = list(outcomes[name]) if outcomes and name in outcomes else []
+    has_oc = len(oc) == arr.size and arr.size > 0
+    jitter = rng.uniform(-0.16, 0.16, size=arr.size)
+    if finite.any():
+        ax.boxplot([arr[finite]], positions=[pos], widths=0.55, showfliers=False, whis=(0, 100),
+                   medianprops={"color": _MEDIAN_COLOR}, boxprops={"color": "#888888"},
+                   whiskerprops={"color": "#888888"}, capprops={"color": "#888888"})
+        colors = [OUTCOME_COLORS[bool(o)] if has_oc else OUTCOME_COLORS[None] for o in (oc or [None] * arr.size)]
+        ax.scatter((pos + jitter)[finite], arr[finite], s=14, zorder=3, alpha=0.85,
+                   c=[c for c, f in zip(colors, finite) if f], edgecolors="none", gid=f"seeds:{name}")
+    n_inf, n_nan = int(np.isinf(arr).sum()), int(np.isnan(arr).sum())
+    note = ", ".join(t for t in (f"{n_inf} diverged (inf)" if n_inf else "", f"{n_nan} NaN" if n_nan else "") if t)
+    if note:
+        ax.text(pos, 0.97, note, transform=ax.get_xaxis_transform(), ha="center", va="top", fontsize=7.5,
+                color="#c62828", gid=f"nonfinite:{name}")
+    if not finite.any():
+        ax.text(pos, 0.5, "no finite value", transform=ax.get_xaxis_transform(), ha="center", va="center",
+                fontsize=8)
+    return arr, pos + jitter
+
+
+def _metric_legend(ax, names: list[str], outcomes: Mapping[str, Sequence[bool]] | None, threshold: float) -> None:
+    """The seeds' outcomes counted over every column, and the threshold line, beside the axes."""
+    handles = []
+    if outcomes:
+        counted = [outcomes[k] for k in names if k in outcomes]
+        yes = sum(sum(bool(o) for o in oc) for oc in counted)
+        total = sum(len(oc) for oc in counted)
+        for o, k in ((True, yes), (False, total - yes)):
+            handles.append(Line2D([], [], ls="", marker="o", color=OUTCOME_COLORS[o],
+                                  label=_outcome_label(o, k, total)))
+    if math.isfinite(threshold):
+        handles += [h for h in ax.get_lines() if h.get_gid() == "threshold"]
+    if handles:
+        ax.legend(handles=handles, fontsize=7.5, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+
+
 def metric_figure(samples: Mapping[str, Sequence[float]], metric: str, title: str,
                   outcomes: Mapping[str, Sequence[bool]] | None = None, threshold: float | None = None,
                   labels: Mapping[str, str] | None = None, paired: bool = False) -> Figure:
@@ -308,30 +346,10 @@ def metric_figure(samples: Mapping[str, Sequence[float]], metric: str, title: st
     rng = np.random.default_rng(0)
     ticks, all_finite, xs_by_group = [], [], {}
     for pos, (name, vals) in enumerate(groups, start=1):
-        arr = _floats(vals)
-        finite = np.isfinite(arr)
-        oc = list(outcomes[name]) if outcomes and name in outcomes else []
-        has_oc = len(oc) == arr.size and arr.size > 0
-        jitter = rng.uniform(-0.16, 0.16, size=arr.size)
-        xs_by_group[name] = pos + jitter
-        if finite.any():
-            ax.boxplot([arr[finite]], positions=[pos], widths=0.55, showfliers=False, whis=(0, 100),
-                       medianprops={"color": _MEDIAN_COLOR}, boxprops={"color": "#888888"},
-                       whiskerprops={"color": "#888888"}, capprops={"color": "#888888"})
-            all_finite.append(arr[finite])
-            colors = [OUTCOME_COLORS[bool(o)] if has_oc else OUTCOME_COLORS[None] for o in (oc or [None] * arr.size)]
-            ax.scatter((pos + jitter)[finite], arr[finite], s=14, zorder=3, alpha=0.85,
-                       c=[c for c, f in zip(colors, finite) if f], edgecolors="none", gid=f"seeds:{name}")
-        n_inf, n_nan = int(np.isinf(arr).sum()), int(np.isnan(arr).sum())
-        note = ", ".join(t for t in (f"{n_inf} diverged (inf)" if n_inf else "", f"{n_nan} NaN" if n_nan else "") if t)
-        if note:
-            ax.text(pos, 0.97, note, transform=ax.get_xaxis_transform(), ha="center", va="top", fontsize=7.5,
-                    color="#c62828", gid=f"nonfinite:{name}")
-        if not finite.any():
-            ax.text(pos, 0.5, "no finite value", transform=ax.get_xaxis_transform(), ha="center", va="center",
-                    fontsize=8)
-        label = (labels or {}).get(name, name)
-        ticks.append(f"{label}\n({arr.size} seeds)")
+        arr, xs_by_group[name] = _metric_column(ax, pos, name, vals, outcomes, rng)
+        if np.isfinite(arr).any():
+            all_finite.append(arr[np.isfinite(arr)])
+        ticks.append(f"{(labels or {}).get(name, name)}\n({arr.size} seeds)")
     if paired and len(groups) == 2:
         (na, a), (nb, b) = ((k, _floats(v)) for k, v in groups)
         if a.size == b.size:
@@ -356,18 +374,7 @@ def metric_figure(samples: Mapping[str, Sequence[float]], metric: str, title: st
     ax.set_ylabel(metric, fontsize=9)
     ax.set_title("\n".join(textwrap.wrap(title, 90)), fontsize=10)
     ax.grid(True, axis="y", alpha=0.3)
-    handles = []
-    if outcomes:
-        counted = [outcomes[k] for k, _ in groups if k in outcomes]
-        yes = sum(sum(bool(o) for o in oc) for oc in counted)
-        total = sum(len(oc) for oc in counted)
-        for o, k in ((True, yes), (False, total - yes)):
-            handles.append(Line2D([], [], ls="", marker="o", color=OUTCOME_COLORS[o],
-                                  label=_outcome_label(o, k, total)))
-    if math.isfinite(t):
-        handles += [h for h in ax.get_lines() if h.get_gid() == "threshold"]
-    if handles:
-        ax.legend(handles=handles, fontsize=7.5, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    _metric_legend(ax, [k for k, _ in groups], outcomes, t)
     fig.tight_layout()
     return fig
 
@@ -467,11 +474,6 @@ def regression_histograms_figure() -> Figure:
     return fig
 
 
-@functools.lru_cache(maxsize=1)
-def regression_histograms() -> bytes:
-    return png(regression_histograms_figure())
-
-
 def circles_scatter_figure() -> Figure:
     """The lesson's 2.2.3 figure: the circles dataset colored by class."""
     from harness.training.data import raw_circles  # local: scikit-learn only when this figure is drawn
@@ -490,9 +492,13 @@ def circles_scatter_figure() -> Figure:
     return fig
 
 
-@functools.lru_cache(maxsize=1)
-def circles_scatter() -> bytes:
-    return png(circles_scatter_figure())
+def _drawn_once(draw: Callable[[], Figure]) -> Callable[[], bytes]:
+    """``draw()`` as PNG bytes, drawn at the first call only: the lesson's own figures are the same in every run."""
+    return functools.lru_cache(maxsize=1)(lambda: png(draw()))
+
+
+regression_histograms = _drawn_once(regression_histograms_figure)
+circles_scatter = _drawn_once(circles_scatter_figure)
 
 
 def input_scaling_figure(values_by_group: Mapping[str, Sequence[float]]) -> Figure:

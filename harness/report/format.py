@@ -1,8 +1,7 @@
-"""Numbers, effects and the small HTML pieces the page is built of: every value a reader sees is spelled here."""
+"""Numbers and effects as a reader sees them: every value the page, the summary and the terminal show is spelled
+here (the page's HTML is its templates', ``harness/report/templates/``)."""
 from __future__ import annotations
 
-import base64
-import html
 import math
 from typing import Any
 
@@ -13,7 +12,8 @@ from harness.results.model import Effect
 # a t (or normal) approximation at a few dozen seeds is not accurate to such digits.
 P_FLOOR = 1e-6
 
-# Badge classes per label (harness.spec.LABELS); their colours are the figures' (figures.VERDICT_COLORS).
+# Badge classes per label (harness.spec.LABELS, templates/macros.html); their colours are the figures'
+# (figures.VERDICT_COLORS, templates/style.css).
 BADGE_CLASSES = {"SUPPORTED": "ok", "REFUTED": "bad", ON_THE_LINE: "line", NOT_TESTABLE: "untestable",
                  "INCONCLUSIVE": "warn"}
 
@@ -106,47 +106,3 @@ def effect_text(effect: Effect, digits: int = 3) -> str:
     if effect.zone is not None:
         text += f" ({zone_text(effect, digits)})"
     return text
-
-
-# ------------------------------------------------------------------ HTML
-
-
-def esc(x: Any) -> str:
-    return html.escape(str(x), quote=True)
-
-
-def badge(label: str) -> str:
-    """A label (harness.spec.LABELS) as a coloured badge."""
-    return f'<span class="badge {BADGE_CLASSES[label]}">{esc(label)}</span>'
-
-
-def pass_badge(passed: bool) -> str:
-    return '<span class="badge ok">PASS</span>' if passed else '<span class="badge bad">FAIL</span>'
-
-
-def num(text: Any) -> str:
-    """A number cell: no wrapping, tabular digits."""
-    return f'<span class="num">{esc(text)}</span>'
-
-
-def link(anchor: str, text: str | None = None) -> str:
-    return f'<a href="#{esc(anchor)}">{esc(anchor if text is None else text)}</a>'
-
-
-def img(png: bytes, alt: str, name: str = "") -> str:
-    data = base64.b64encode(png).decode("ascii")
-    attr = f' data-figure="{esc(name)}"' if name else ""
-    return f'<figure><img alt="{esc(alt)}"{attr} src="data:image/png;base64,{data}"></figure>'
-
-
-def table(header: list[str], rows: list[list[str]], cls: str = "") -> str:
-    """``rows`` hold already-escaped HTML cells."""
-    head = "".join(f"<th>{esc(h)}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
-    cls_attr = f' class="{cls}"' if cls else ""
-    return f"<table{cls_attr}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
-def kv_table(items: list[tuple[str, str]]) -> str:
-    rows = "".join(f"<tr><th>{esc(k)}</th><td>{v}</td></tr>" for k, v in items)
-    return f'<table class="kv"><tbody>{rows}</tbody></table>'

@@ -6,7 +6,7 @@ way: through these functions, on :class:`~harness.results.ClaimResult` objects.
 from __future__ import annotations
 
 import re
-from typing import Callable, Mapping
+from typing import Mapping
 
 from harness.spec import LABELS, ON_THE_LINE
 from harness.report.format import plural
@@ -39,21 +39,27 @@ def lesson_label(tests: list[ClaimResult]) -> str:
     return sentence_label(tests)
 
 
-def counts_text(claims: list[ClaimResult], mark: Callable[[str], str] = str) -> str:
-    """"17 claims of the lesson: 12 SUPPORTED, ..., 1 INCONCLUSIVE (short of seeds); 24 tests (1 derived
-    prediction and 1 duplicate, counted apart)": the lesson's claims, each counted once with the label of
-    its tests (:func:`lesson_label`), and the tests.  ``mark`` dresses each label (the page's badges)."""
+def claim_counts(claims: list[ClaimResult]) -> tuple[str, list[tuple[int, str]], str]:
+    """("17 claims", [(12, "SUPPORTED"), ...], "24 tests (1 derived prediction and 1 duplicate, counted
+    apart)"): the lesson's claims, each counted once with the label of its tests (:func:`lesson_label`), how
+    many have each label, and the tests."""
     per_label = dict.fromkeys(LABELS, 0)
     sentences = lesson_claims(claims)
     for tests in sentences.values():
         per_label[lesson_label(tests)] += 1
-    labels = ", ".join(f"{n} {mark(lab)}" + (" (short of seeds)" if lab == "INCONCLUSIVE" else "")
-                       for lab, n in per_label.items())
     apart = [plural(n, w) for n, w in ((sum(c.counts == "derived" for c in claims), "derived prediction"),
                                         (sum(c.counts == "duplicate" for c in claims), "duplicate"),
                                         (sum(c.counts == "finding" for c in claims), "finding")) if n]
     tests = plural(len(claims), "test") + (f" ({' and '.join(apart)}, counted apart)" if apart else "")
-    return f"{plural(len(sentences), 'claim')} of the lesson: {labels}; {tests}"
+    return plural(len(sentences), "claim"), [(n, lab) for lab, n in per_label.items()], tests
+
+
+def counts_text(claims: list[ClaimResult]) -> str:
+    """"17 claims of the lesson: 12 SUPPORTED, ..., 1 INCONCLUSIVE (short of seeds); 24 tests (1 derived
+    prediction and 1 duplicate, counted apart)" (:func:`claim_counts`; the page sets each label as a badge)."""
+    sentences, per_label, tests = claim_counts(claims)
+    labels = ", ".join(f"{n} {lab}" + (" (short of seeds)" if lab == "INCONCLUSIVE" else "") for n, lab in per_label)
+    return f"{sentences} of the lesson: {labels}; {tests}"
 
 
 def belongs(c: ClaimResult, sentences: Mapping[str, list[ClaimResult]]) -> tuple[str, str | None] | None:

@@ -4,7 +4,8 @@ Drawn from the runs sidecar (each run's ``extra["inside"]``, harness.training.in
 norms of the deep tanh and deep ReLU models as epoch x layer heatmaps side by side, a table of what the probes
 read in the runs that learned and in those that failed, and, where the sweep was run (the thorough profile),
 the learned rate and the epoch reaching test accuracy 0.75 over depth with the lesson's own depths marked.
-Every figure shows the values its axes name; a diverged run's NaN is counted, never drawn as a number.
+Every figure shows the values its axes name; a diverged run's NaN is counted, never drawn as a number.  Laid out
+by ``templates/mechanisms.html``.
 """
 from __future__ import annotations
 
@@ -16,7 +17,6 @@ from matplotlib.figure import Figure
 
 from harness.report.figure_files import Drawn
 from harness.report.figures import png
-from harness.report.format import esc
 from harness.statistics import stats
 from harness.training import sweeps
 
@@ -118,31 +118,28 @@ def _learned(r: Mapping) -> bool:
     return acc is not None and math.isfinite(acc) and acc >= LEARNED
 
 
-def _cell(values: list[float], statistic=np.mean) -> str:
+def _cell(values: list[float], statistic=np.mean) -> dict:
     """The statistic over the runs' values; a diverged run's NaN counted beside it, never dropped silently
     (an infinite value, no gradient at all, stays in the median)."""
     finite = [v for v in values if not math.isnan(v)]
-    nan = len(values) - len(finite)
     if not values:
-        return "<td>no run</td>"
-    text = f"{statistic(finite):.3g}" if finite else "no value"
-    return f"<td>{esc(text)}" + (f' <span class="muted small">({nan} NaN)</span>' if nan else "") + "</td>"
+        return {"text": "no run", "nan": 0}
+    return {"text": f"{statistic(finite):.3g}" if finite else "no value", "nan": len(values) - len(finite)}
 
 
-def learned_vs_failed_table(by_exp: Mapping[str, Sequence[Mapping]]) -> str:
+def learned_vs_failed_table(by_exp: Mapping[str, Sequence[Mapping]]) -> dict:
+    """Per configuration, the runs that learned and those that failed: how many, and each probe's statistic
+    over them (None where the probe is not for its activation)."""
     rows = []
     for e in sorted(n for n in by_exp if n.startswith("circles_")):
         runs = by_exp[e]
         activation = "tanh" if "tanh" in e else "relu"
         for group, members in (("learned", [r for r in runs if _learned(r)]),
                                ("failed", [r for r in runs if not _learned(r)])):
-            cells = "".join(_cell([fn(r) for r in members], stat) if kind in (None, activation) else "<td>-</td>"
-                            for _, fn, kind, stat in PROBE_COLUMNS)
-            rows.append(f'<tr><td style="white-space:nowrap">{esc(e)}</td><td style="white-space:nowrap">{group}</td><td>{len(members)}</td>'
-                        f"{cells}</tr>")
-    head = "".join(f"<th>{esc(name)}</th>" for name, _, _, _ in PROBE_COLUMNS)
-    return ('<table class="small"><thead><tr><th>configuration</th><th>runs that</th><th>seeds</th>' + head
-            + "</tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
+            rows.append({"experiment": e, "group": group, "seeds": len(members),
+                         "cells": [_cell([fn(r) for r in members], stat) if kind in (None, activation) else None
+                                   for _, fn, kind, stat in PROBE_COLUMNS]})
+    return {"header": [name for name, _, _, _ in PROBE_COLUMNS], "rows": rows}
 
 
 def _epoch_reaching(r: Mapping) -> float:
@@ -207,25 +204,17 @@ def depth_figure(points: Mapping[str, list[dict]]) -> Figure:
     return fig
 
 
-def inside_section(runs: Sequence[Mapping], drawn: Drawn) -> str:
+def inside_section(runs: Sequence[Mapping], drawn: Drawn) -> dict | None:
     by_exp = _by_experiment(runs)
     if not by_exp:
-        return ""
-    parts = ['<h2 id="inside">Inside training</h2>',
-             "<p>What the mechanism claims read, measured by the probes of harness.training.inside on the first "
-             "look's runs: the states at every tenth of the run, measured in float64 (each probe is checked against "
-             "TensorFlow on the Keras model loaded with the same weights in the harness tests).</p>"]
+        return None
+    heatmaps = None
     if any(e in by_exp for e, _ in HEATMAPS):
-        fig = png(gradient_heatmaps_figure(by_exp))
-        parts.append(drawn.show(GRADIENT_FIGURE, fig, "median log10 gradient norm per layer and probe epoch, deep "
-                                                      "tanh beside deep ReLU"))
-    parts += ["<h3>Runs that learned and runs that failed</h3>", learned_vs_failed_table(by_exp)]
+        heatmaps = drawn.show(GRADIENT_FIGURE, png(gradient_heatmaps_figure(by_exp)), "median log10 gradient norm "
+                              "per layer and probe epoch, deep tanh beside deep ReLU")
+    table = learned_vs_failed_table(by_exp)
     points = {act: depth_points(by_exp, act) for act in ("relu", "tanh")}
+    sweep = None
     if any(len(p) > len(sweeps.LESSON_RELU_DEPTHS) for p in points.values()):
-        parts += ['<h3 id="depth-sweep">The depth sweep</h3>',
-                  "<p>Every depth of the sweep (the thorough profile), trained as the lesson's configuration with "
-                  "only the depth changed; the lesson's own depths boxed. Sweep points the full certificate does not "
-                  "cover are checked by the reduced certificate (see the equivalence section).</p>",
-                  drawn.show(DEPTH_FIGURE, png(depth_figure(points)), "learned rate and epoch reaching 0.75 over "
-                                                                       "depth")]
-    return "\n".join(parts)
+        sweep = drawn.show(DEPTH_FIGURE, png(depth_figure(points)), "learned rate and epoch reaching 0.75 over depth")
+    return {"heatmaps": heatmaps, "table": table, "sweep": sweep}

@@ -8,7 +8,8 @@
   the deciding metric's per-seed values and the learning curves, and the
   lesson's own figures, under deterministic names;
 * ``out_dir/index.html``: one file with every figure embedded as a base64 data
-  URI, inline CSS, no script and no external resource.
+  URI, inline CSS, no script and no external resource, laid out by the templates of
+  ``harness/report/templates/`` (:mod:`harness.report.render`: every value escaped).
 
 ``render_from_json(path)`` re-renders the figures and index.html from a results.json and its sidecar,
 read through the same codec (which refuses a file it cannot read as results, naming the file and the
@@ -23,16 +24,15 @@ import dataclasses
 import shutil
 from pathlib import Path
 
-from harness.report import figures
+from harness.report import render
 from harness.report.readings import error_bound_section, readings_section
 from harness.report.about_run import (design_section, drift_section, environment_section, notes_section,
                                       wall_time_section)
 from harness.report.claim import ClaimContext, claim_section
 from harness.report.engine import certificate_section, equivalence_section, mutants_section
 from harness.report.figure_files import FIGURES_DIR, Drawn, ours, write_figures
-from harness.report.format import BADGE_CLASSES, badge, esc
 from harness.report.histories import LearningCurves
-from harness.report.labels import counts_text, error_bound_text, lesson_claims, robustness_counts
+from harness.report.labels import claim_counts, lesson_claims, robustness_counts
 from harness.report.lesson_figures import lesson_figures_section
 from harness.report.mechanisms import inside_section
 from harness.report.overview import (amendment_moves, anchors, findings, forest, replayed_order, summary_table,
@@ -42,117 +42,37 @@ from harness.run_notes import load_mutants
 from harness.storage import unit
 from harness.storage.store import atomic_write_text
 
-__all__ = ["CSS", "FIGURES_DIR", "INDEX_NAME", "RESULTS_NAME", "RUNS_NAME", "render_from_json", "render_page",
+__all__ = ["FIGURES_DIR", "INDEX_NAME", "RESULTS_NAME", "RUNS_NAME", "render_from_json", "render_page",
            "write_report"]
 
 INDEX_NAME = "index.html"
 
-CSS = """
-*{box-sizing:border-box}
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;
- max-width:1200px;margin:1.2em auto;padding:0 1em;line-height:1.4;color:#222}
-h1{border-bottom:2px solid #444;padding-bottom:.2em;margin-bottom:.3em}
-h2{border-bottom:1px solid #bbb;margin-top:1.8em}
-h3{margin-top:1.6em}
-table{border-collapse:collapse;margin:.6em 0 1.2em 0;font-size:.9em;max-width:100%}
-th,td{border:1px solid #999;padding:.25em .45em;vertical-align:top;text-align:left;overflow-wrap:anywhere}
-thead th{background:#eee}
-table.summary{table-layout:fixed;width:100%;font-size:.86em}
-table.summary td{line-height:1.3}
-table.kv{width:100%}
-table.kv th{background:#f4f4f4;width:11em}
-.num{white-space:nowrap;font-variant-numeric:tabular-nums}
-blockquote{margin:.5em 0;padding:.4em .8em;border-left:4px solid #888;background:#f7f7f7}
-figure{margin:.6em 0}
-img{max-width:100%;height:auto;border:1px solid #ddd}
-.badge{display:inline-block;padding:.1em .5em;border-radius:.6em;font-weight:bold;
- font-size:.85em;color:#fff;white-space:nowrap}
-.badge.warn{color:#111}
-.badge.amend{background:#6a1b9a}
-.tag{display:inline-block;padding:0 .35em;border:1px solid #999;border-radius:.3em;font-size:.8em;color:#444;
- background:#fafafa;max-width:100%}
-.mismatch{color:#c62828;font-weight:bold}
-.muted{color:#666}
-.small{font-size:.85em}
-.amendment{border-left:4px solid #6a1b9a;background:#f6f0fa;padding:.3em .7em;margin:.3em 0}
-code{background:#f2f2f2;padding:0 .2em;overflow-wrap:anywhere}
-dd{overflow-wrap:anywhere}
-""" + "".join(f".badge.{cls}{{background:{figures.VERDICT_COLORS[lab]}}}" for lab, cls in BADGE_CLASSES.items())
-
-HOW_TO_READ = (
-    "Each claim is one sentence of the lesson, turned into a number that can be measured and a decision "
-    "rule fixed before the runs, then checked over many random seeds; a sentence with two parts, or one "
-    "decided under several settings, has a test per part. Each test's label is SUPPORTED when the effect's "
-    "interval clears the claim's indifference zone on the claim's side, REFUTED when it clears it on the other "
-    "side, ON THE LINE when it lies inside the zone (more seeds would not decide it), NOT TESTABLE HERE when "
-    "the rule's test cannot run on this evidence (the section says why, e.g. a treatment that never changed a "
-    "run), and INCONCLUSIVE when the seeds run so far cannot tell (the section then says roughly how many "
-    "seeds would). The count at the top is of the lesson's claims: a claim's tests count once, REFUTED if any "
-    "is, SUPPORTED if every testable one is; derived predictions, duplicates and findings (the lesson's literal "
-    "code on today's Keras, where the sentence is decided on the author's) are tested and shown but counted "
-    "apart. The figure above shows each test's effect with its interval against the number the rule "
-    "compares it with; every row has its own scale, since the effects are rates, probabilities, ratios, "
-    "decades or accuracies, and a claim about the size of a difference (|effect|) has its zone on both sides "
-    "of 0. p-values are per test, each compared with the test's own alpha: the sequential design (below) "
-    "splits each test's 1% error budget over both directions and every look; across tests, the error bound "
-    "states the chance that any verdict is wrong, and --claims-familywise labels every test again under Holm's "
-    "correction. Each test shows its alternative readings (robust when all agree with it) and its rule's power. "
-    "A diverged run (NaN or infinite loss) is never dropped: it is counted, or ranked as the worst "
-    "possible value, and the figures say how many seeds were non-finite. The expected label is what the "
-    "suite's authors predicted; a mismatch is marked in red. A rule changed after its data were seen is "
-    "marked as amended, with the old rule, its verdict and which way the label moved."
-)
-
 
 def render_page(results: Results, runs: list[dict], runs_note: str | None = None) -> tuple[str, Drawn]:
-    """index.html's text and the figures it shows.  ``runs``: the per-epoch histories (``runs_note``: why
-    there are none)."""
+    """index.html's text (``templates/index.html``) and the figures it shows.  ``runs``: the per-epoch
+    histories (``runs_note``: why there are none)."""
     drawn = Drawn()
     claims = anchors(results.claims)
     tests = list(results.claims)
     env = results.environment
-    where = ", ".join(x for x in (env.fingerprint, env.engine and f"{env.engine} engine") if x)
     ctx = ClaimContext(sentences=lesson_claims(tests), fingerprint=env.fingerprint, experiments=results.experiments,
                        replayed=results.variants["replayed"] if "replayed" in results.variants else None,
                        curves=LearningCurves(runs, results.experiments, env.engine, runs_note), drawn=drawn)
-    body = [
-        "<h1>lesson-claims evidence report</h1>",
-        (f'<p id="interrupted" class="mismatch">{esc(results.interrupted.upper())}: this report holds only the '
-         "tests that finished" + (f"; {esc(results.replaced)}" if results.replaced else "") + ".</p>")
-        if results.interrupted else "",
-        f'<p id="verdicts">{counts_text(tests, badge)}'
-        + (f' <span class="muted small">({esc(where)})</span>' if where else "") + "</p>",
-        f'<p class="small">{esc(robustness_counts(tests))} (<a href="#readings">readings</a>); '
-        f'{esc(error_bound_text(tests, results.familywise))} (<a href="#error-bound">error bound</a>)</p>',
-        '<h2 id="summary">Every test at a glance</h2>',
-        forest(claims, drawn),
-        summary_table(claims),
-        error_bound_section(tests, results.familywise),
-        readings_section(claims),
-        zone_sensitivity(claims),
-        amendment_moves(claims),
-        findings(claims),
-        replayed_order(claims, ctx.replayed),
-        '<h2 id="how-to-read">How to read this</h2>',
-        f"<p>{esc(HOW_TO_READ)}</p>",
-        design_section(results.design),
-        '<h2 id="claims">Claims</h2>',
-        *(claim_section(anchor, c, ctx) for anchor, c in claims),
-        lesson_figures_section(results.claims, drawn),
-        inside_section(runs, drawn),
-        certificate_section(results.certificate, env.machine),
-        mutants_section(results.mutants),
-        equivalence_section(results.equivalence),
-        drift_section(results.drift),
-        environment_section(results.schema, results.suite_version, env),
-        wall_time_section(results.experiments),
-        notes_section(results.notes),
-    ]
-    page = ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-            "<title>lesson-claims evidence report</title>\n"
-            f"<style>{CSS}</style>\n</head>\n<body>\n" + "\n".join(b for b in body if b) + "\n</body>\n</html>\n")
-    return page, drawn
+    # in the page's order: a figure is drawn (and kept in ``drawn``) where its section is computed
+    values = dict(
+        interrupted=results.interrupted, replaced=results.replaced, counts=claim_counts(tests),
+        where=", ".join(x for x in (env.fingerprint, env.engine and f"{env.engine} engine") if x),
+        robustness=robustness_counts(tests), forest=forest(claims, drawn), summary=summary_table(claims),
+        error_bound=error_bound_section(tests, results.familywise), readings_table=readings_section(claims),
+        zone_sensitivity=zone_sensitivity(claims), amendment_moves=amendment_moves(claims),
+        findings=findings(claims), replayed_order=replayed_order(claims, ctx.replayed),
+        design=design_section(results.design), claims=[claim_section(anchor, c, ctx) for anchor, c in claims],
+        lesson_figures_section=lesson_figures_section(results.claims, drawn), inside=inside_section(runs, drawn),
+        certificate=certificate_section(results.certificate, env.machine), mutants=mutants_section(results.mutants),
+        equivalence=equivalence_section(results.equivalence), drift=drift_section(results.drift),
+        environment=environment_section(results.schema, results.suite_version, env),
+        wall_time=wall_time_section(results.experiments), notes=notes_section(results.notes))
+    return render.page(**values), drawn
 
 
 def _stage_page(results: Results, runs: list[dict], runs_note: str | None, out_dir: Path, stage: Path

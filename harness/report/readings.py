@@ -1,8 +1,8 @@
 """Beside each verdict: its alternative readings, what its rule could detect (power), and the suite-wide
-error bound with the family-wise labelling (issue 26)."""
+error bound with the family-wise labelling (issue 26); laid out by ``templates/readings.html``."""
 from __future__ import annotations
 
-from harness.report.format import badge, effect_text, esc, fmt_num, fmt_p, link, num, table
+from harness.report.format import effect_text, fmt_num, fmt_p
 from harness.report.labels import DECIDED, error_bound_text, readings_text, robustness_counts
 from harness.results.model import ClaimResult, Familywise, Power
 
@@ -18,56 +18,30 @@ def power_text(p: Power | None) -> str:
     return text + (f"; {p.note})" if p.note else ")")
 
 
-def readings_cell(c: ClaimResult) -> str:
-    """The readings' labels beside the primary's, or why there are none."""
-    if not c.readings:
-        return (f'<span class="muted small">no contestable word: {esc(c.uncontested)}</span>' if c.uncontested
-                else '<span class="muted small">not recorded: decided before readings were (2026-12-02)</span>')
-    items = []
-    for r in c.readings:
-        differs = r.label != c.label
-        items.append(f"<li>{badge(r.label)} <b>{esc(r.name)}</b>"
-                     + (' <span class="mismatch small">differs</span>' if differs else "")
-                     + f': {esc(r.words)}<br><span class="muted small">{esc(effect_text(r.effect))}; '
-                       f"{esc(r.detail)}</span></li>")
-    return "<ul>" + "".join(items) + "</ul>"
+def readings_cell(c: ClaimResult) -> dict:
+    """The readings' labels beside the primary's, or why there are none (``uncontested``)."""
+    return {"uncontested": c.uncontested,
+            "readings": [{"label": r.label, "name": r.name, "differs": r.label != c.label, "words": r.words,
+                          "effect": effect_text(r.effect), "detail": r.detail} for r in c.readings]}
 
 
-def readings_section(claims: list[tuple[str, ClaimResult]]) -> str:
+def readings_section(claims: list[tuple[str, ClaimResult]]) -> dict | None:
     """Every test: its label, its readings' labels, whether robust, and its rule's power."""
     tests = [c for _, c in claims]
     if not tests:
-        return ""
-    rows = [[link(anchor, c.id), badge(c.label), esc(readings_text(c)), readings_cell(c),
-             f'<span class="small">{esc(power_text(c.power))}</span>'] for anchor, c in claims]
-    return "\n".join([
-        '<h2 id="readings">Readings side by side, and what each rule could detect</h2>',
-        f"<p>Each alternative reading was declared in the claim's spec before the run that decides it and is "
-        f"decided on the same runs, at the same alpha; the primary reading and its label do not change. A test is "
-        f"<b>robust</b> when every reading gives its label, <b>reading-dependent</b> otherwise (the readings that "
-        f"differ are named). {esc(robustness_counts(tests))}. Power: the true effect, on the effect's own scale, "
-        f"at which the rule would say REFUTED (the smallest departure from the claim it detects) or SUPPORTED, "
-        f"80% of the time, at the seeds and alpha of the look that decided it.</p>",
-        table(["test", "label", "readings", "each reading", "power"], rows)])
+        return None
+    rows = [{"anchor": anchor, "id": c.id, "label": c.label, "text": readings_text(c), "cell": readings_cell(c),
+             "power": power_text(c.power)} for anchor, c in claims]
+    return {"counts": robustness_counts(tests), "rows": rows}
 
 
-def error_bound_section(tests: list[ClaimResult], fw: Familywise | None) -> str:
-    parts = ['<h2 id="error-bound">The chance that a verdict here is wrong</h2>',
-             f"<p>{esc(error_bound_text(tests, fw))}. Tests that share an experiment share runs, so their errors "
-             "are not independent: the bound is the sum, which needs no independence. For verdicts decided by the "
-             "procedure of 2026-11-28 (a 30-seed look before the design was fixed) the per-test bound is 3%, not "
-             "1% (docs/design.md).</p>"]
+def error_bound_section(tests: list[ClaimResult], fw: Familywise | None) -> dict:
+    """The run's error bound and, with a family-wise labelling, each test's label under it."""
+    bound = error_bound_text(tests, fw)
     if fw is None:
-        parts.append('<p class="muted">Run with <code>--claims-familywise=0.05</code> to label every test also '
-                     "under Holm's correction across the run (the same runs re-decided, nothing trained).</p>")
-        return "\n".join(parts)
-    rows = []
-    for c in tests:
-        theirs = fw.labels.get(c.id, "—")
-        rows.append([esc(c.id), badge(c.label), num(fmt_p(fw.p_values.get(c.id))), badge(theirs),
-                     "<strong>differs</strong>" if theirs != c.label else "same"])
-    decided = sum(lab in DECIDED for lab in fw.labels.values())
-    parts.append(f"<p>Family-wise at {esc(fmt_num(fw.alpha))} ({esc(fw.method)}): {decided} of {fw.tests} tests "
-                 "decided; a decided test that Holm does not reject is INCONCLUSIVE there.</p>")
-    parts.append(table(["test", "its own label", "design-adjusted p", f"Holm at {fmt_num(fw.alpha)}", ""], rows))
-    return "\n".join(parts)
+        return {"bound": bound, "familywise": None}
+    rows = [{"id": c.id, "label": c.label, "p": fmt_p(fw.p_values.get(c.id)), "theirs": fw.labels.get(c.id, "—")}
+            for c in tests]
+    return {"bound": bound, "familywise": {
+        "alpha": fmt_num(fw.alpha), "method": fw.method, "tests": fw.tests, "rows": rows,
+        "decided": sum(lab in DECIDED for lab in fw.labels.values())}}

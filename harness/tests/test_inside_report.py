@@ -7,6 +7,7 @@ import numpy as np
 
 from harness.report import mechanisms as m
 from harness.report.figure_files import Drawn
+from harness.report.render import section
 from harness.training import sweeps
 
 
@@ -40,7 +41,7 @@ def test_learned_and_failed_runs_are_tabled_apart_with_nan_counted():
     runs = [_run("circles_relu20", 0, [[1.0] * 21] * 3, acc=0.9, dead=[[0] * 20] * 3),
             _run("circles_relu20", 1, [[1.0] * 21] * 3, acc=0.5, dead=[[0] * 19 + [5]] * 3),
             _run("circles_relu20", 2, [[1.0] * 21] * 3, acc=0.5, dead=[[math.nan] * 20] * 3)]
-    html = m.learned_vs_failed_table(m._by_experiment(runs))
+    html = section(m.learned_vs_failed_table, m._by_experiment(runs))
     import re
 
     rows = {(r[0], r[1]): r for r in (re.findall(r"<td[^>]*>(.*?)</td>", row) for row in html.split("<tr>")[2:])}
@@ -66,7 +67,7 @@ def test_depth_figure_plots_learned_rates_with_their_intervals_and_marks_the_les
     assert list(lesson.get_xdata()) == [5, 15, 20]
     median = next(l for l in fig.axes[1].get_lines() if l.get_gid() == "median")
     assert np.allclose(median.get_ydata(), 100.0)  # the learned seeds reach 0.75 at epoch 100
-    html = m.inside_section(runs, Drawn())
+    html = section(m.inside_section, runs, Drawn())
     assert "The depth sweep" in html
 
 

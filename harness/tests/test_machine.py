@@ -15,6 +15,7 @@ from harness.maintainer import cells
 from harness.report.about_run import environment_section
 from harness.report.engine import certificate_section
 from harness.report.hardware import hardware_difference, machine_text
+from harness.report.render import section
 from harness.tests import test_certificate as certs
 from harness.training import devices, environment, machine, records
 
@@ -143,10 +144,10 @@ def test_the_report_says_when_the_certificate_was_made_on_other_hardware():
 
     from harness.tests.test_report import _certificate
 
-    page = certificate_section(dataclasses.replace(_certificate(), machine=HERE), fewer)
+    page = section(certificate_section, dataclasses.replace(_certificate(), machine=HERE), fewer)
     assert "<dt>made on</dt><dd>the certificate was made on other hardware: instruction sets only there: " \
            "avx512f</dd>" in page
-    assert "<dt>made on</dt><dd>not recorded" in certificate_section(_certificate(), HERE)
+    assert "<dt>made on</dt><dd>not recorded" in section(certificate_section, _certificate(), HERE)
 
 
 def test_the_environment_section_shows_the_machine_in_words():
@@ -156,9 +157,9 @@ def test_the_environment_section_shows_the_machine_in_words():
                     "each with TF threads intra-op 1, inter-op 1, OMP_NUM_THREADS 1; CUDA 12.5.1, cuDNN 9, "
                     "driver 550.54.15")
     assert "CUDA" not in machine_text(HERE) and machine_text(None) == "not recorded"
-    assert "intra-op TF&#x27;s default" in environment_section(
+    assert "intra-op TF&#39;s default" in section(environment_section, 
         "s", "v", res.Environment(fingerprint="fp", machine=dataclasses.replace(HERE, intra_op_threads=0)))
-    assert "<th>machine</th><td>not recorded</td>" in environment_section("s", "v", res.Environment(fingerprint="fp"))
+    assert "<th>machine</th><td>not recorded</td>" in section(environment_section, "s", "v", res.Environment(fingerprint="fp"))
 
 
 def test_cell_records_carry_the_machine_and_older_ones_load(tmp_path):

@@ -32,6 +32,7 @@ from harness import results as res
 from harness.spec import RULES, Amendment, Expectation, Verdict
 from harness.report import (RUNS_NAME, claim_outcomes, claim_samples, figures, fmt_num, fmt_p, render_from_json,
                             write_report)
+from harness.report.render import section
 from harness.training import records
 
 FIXTURE = Path(__file__).parent / "data" / "results-trimmed.json.gz"
@@ -281,9 +282,9 @@ def test_expectation_shows_the_numbers_pinned_for_this_environment(rendered):
         for q, (low, high) in c.expectation.pins_for(fp).items():
             assert f"{q} in [{fmt_num(low)}, {fmt_num(high)}]" in row
     missed = dataclasses.replace(results.claims[0], expectation_missed=("effect = 0.5 outside [0.9, 1]",))
-    from harness.report.claim import _expectation
+    from harness.report.claim import expectation
 
-    row = _expectation(missed, fp)
+    row = section(expectation, missed, fp)
     assert "FAIL" in row and "effect = 0.5 outside [0.9, 1]" in row
     assert pinned, "the fixture should hold claims with numbers pinned for its environment"
 
@@ -497,34 +498,36 @@ def test_forest_plot_rows_show_each_effect_its_interval_and_threshold(real):
 
     results, _ = real
     rows = _forest_rows(results.claims)
-    assert [(r.label, r.verdict, r.value, r.threshold) for r in rows] == [
+    assert [(r.label, r.verdict, r.effect.value, r.effect.threshold) for r in rows] == [
         (c.id, c.label, c.effect.value, effect_threshold(c)) for c in results.claims]
     assert all(c.effect.value is not None for c in results.claims)
+    from harness.report.format import zone_on_abs
+
     fig = figures.forest_figure(rows, "t")
     try:
         assert len(fig.axes) == len(rows)
         for ax, row in zip(fig.axes, rows):
             n = figures.LABEL_CHARS
-            name = row.name if len(row.name) <= n else row.name[:n - 2] + "…"
+            name = row.effect.name if len(row.effect.name) <= n else row.effect.name[:n - 2] + "…"
             assert ax.get_ylabel() == name
             lo, hi = ax.get_xlim()
             colors = figures.VERDICT_COLORS[row.verdict]
             (value,) = [a for a in ax.get_lines() if a.get_gid() == "value"]
-            assert list(value.get_xdata()) == [row.value] and lo <= row.value <= hi
+            assert list(value.get_xdata()) == [row.effect.value] and lo <= row.effect.value <= hi
             assert matplotlib_hex(value.get_color()) == colors.lower()
             ci = [a for a in ax.get_lines() if a.get_gid() == "ci"]
-            if row.ci_low is not None and row.ci_high is not None:
-                assert list(ci[0].get_xdata()) == [row.ci_low, row.ci_high]
-                assert lo <= row.ci_low and row.ci_high <= hi
+            if row.effect.ci_low is not None and row.effect.ci_high is not None:
+                assert list(ci[0].get_xdata()) == [row.effect.ci_low, row.effect.ci_high]
+                assert lo <= row.effect.ci_low and row.effect.ci_high <= hi
             thr = [a for a in ax.get_lines() if a.get_gid() == "threshold"]
-            if row.threshold is not None:
-                want = [row.threshold, -row.threshold] if row.absolute else [row.threshold]
+            if row.effect.threshold is not None:
+                want = [row.effect.threshold, -row.effect.threshold] if zone_on_abs(row.effect) else [row.effect.threshold]
                 assert [t.get_xdata()[0] for t in thr] == pytest.approx(want)
                 assert all(lo <= x <= hi for x in want)
             zone = [a for a in ax.patches if a.get_gid() == "zone"]
-            if row.zone:
+            if row.effect.zone:
                 x0, x1 = zone[0].get_x(), zone[0].get_x() + zone[0].get_width()  # an axvspan Rectangle
-                assert (x0, x1) == pytest.approx(tuple(row.zone))
+                assert (x0, x1) == pytest.approx(tuple(row.effect.zone))
         # different kinds of effect get different axes: a rate's [0, 1] is not a ratio's or a difference's
         xlims = {tuple(ax.get_xlim()) for ax in fig.axes}
         assert len(xlims) > 3
@@ -815,11 +818,10 @@ def test_an_expected_label_is_held_to_the_label():
 
 def test_badges_have_the_figures_colours(labelled):
     from harness.report.format import BADGE_CLASSES
-    from harness.report.page import CSS
-
     _, page = labelled
+    css = page[page.index("<style>"):page.index("</style>")]
     for lab, cls in BADGE_CLASSES.items():
-        assert f".badge.{cls}{{background:{figures.VERDICT_COLORS[lab]}}}" in CSS
+        assert f".badge.{cls}{{background:{figures.VERDICT_COLORS[lab]}}}" in css
         assert f'<span class="badge {cls}">{lab}</span>' in page
     assert len(set(figures.VERDICT_COLORS.values())) == len(figures.VERDICT_COLORS) == 5
 
@@ -848,7 +850,7 @@ def test_a_file_without_zone_factors_says_so(tmp_path):
 
     results, _ = trimmed_results()
     claims = tuple(dataclasses.replace(c, zone_factor=None) for c in results.claims)
-    assert "carries no zone factors" in zone_sensitivity(anchors(claims))
+    assert "carries no zone factors" in section(zone_sensitivity, anchors(claims))
 
 
 def test_amendment_table_says_which_way_each_label_moved(labelled):
@@ -911,9 +913,9 @@ def test_an_unusable_replayed_summary_says_why():
 
     results, _ = trimmed_results()
     broken = res.Variant(path="x.json", error="decided by other engine code")
-    part = replayed_order(anchors(results.claims), broken)
+    part = section(replayed_order, anchors(results.claims), broken)
     assert "cannot be used: decided by other engine code" in part and "<table" not in part
-    assert replayed_order(anchors(results.claims), None) == ""
+    assert section(replayed_order, anchors(results.claims), None) == ""
 
 
 def _forest(results: res.Results):
@@ -1001,13 +1003,47 @@ def test_compare_matrix_shows_labels():
     assert second.changed  # short of seeds there, on the line here
 
 
+# ------------------------------------------------------------------ the templates escape every value
+
+
+def test_the_template_environment_escapes_every_value_and_refuses_a_missing_name():
+    import jinja2
+
+    from harness.report.render import ENV
+
+    assert ENV.autoescape is True and ENV.undefined is jinja2.StrictUndefined
+    assert ENV.from_string("<p>{{ x }}</p>").render(x="<b>a & 'b'</b>") == "<p>&lt;b&gt;a &amp; &#39;b&#39;&lt;/b&gt;</p>"
+    with pytest.raises(jinja2.UndefinedError):
+        ENV.from_string("{{ nowhere }}").render()
+    with pytest.raises(jinja2.UndefinedError):  # a misspelt field of a section's values, too
+        ENV.from_string("{{ row.nowhere }}").render(row={"id": "a"})
+    for name in ENV.list_templates():  # every template of the page compiles
+        ENV.get_template(name)
+    assert {"index.html", "macros.html", "style.css"} <= set(ENV.list_templates())
+
+
+def test_a_value_with_html_in_it_is_shown_as_text_never_as_markup():
+    from harness.report.page import render_page
+
+    results, runs = _one_claim("input_scaling_normalized_better")
+    evil = "<script>alert('x')</script> & <b>bold</b>"
+    claim = dataclasses.replace(results.claims[0], quote=evil, interpretation=evil, detail=evil,
+                                findings=(evil,), test=evil)
+    page, _ = render_page(dataclasses.replace(results, claims=(claim,), notes=(evil,)), runs)
+    assert "<script" not in page and "<b>bold</b>" not in page
+    shown = "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;"
+    assert page.count(shown) >= 7  # quote, interpretation, detail, test (summary and facts), findings twice, notes
+    assert f"<blockquote>{shown}<br>" in page and f"<li>{shown}</li>" in page
+
+
 # ------------------------------------------------------------------ small pieces
 
 
 def html_escape(s: str) -> str:
-    import html
+    """``s`` as the page's templates escape it (markupsafe, as Jinja2's autoescape)."""
+    from markupsafe import escape
 
-    return html.escape(s, quote=True)
+    return str(escape(s))
 
 
 def matplotlib_hex(color) -> str:
@@ -1085,20 +1121,20 @@ def _certificate() -> res.CertificateSummary:
 def test_certificate_and_mutants_sections_say_what_they_measured():
     from harness.report.engine import certificate_section, mutants_section
 
-    page = certificate_section(_certificate())
+    page = section(certificate_section, _certificate())
     assert "1/2 checks of the batched engine passed" in page
     assert "<code>abababababababab</code> (logical-modules/1)" in page
     assert "<dt>batch order</dt><dd>lesson</dd>" in page
     assert "10 epochs each (other: reg_unscaled_clipvalue 2), tiling every epoch of seeds [0, 1, 2]" in page
-    assert "[0.2, 0.4, 0.6, 0.8] of the run for the later looks&#x27; seeds [64, 199, 649]" in page
+    assert "[0.2, 0.4, 0.6, 0.8] of the run for the later looks&#39; seeds [64, 199, 649]" in page
     assert "relative tolerance 0.0001" in page and "chaos envelope" not in page  # this plan measured none
     assert "151 core-minutes" in page and "6.3 min on 2 workers" in page
     assert "bit-identical among 30 and among 10 or 1000 seeds on 1 of 2 configurations" in page
     assert "3e-07 (b)" in page and "DIFFERENT for c2" in page
     enveloped = dataclasses.replace(_certificate(), plan=res.CertificatePlan(windows=dataclasses.replace(
         _certificate().plan.windows, envelope=res.Envelope(perturbations=8, relative_nudge=2.4e-7, factor=10.0))))
-    assert "or 10.0x the window&#x27;s chaos envelope (how far 8 nudges" in certificate_section(enveloped)
-    page = mutants_section(res.MutantsRun(environment="fp", certificate="x.json", mutants=(
+    assert "or 10.0x the window&#39;s chaos envelope (how far 8 nudges" in section(certificate_section, enveloped)
+    page = section(mutants_section, res.MutantsRun(environment="fp", certificate="x.json", mutants=(
         res.MutantResult("late_m1", "d1", late=True, killed=True, check="window", configuration="a", seed=1,
                          checkpoint=20, epoch=21, key="loss", detail="x"),
         res.MutantResult("m2", "d2", killed=False, detail="passed every window"))))
@@ -1113,49 +1149,49 @@ def test_equivalence_section_shows_the_windows():
 
     row = res.EquivalenceCheck("reg_target_standard", "window", passed=True, windows=42, window_epochs=10,
                                detail="reg_target_standard: 42 windows of 10 epochs agree")
-    page = equivalence_section((row,))
+    page = section(equivalence_section, (row,))
     assert "<th>windows</th><th>epochs each</th>" in page
     assert "<td>reg_target_standard</td><td>window</td><td>42</td><td>10</td>" in page
     assert "42 windows of 10 epochs agree" in page
     skipped = res.EquivalenceCheck("circles_relu20", "continuity", passed=True, ran=False, windows=0, window_epochs=10,
                                    detail="circles_relu20: continuity check not run: chaotic training")
-    page = equivalence_section((row, skipped))
+    page = section(equivalence_section, (row, skipped))
     not_run = page[page.index("<td>circles_relu20</td>"):]
     assert "not run" in not_run[:400] and "PASS" not in not_run[:400]  # a check not run never shows as passed
-    assert "No engine equivalence checks" in equivalence_section(())
+    assert "No engine equivalence checks" in section(equivalence_section, ())
 
 
 def test_report_without_certificate_or_mutants_says_so():
     from harness.report.engine import certificate_section, mutants_section
 
-    assert "No certificate in this results file" in certificate_section(None)
-    assert "python -m harness mutants" in mutants_section(None)
+    assert "No certificate in this results file" in section(certificate_section, None)
+    assert "python -m harness mutants" in section(mutants_section, None)
 
 
 def test_real_certificate_section_renders(real):
     from harness.report.engine import certificate_section
 
     results, _ = real
-    page = certificate_section(results.certificate)
+    page = section(certificate_section, results.certificate)
     assert re.search(r"\d+/\d+ checks of the batched engine passed", page)
-    assert "every seed&#x27;s run is bit-identical" in page and "chaos envelope" in page
+    assert "every seed&#39;s run is bit-identical" in page and "chaos envelope" in page
 
 
 def test_design_drift_environment_and_notes_sections(real):
     from harness.report.about_run import design_section, drift_section, environment_section, notes_section
 
     results, _ = real
-    design = design_section(results.design)
+    design = section(design_section, results.design)
     assert "Sequential looks at 30, 100, 300, 1000 seeds" in design and "alpha = 0.00125" in design
     assert design.count('class="amendment"') == len(results.design.amendments) > 0
-    assert design_section(None) == ""
-    assert drift_section(()) == ""  # no baseline in this run
+    assert section(design_section, None) == ""
+    assert section(drift_section, ()) == ""  # no baseline in this run
     drifted = res.DriftResult(claim="c", drifted=True, message="moved", experiment="e")
-    assert '<span class="badge bad">FAIL</span>' in drift_section((drifted,))
-    env = environment_section(results.schema, results.suite_version, results.environment)
+    assert '<span class="badge bad">FAIL</span>' in section(drift_section, (drifted,))
+    env = section(environment_section, results.schema, results.suite_version, results.environment)
     assert f"<th>fingerprint</th><td>{results.environment.fingerprint}</td>" in env
-    assert "<th>determinism</th><td>{&quot;op_determinism&quot;: true" in env
-    assert "None." in notes_section(()) and "<li>a &amp; b</li>" in notes_section(("a & b",))
+    assert "<th>determinism</th><td>{&#34;op_determinism&#34;: true" in env
+    assert "None." in section(notes_section, ()) and "<li>a &amp; b</li>" in section(notes_section, ("a & b",))
 
 
 if __name__ == "__main__":

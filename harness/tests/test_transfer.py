@@ -139,6 +139,7 @@ def test_the_transferred_certificate_loads_here_and_says_where_it_came_from(tmp_
 
 def test_the_report_says_where_the_certificate_came_from(tmp_path):
     from harness.report.engine import certificate_section
+    from harness.report.render import section
     from harness.results import as_type
     from harness.results.model import CertificateSummary
 
@@ -147,10 +148,10 @@ def test_the_report_says_where_the_certificate_came_from(tmp_path):
               for n, s in ((n, transfer.sample(source, n, random.Random(3))) for n in NAMES)]
     data = transfer.transferred(source, ENV, judged, 3, 12.0, "2026-12-01T00:00:00+00:00")
     moved = as_type(CertificateSummary, certificate.Certificate(tmp_path / "x.json", {**data, "checks": [], "seed_independence": None}).for_results(), "certificate")
-    html = certificate_section(moved)
+    html = section(certificate_section, moved)
     assert "transferred" in html and SOURCE_ENV["fingerprint"] in html and "transferred in 12 s" in html
     assert "certified in full" not in html
     full = as_type(CertificateSummary, certificate.Certificate(
         tmp_path / "y.json", {**source.data, "checks": [], "seed_independence": None, "transfer_refused": "transfer from A refused: loss differs"}).for_results(), "certificate")
-    html = certificate_section(full)
+    html = section(certificate_section, full)
     assert "certified in full" in html and "loss differs" in html and "transferred" not in html.split("made on")[0]
