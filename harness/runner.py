@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from harness.certification import certificate as certlib
-from harness.certification import provenance, sweep_check, windows
+from harness.certification import sweep_check, windows
 from harness.certification.windows import WindowError
 from harness.results import drift, summaries
 from harness.statistics import familywise as fwlib
@@ -30,7 +30,7 @@ from harness.statistics import sequential
 from harness.statistics.sequential import DESIGN_AMENDMENT
 from . import spec as claimlib
 from . import collect
-from .training import catalog, devices, engines, environment, inside, orders, probes, records, sweeps
+from .training import catalog, devices, engines, environment, inside, orders, probes, provenance, records, sweeps
 from . import results as res
 from .run_notes import MULTIPLICITY, notes
 from .storage.store import RunStore
