@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Sequence
 
-from harness.certification import provenance
+from harness.training import provenance
 from harness.statistics import familywise as fwlib
 from harness.statistics.sequential import DESIGN_AMENDMENT
 from . import results as res

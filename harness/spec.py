@@ -21,6 +21,7 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 
 from .training import inside_quantities as insidelib
+from .training.identical import identical_runs
 from .training.records import RunRecord
 
 # The date of the decision rules in force: set anew by every amendment.  Summaries carry it,
@@ -123,21 +124,6 @@ def check_zone(zone, threshold: float, what: str) -> tuple[float, float]:
     if not lo <= threshold <= hi:
         raise SpecError(f"{what}: zone {list(zone)} does not contain the threshold {threshold}")
     return lo, hi
-
-
-def identical_runs(a: list[RunRecord], b: list[RunRecord]) -> int:
-    """Seeds whose two runs are bit-identical: every History value of every epoch and every final metric."""
-    def same(x, y) -> bool:
-        if x.history.keys() != y.history.keys() or x.metrics.keys() != y.metrics.keys():
-            return False
-        for k in x.history:
-            if not np.array_equal(np.asarray(x.history[k], float), np.asarray(y.history[k], float), equal_nan=True):
-                return False
-        return all(x.metrics[k] == y.metrics[k] or (isinstance(x.metrics[k], float) and isinstance(y.metrics[k], float)
-                                                    and math.isnan(x.metrics[k]) and math.isnan(y.metrics[k]))
-                   for k in x.metrics)
-
-    return sum(same(x, y) for x, y in zip(a, b))
 
 
 ON_THE_LINE = "ON THE LINE"

@@ -32,9 +32,9 @@ from pathlib import Path
 
 import numpy as np
 
-from harness.certification import packed, provenance, windows
+from harness.certification import packed, windows
 from harness.storage.store import atomic_write_bytes, atomic_write_text
-from harness.training import experiments, orders, records
+from harness.training import experiments, orders, provenance, records
 from harness.training.records import RunRecord
 
 SCHEMA = "lesson-claims/certificate/2"

@@ -35,9 +35,6 @@ from harness.storage.store import RunStore
 from harness.training import devices, environment, experiments
 
 DEFAULT_RUN_SEEDS = 30  # the suite's default --seeds: what a run checks
-# Envelopes (~2 min), window checks (~20 s) and seed independence (~3 min at 1000 seeds), measured
-# 2026-11-30 on the project's 2-core machine: announced before certify starts.
-AFTER_TRAINING_SECONDS = 330
 INDEPENDENCE_CONFIGS = ("reg_target_standard", "circles_tanh1", "circles_relu5")
 
 
@@ -48,8 +45,8 @@ def seed_independence(names: list[str], runs_30: dict, big: int, big_configs, tr
     earlier (seeds 1..``alone`` as a batch of their own: ``shifted``): the largest difference
     of any per-epoch value or final metric over the seeds both batches hold, and, for the
     claims decided on ``big_configs`` alone, the verdict on seeds 0-29 of each batch.
-    (The shift was added 2026-12-01: a seed's last bits depend on its position in the batch
-    modulo 8, docs/findings.md, which batches of other sizes at the same positions cannot show.)"""
+    (The shift: a seed's last bits depend on its position in the batch modulo 8, docs/findings.md, which
+    batches of other sizes at the same positions cannot show.)"""
     rows, firsts = {}, {}
     for name in names:
         exp = experiments.get(name)
@@ -241,12 +238,9 @@ def try_transfer(args, env: dict) -> tuple[int | None, str | None]:
     return (1 if failed else 0), None
 
 
-def run_certify(args) -> int:
-    devices.configure()
-    from harness.training.engines import batched  # local: imports TensorFlow, which must follow devices.configure()
-
-    start = time.perf_counter()
-    env = environment.describe(workers=args.workers)  # the machine: the Keras workers' threads on record
+def _on_file_or_transferred(args, env) -> tuple[int | None, str | None]:
+    """With ``--if-missing``: this environment's valid certificate (repaired where needed), else one
+    transferred from another environment.  (exit status, or None to certify in full; why no transfer)."""
     if getattr(args, "if_missing", False) and certificate.on_file(args.out_dir, env["fingerprint"]) is not None:
         try:
             have = certificate.find(args.out_dir, env)
@@ -254,8 +248,8 @@ def run_certify(args) -> int:
             if status is None:
                 print(f"certify: {have.path} is this environment's certificate, valid: nothing to do")
                 if getattr(args, "ship", False):
-                    return ship(have.data, args.out_dir)
-            return status or 0
+                    return ship(have.data, args.out_dir), None
+            return status or 0, None
         except certificate.CertificateError as exc:  # stale or damaged: made again
             print(f"certify: {exc}; certifying again", flush=True)
     not_transferred = None
@@ -264,24 +258,16 @@ def run_certify(args) -> int:
             status, not_transferred = try_transfer(args, env)
         except transfer.TransferRefused as exc:
             print(f"certify --transfer-from: {exc}", file=sys.stderr, flush=True)
-            return 2
+            return 2, None
         if status is not None:
-            return ship(certificate.find(args.out_dir, env).data, args.out_dir) if args.ship and not status else status
+            return (ship(certificate.find(args.out_dir, env).data, args.out_dir) if args.ship and not status
+                    else status), None
         print(f"certify: {not_transferred}; certifying in full", flush=True)
-    names = list(experiments.EXPERIMENTS)
-    seeds = list(certificate.SEEDS)
-    store = RunStore(args.store_dir, env["fingerprint"])
-    print(f"certify {env['fingerprint']} (TF {env['tensorflow']}, Keras {env['keras']}, {env['device']}): "
-          f"{len(names)} configurations x {len(seeds)} full-length Keras seeds under the lesson's batch order, "
-          f"states kept every window; windows of the later looks' seeds {list(windows.LATER_SEEDS)}", flush=True)
-    print(f"  after the Keras training: the chaos envelopes, the checks and seed independence, about "
-          f"{AFTER_TRAINING_SECONDS / 60:.0f} min (measured 2026-11-30 on 2 cores)", flush=True)
-    trained = references.train(store, names, seeds, args.workers)
-    refs = {n: [store.read(references.ENGINE, experiments.get(n).fingerprint, s) for s in seeds] for n in names}
-    lost = [f"{n} seed {s}" for n, rs in refs.items() for s, r in zip(seeds, rs) if r is None]
-    if lost:
-        raise RuntimeError(f"references missing from the store after training: {lost}")
-    win = {n: reference_windows(experiments.get(n), refs[n]) + trained["later_windows"][n] for n in names}
+    return None, not_transferred
+
+
+def _add_envelopes(names: list[str], win: dict) -> None:
+    """Each window's chaos envelope, into its row of ``win``."""
     print("chaos envelopes: each window restarted from its state nudged by 1-2 ulps, "
           f"{windows.PERTURBATIONS} times", flush=True)
     for n in names:
@@ -292,7 +278,10 @@ def run_certify(args) -> int:
         for x, spread in zip(win[n], windows.envelopes(exp, rows, w)):
             x["envelope"] = {"history": {k: windows.encode_series(v) for k, v in spread["history"].items()},
                              "final": spread["final"]}
-    plan = {"windows": {"trajectory_seeds": seeds, "later_seeds": list(windows.LATER_SEEDS),
+
+
+def _plan(names: list[str], seeds: list[int]) -> dict:
+    return {"windows": {"trajectory_seeds": seeds, "later_seeds": list(windows.LATER_SEEDS),
                         "later_fractions": list(windows.LATER_FRACTIONS),
                         "window_epochs": {n: windows.window_epochs(n) for n in names},
                         "rtol": windows.RTOL, "accuracy_tolerance": "one sample", "refinement": windows.REFINEMENT,
@@ -300,10 +289,10 @@ def run_certify(args) -> int:
                                      "factor": windows.ENVELOPE_FACTOR}},
             "distribution": ("none: the windows compare every epoch of the trajectory seeds with Keras; the "
                              "10-seed distribution checks they replace could detect only P(superiority) >= 0.98")}
-    draft = certificate.Certificate(certificate.path_for(args.out_dir, env["fingerprint"]), {
-        "seeds": seeds, "environment": env,
-        "experiments": {n: {"fingerprint": experiments.get(n).fingerprint, "window_epochs": windows.window_epochs(n),
-                            "runs": [certificate.encode_run(r) for r in refs[n]], "windows": win[n]} for n in names}})
+
+
+def _check_every_window(draft, names: list[str]) -> tuple[list[dict], float, list[dict]]:
+    """The batched engine against every window of ``draft``, refined: (checks, refinement seconds, failed)."""
     print("checking the batched engine against every window", flush=True)
     checks = []
     for n in names:
@@ -316,15 +305,52 @@ def run_certify(args) -> int:
     print(f"checks: {len(checks) - len(failed)} passed, {len(failed)} failed", flush=True)
     for c in failed:
         print("  FAILED " + c["detail"], flush=True)
+    return checks, refine_seconds, failed
 
+
+def _independence(args, names: list[str], train) -> dict:
     print(f"seed independence: 10 and 30 seeds on every configuration, {args.independence_seeds} on "
           f"{', '.join(args.independence_configs)}", flush=True)
-    runs = {n: batched.train(experiments.get(n), list(range(DEFAULT_RUN_SEEDS))) for n in names}
+    runs = {n: train(experiments.get(n), list(range(DEFAULT_RUN_SEEDS))) for n in names}
     independence = seed_independence(names, runs, args.independence_seeds, args.independence_configs,
-                                     batched.train, collect.all_claims(), alone=10)
+                                     train, collect.all_claims(), alone=10)
     print(f"  bit-identical everywhere: {independence['bit_identical_everywhere']}; the same verdicts on seeds "
           f"0-29 of both batches: {independence['same_verdicts']} ({len(independence['verdicts_on_seeds_0_29'])} "
           "claims)", flush=True)
+    return independence
+
+
+def run_certify(args) -> int:
+    devices.configure()
+    from harness.training.engines import batched  # local: imports TensorFlow, which must follow devices.configure()
+
+    start = time.perf_counter()
+    env = environment.describe(workers=args.workers)  # the machine: the Keras workers' threads on record
+    status, not_transferred = _on_file_or_transferred(args, env)
+    if status is not None:
+        return status
+    names = list(experiments.EXPERIMENTS)
+    seeds = list(certificate.SEEDS)
+    store = RunStore(args.store_dir, env["fingerprint"])
+    print(f"certify {env['fingerprint']} (TF {env['tensorflow']}, Keras {env['keras']}, {env['device']}): "
+          f"{len(names)} configurations x {len(seeds)} full-length Keras seeds under the lesson's batch order, "
+          f"states kept every window; windows of the later looks' seeds {list(windows.LATER_SEEDS)}", flush=True)
+    print("  after the Keras training: the chaos envelopes, the checks and seed independence", flush=True)
+    trained = references.train(store, names, seeds, args.workers)
+    refs = {n: [store.read(references.ENGINE, experiments.get(n).fingerprint, s) for s in seeds] for n in names}
+    lost = [f"{n} seed {s}" for n, rs in refs.items() for s, r in zip(seeds, rs) if r is None]
+    if lost:
+        raise RuntimeError(f"references missing from the store after training: {lost}")
+    win = {n: reference_windows(experiments.get(n), refs[n]) + trained["later_windows"][n] for n in names}
+    _add_envelopes(names, win)
+    plan = _plan(names, seeds)
+    draft = certificate.Certificate(certificate.path_for(args.out_dir, env["fingerprint"]), {
+        "seeds": seeds, "environment": env,
+        "experiments": {n: {"fingerprint": experiments.get(n).fingerprint, "window_epochs": windows.window_epochs(n),
+                            "runs": [certificate.encode_run(r) for r in refs[n]], "windows": win[n]} for n in names}})
+    checks, refine_seconds, failed = _check_every_window(draft, names)
+
+    independence = _independence(args, names, batched.train)
     core_seconds = {n: sum(r.wall_seconds for r in refs[n]) for n in names}
     cost = {"keras_core_seconds": sum(core_seconds.values()), "keras_core_seconds_by_experiment": core_seconds,
             "workers": args.workers, "references_trained_now": trained["trained"],

@@ -11,8 +11,7 @@ Why the states compress: consecutive checkpoints of one run share the sign, expo
 mantissa bits of most weights.  So the states of each length (one per architecture) are stacked in
 the order the certificate lists them (a trajectory seed's checkpoints one after the other), each row
 XOR-ed with the row before it, and their bytes regrouped by significance (the HDF5/Blosc "shuffle"
-filter) before LZMA: lossless, and about half of the float32 bytes (measured on the TF 2.21 / Keras
-3.15.1 certificate: docs/costs.md).
+filter) before LZMA: lossless (what it saves, measured: docs/costs.md).
 """
 from __future__ import annotations
 

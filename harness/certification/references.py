@@ -20,11 +20,9 @@ from multiprocessing import get_context
 from harness.storage.store import RunStore
 from harness.training import devices, experiments
 
-# Keras seconds per epoch for one seed, one thread, two workers on this project's
-# 2-core CPU machine (TF 2.21 / Keras 3.15.1, the first certification: 18-23 s
-# per 100-epoch regression seed, 91-152 s per 500-epoch circles seed), used only
-# to announce the cost before the first seed has been timed.
-# (Remeasured 2026-11-30 with the lesson's order and one validation iterator per fit: ~0.05 s.)
+# Keras seconds per epoch for one seed, one thread: a first guess, used only to announce the cost
+# before the first seed has been timed (then each configuration's own measured seconds per seed).
+# What certifying measured is in each certificate's "cost" and in docs/costs.md.
 KERAS_SECONDS_PER_EPOCH = {"regression": 0.06, "circles": 0.06}
 
 
@@ -39,7 +37,7 @@ def _init_worker(threads: int) -> None:
     devices.configure()
 
 
-LATER_SECONDS = 30  # one configuration's later-look windows (3 seeds x 4 windows of Keras fit), measured 5-61 s
+LATER_SECONDS = 30  # a first guess at one configuration's later-look windows (Keras fit), for the announcement
 ENGINE = "keras-reference"  # the store's label: full-length Keras runs with their window states
 
 

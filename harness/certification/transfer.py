@@ -29,8 +29,8 @@ import copy
 import random
 from pathlib import Path
 
-from harness.certification import certificate, provenance, windows
-from harness.training import experiments, orders
+from harness.certification import certificate, windows
+from harness.training import experiments, orders, provenance
 
 RANDOM_PER_CONFIGURATION = 4
 SAMPLING = ("in every configuration, the first and the last window of every trajectory seed (the first from this "

@@ -28,6 +28,6 @@ def check(args) -> None:
 
 
 def run(args) -> int:
-    from harness.training.mutants import run_mutants  # local: numpy only for `mutants`
+    from harness.certification.mutant_check import run_mutants  # local: numpy only for `mutants`
 
     return run_mutants(args)

@@ -27,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from harness.certification import certificate as certlib
-from harness.certification import provenance
+from harness.training import provenance
 from harness import lockfiles
 from harness.spec import RULES
 from harness.results import Cell, Difference, Machine, Neighbours, as_type, drift, encode, summaries

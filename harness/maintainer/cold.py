@@ -5,6 +5,7 @@ cache, then the line exactly as the README writes it.  The seconds land in
 description."""
 from __future__ import annotations
 
+import functools
 import os
 import platform
 import re
@@ -30,16 +31,22 @@ def quick_start(readme: Path = ROOT / "README.md") -> list[str]:
     return lines
 
 
-def machine() -> dict:
-    model = "unknown"
+@functools.lru_cache(maxsize=None)
+def _cpu_model() -> str:
+    """The CPU's brand string (py-cpuinfo: slow, so once); "unknown" where it says none."""
+    import cpuinfo  # local: .ci/run imports this module with a bare python for quick_start
+
     try:
-        model = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
-                      if ln.startswith("model name")), model)
-        mem = next(int(ln.split()[1]) for ln in Path("/proc/meminfo").read_text().splitlines()
-                   if ln.startswith("MemTotal"))
-    except (OSError, StopIteration, ValueError):
-        mem = 0
-    return {"cores": available_cores(), "cpu": model, "memory_gib": round(mem / 2 ** 20, 1),
+        return cpuinfo.get_cpu_info().get("brand_raw") or "unknown"
+    except Exception:  # py-cpuinfo probes the CPU many ways; a measurement never fails on its label
+        return "unknown"
+
+
+def machine() -> dict:
+    import psutil  # local, as cpuinfo
+
+    return {"cores": available_cores(), "cpu": _cpu_model(),
+            "memory_gib": round(psutil.virtual_memory().total / 2 ** 30, 1),
             "platform": platform.platform(), "python": platform.python_version()}
 
 

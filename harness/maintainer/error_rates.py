@@ -220,7 +220,7 @@ def measure(world: World, reps: int = REPS, seed: int = 0) -> dict:
 
 
 def code_digest() -> str:
-    from harness.certification.provenance import normalized_source
+    from harness.training.provenance import normalized_source
     import importlib.util
 
     h = hashlib.sha256()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import socket
-from pathlib import Path
+
+import psutil
 
 HOST = socket.gethostname().replace("~", "-").replace("/", "-").replace("@", "-") or "localhost"
 # A temporary file lives for one write (milliseconds).  Only for files written on another host, whose
@@ -13,15 +14,19 @@ FOREIGN_TMP_AGE = 3600
 
 
 def _process_start(pid: int) -> float | None:
-    """When process ``pid`` started (epoch seconds), from /proc; None where unknown."""
+    """When process ``pid`` started (epoch seconds); None where unknown."""
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        ticks = int(stat[stat.rindex(")") + 2:].split()[19])
-        boot = next(float(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines()
-                    if line.startswith("btime "))
-        return boot + ticks / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError, StopIteration):
+        return psutil.Process(pid).create_time()
+    except (psutil.Error, ValueError, OSError):
         return None
+
+
+def _exists(pid: int) -> bool:
+    """Does a process ``pid`` exist here (another user's too)?  True where that cannot be told."""
+    try:
+        return psutil.pid_exists(pid)
+    except OSError:
+        return True
 
 
 def writer_alive(pid: int, host: str, since: float) -> bool:
@@ -29,16 +34,10 @@ def writer_alive(pid: int, host: str, since: float) -> bool:
     (another host's pids cannot be checked: True)."""
     if host != HOST:
         return True
-    if pid == os.getpid():
+    if pid == os.getpid() or pid == 0:  # 0: no process's id (kill(0) is one's own group), never told dead
         return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+    if not _exists(pid):
         return False
-    except PermissionError:
-        pass  # it exists (another user's)
-    except OSError:
-        return True
     started = _process_start(pid)
     # a pid reused by a process started after the file was written is not its writer
     return started is None or started <= since + 2

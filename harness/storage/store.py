@@ -2,7 +2,7 @@
 is trained once and kept on disk as JSON, reused by every claim and later runs.
 
 * Code: every entry is keyed by the digest of the code that trained it
-  (:mod:`harness.certification.provenance`: the engine, data, models, experiments, compat and
+  (:mod:`harness.training.provenance`: the engine, data, models, experiments, compat and
   the suite version); entries of other code live elsewhere and are never read.
 
 * Concurrency: workers that need the same experiment take one file lock per
@@ -34,7 +34,7 @@ from typing import Callable, Iterable
 
 from filelock import FileLock
 
-from harness.certification import provenance
+from harness.training import provenance
 from ..training import records
 from .liveness import FOREIGN_TMP_AGE, writer_alive
 from .liveness import HOST as _HOST

@@ -82,7 +82,7 @@ def test_explain_says_nothing_when_neighbours_agree_and_names_a_real_difference(
 
 
 def test_a_cell_record_round_trips_and_knows_when_it_is_stale(tmp_path):
-    from harness.certification import provenance
+    from harness.training import provenance
     from harness.version import __version__
 
     summary = res.Results(claims=(_claim(),), rules=RULES, suite_version=__version__,

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
+from harness.certification import mutant_check, windows
 from harness.training import mutants
-from harness.certification import windows
 from harness.tests import selfcert
 
 NAME = selfcert.CHEAP  # reg_target_standard: 100 epochs, one hidden layer: seconds to train
@@ -23,7 +23,7 @@ def cert():
 
 
 def _by_name():
-    return {m.name: m for m in mutants._mutants()}
+    return {m.name: m for m in mutants.all_mutants()}
 
 
 def test_the_unmutated_engine_passes_every_window(cert):
@@ -32,7 +32,7 @@ def test_the_unmutated_engine_passes_every_window(cert):
     result = windows.check(cert, NAME)
     assert result["passed"] and result["level"] == "window", result["detail"]
     assert result["windows"] == 3 * 10 + 3 * 4 and result["max_rel_diff"] < windows.RTOL
-    row = mutants.run_mutant(mutants.Mutant("none", "the engine as it is", Program), cert)
+    row = mutant_check.run_mutant(mutants.Mutant("none", "the engine as it is", Program), cert)
     assert not row["killed"] and row["check"] is None, row["detail"]
 
 
@@ -44,7 +44,7 @@ KILLS = [("learning_rate_x1.01", 0), ("other_seeds_initial_weights", 0),
 @pytest.mark.parametrize("name, checkpoint", KILLS, ids=[k[0] for k in KILLS])
 def test_mutants_are_killed_where_they_act(cert, name, checkpoint):
     mutant = _by_name()[name]
-    row = mutants.run_mutant(mutant, cert)
+    row = mutant_check.run_mutant(mutant, cert)
     assert row["killed"] and row["check"] == "window" and row["configuration"] == NAME, row
     assert set(row) >= {"mutant", "description", "late", "killed", "check", "configuration", "seed", "checkpoint",
                         "epoch", "key", "detail", "seconds"}
@@ -82,7 +82,7 @@ def test_a_mutant_that_counts_epochs_per_call_escapes_the_windows_and_dies_by_co
     (one long call against its own restarts) kills it, in the window where it starts to act."""
     mutant = _by_name()["late_learning_rate_by_call_epoch"]
     assert windows.check(cert, NAME, program=mutant.program)["passed"]
-    row = mutants.run_mutant(mutant, cert)
+    row = mutant_check.run_mutant(mutant, cert)
     assert row["killed"] and row["check"] == "continuity" and row["checkpoint"] == 20 and row["epoch"] == 21, row
     assert windows.continuity(cert, NAME)["passed"] and windows.continuity(cert, NAME)["ran"]
 
@@ -101,7 +101,7 @@ def test_table_ends_with_the_counts_and_names_seed_and_checkpoint():
              "epoch": 21, "key": "loss", "detail": "d"},
             {"mutant": "b", "killed": False, "check": None, "configuration": None, "seed": None, "checkpoint": None,
              "epoch": None, "key": None, "detail": "x"}]
-    table = mutants.format_table(rows)
+    table = mutant_check.format_table(rows)
     header, first = table.splitlines()[:2]
     assert "seed" in header and "checkpoint" in header
     assert first.split() == ["a", "killed", "window", "c", "0", "20", "21", "loss"]

@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 
 from harness import lockfiles
-from harness.certification import certificate, packed, provenance
+from harness.certification import certificate, packed
 from harness.certification.certify import SHIP_LIMIT
 from harness.tests.test_certificate import ENV, NAMES, built  # noqa: F401 - built: the shared fixture
-from harness.training import records
+from harness.training import provenance, records
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from harness.certification import provenance
+from harness.training import provenance
 from harness.storage.store import RunStore
 
 

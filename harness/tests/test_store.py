@@ -516,3 +516,23 @@ def test_a_wrongly_typed_field_with_its_checksum_recomputed_is_refused_naming_th
     path.write_text(records.dumps(entry), encoding="utf-8")
     with pytest.warns(StoreWarning, match=re.escape(f"{path} is unreadable (TypeError: {named})")):
         assert store.read(ENGINE, FP, 1) is None
+
+
+def test_writer_alive_by_pid_and_start_time():
+    """A temporary file's writer: alive while its pid runs and started before the write; a pid reused by a
+    process started after the write is not its writer; a dead pid is dead; another host's cannot be told."""
+    from harness.storage import liveness
+
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        time.sleep(0.2)
+        now = time.time()
+        assert liveness.writer_alive(child.pid, liveness.HOST, now)
+        assert not liveness.writer_alive(child.pid, liveness.HOST, now - 3600)  # started after the write
+        assert liveness.writer_alive(child.pid, "another-host", now - 3600)
+    finally:
+        child.kill()
+        child.wait()
+    assert not liveness.writer_alive(child.pid, liveness.HOST, now)
+    assert liveness.writer_alive(os.getpid(), liveness.HOST, 0.0)
+    assert liveness.writer_alive(1, liveness.HOST, time.time())  # init, started long before

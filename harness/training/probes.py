@@ -49,7 +49,7 @@ def clipping_engagement(name: str, seeds: list[int], suite_runs=None, batch_orde
     from . import experiments
     from .engines import batched
     from .engines.common import split_for
-    from ..spec import identical_runs
+    from .identical import identical_runs
 
     exp = experiments.get(name)
     if not (exp.clipnorm or exp.clipvalue):
