@@ -75,6 +75,14 @@ def check_seed_count(option: str, n: int, bytes_per_seed: int = SUITE_BYTES_PER_
             f"{_gib(memory)}; give at most {limit}{hint}")
 
 
+# -- names -----------------------------------------------------------------------
+def check_known(option: str, given, known, what: str) -> None:
+    """BadInput naming the option when any of ``given`` is not one of ``known`` (cells, configurations ...)."""
+    unknown = [g for g in given or [] if g not in known]
+    if unknown:
+        raise BadInput(f"{option} {' '.join(unknown)}: unknown {what}; known: {', '.join(known)}")
+
+
 # -- outputs ---------------------------------------------------------------------
 def _nearest_existing(path: Path) -> Path:
     p = path

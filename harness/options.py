@@ -170,5 +170,10 @@ RESULTS = Option("results", f"the results file of a run (default {paths.RESULTS_
                  bad=(("{tmp}/missing.json", "cannot read"),))
 
 
+def out_file(default: str, what: str) -> Option:
+    """A command's ``--out``: ``what`` it writes, where by default; checked before any work."""
+    return OUT.but(default=Path(default), help=f"{what} (default {default}; checked before any work)")
+
+
 def find(flag: str, table=PYTEST) -> Option:
     return next(o for o in table if o.flag == flag)

@@ -1,10 +1,9 @@
 """``bench``: the keras and batched engines timed side by side (and the probes, the sweep, the cold suite)."""
 from __future__ import annotations
 
-from pathlib import Path
 
 from harness import options
-from harness.bad_input import CONFIG_BYTES_PER_SEED, BadInput, check_out_file, check_seed_count
+from harness.bad_input import CONFIG_BYTES_PER_SEED, check_known, check_out_file, check_seed_count
 
 NAME = "bench"
 HELP = "time the keras and batched engines side by side"
@@ -30,8 +29,7 @@ def add_arguments(parser) -> None:
                    "count, in this one process (the thorough profile's training)", action="store_true").add_to(parser)
     options.Option("cold-suite", "instead: time the README's first line in a fresh clone of HEAD "
                    "(cold_suite_seconds)", action="store_true").add_to(parser)
-    options.OUT.but(default=Path("reports/bench.json"), help="where the table goes (default reports/bench.json; "
-                    "checked before anything is timed)").add_to(parser)
+    options.out_file("reports/bench.json", "where the table goes").add_to(parser)
 
 
 def check(args) -> None:
@@ -39,10 +37,7 @@ def check(args) -> None:
 
     check_out_file("--out", args.out)
     for option, names in (("--configs", args.configs), ("--scaling-configs", args.scaling_configs)):
-        unknown = [n for n in names or [] if n not in experiments.EXPERIMENTS]
-        if unknown:
-            raise BadInput(f"{option} {' '.join(unknown)}: unknown configuration(s) {', '.join(unknown)}; known: "
-                           f"{', '.join(experiments.EXPERIMENTS)}")
+        check_known(option, names, list(experiments.EXPERIMENTS), "configuration(s)")
     if not args.cold_suite:
         check_seed_count("--seeds", args.seeds, CONFIG_BYTES_PER_SEED, _ONE)
         for n in args.batched_seeds:

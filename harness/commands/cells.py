@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from harness import options
-from harness.bad_input import BadInput
+from harness.bad_input import BadInput, check_known
 
 NAME = "cells"
 HELP = ("certify and decide every tox cell still missing (resumable): reports/cells/<env>.json; needs tox "
@@ -19,10 +19,7 @@ def add_arguments(parser) -> None:
 def check(args) -> None:
     from harness.maintainer import cells  # local: numpy and SciPy only for `compare` and `cells`
 
-    envs = cells.environments()
-    unknown = [e for e in args.only or [] if e not in envs]
-    if unknown:
-        raise BadInput(f"--only {' '.join(unknown)}: unknown tox environment(s); tox.ini has {', '.join(envs)}")
+    check_known("--only", args.only, cells.environments(), "tox environment(s)")
 
 
 def run(args) -> int:

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from harness import options, paths
-from harness.bad_input import CONFIG_BYTES_PER_SEED, BadInput, check_dir, check_seed_count
+from harness.bad_input import CONFIG_BYTES_PER_SEED, BadInput, check_dir, check_known, check_seed_count
 
 NAME = "certify"
 HELP = ("train this environment's Keras references once and write its engine certificate "
@@ -52,9 +52,7 @@ def check(args) -> None:
     if args.transfer_from is not None and not args.transfer_from.is_file():
         raise BadInput(f"--transfer-from {args.transfer_from}: no such file; give a certificate "
                        "(reports/certificates/<fingerprint>.json or .npz)")
-    unknown = [n for n in args.independence_configs or [] if n not in experiments.EXPERIMENTS]
-    if unknown:
-        raise BadInput(f"--independence-configs: unknown configuration(s) {', '.join(unknown)}")
+    check_known("--independence-configs", args.independence_configs, list(experiments.EXPERIMENTS), "configuration(s)")
 
 
 def run(args) -> int:

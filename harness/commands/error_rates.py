@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 from harness import options
 from harness.bad_input import check_out_file
@@ -14,8 +13,7 @@ HELP = ("measure every decision rule's wrong-decision rate at the edges of its z
 
 def add_arguments(parser) -> None:
     options.WORKERS.add_to(parser)
-    options.OUT.but(default=Path("reports/error_rates.json"), help="where the measurement is written (default "
-                    "reports/error_rates.json, committed)").add_to(parser)
+    options.out_file("reports/error_rates.json", "where the measurement is written (committed)").add_to(parser)
 
 
 def check(args) -> None:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from harness import options
-from harness.bad_input import BadInput
+from harness.bad_input import BadInput, check_known
 
 NAME = "lock"
 HELP = "write one lock file per tox cell (harness/locks/<cell>.txt) with uv pip compile; needs uv (pip install -e '.[lock]')"
@@ -17,10 +17,7 @@ def add_arguments(parser) -> None:
 def check(args) -> None:
     from harness.maintainer import lock as locking
 
-    cells = locking.all_cells()
-    unknown = [e for e in args.only or [] if e not in cells]
-    if unknown:
-        raise BadInput(f"--only {' '.join(unknown)}: unknown cell(s); tox.ini has {', '.join(cells)}")
+    check_known("--only", args.only, locking.all_cells(), "cell(s) (tox.ini's, and the GPU twin)")
 
 
 def run(args) -> int:

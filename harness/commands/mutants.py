@@ -1,7 +1,6 @@
 """``mutants``: semantic mutants of the batched engine run against the certificate."""
 from __future__ import annotations
 
-from pathlib import Path
 
 from harness import options
 from harness.bad_input import BadInput, check_out_file
@@ -16,8 +15,7 @@ def add_arguments(parser) -> None:
                      bad=(("nope", "unknown mutant"),)).add_to(parser)
     options.Option("every-configuration", "check every configuration, not only until the first kill (how many "
                    "catch each mutant)", action="store_true").add_to(parser)
-    options.OUT.but(default=Path("reports/mutants.json"), help="the mutants table, read by the report (default "
-                    "reports/mutants.json)").add_to(parser)
+    options.out_file("reports/mutants.json", "the mutants table, read by the report").add_to(parser)
 
 
 def check(args) -> None:
