@@ -22,11 +22,11 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import jinja2
 
 from harness.spec import RULES
 from harness.results import Cell, ClaimResult, Difference, Neighbours, Results, drift, summaries
 from harness.report.figures import LABEL_MEANINGS, VERDICT_COLORS
+from harness.report.render import ENV as PAGES  # the one template environment of the pages
 from harness.report.format import BADGE_CLASSES, fmt_p
 from harness.storage.store import atomic_write_text
 
@@ -159,9 +159,6 @@ def _overlay_png(cid: str, metric: str, columns: list[Column]) -> bytes | None:
 
 # -- the page: data for templates/matrix.html (autoescaped; nothing here writes HTML) ----------------------
 
-_PAGES = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"), autoescape=True,
-                            undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                            keep_trailing_newline=True)
 
 
 def _p(p: float | None) -> str:
@@ -359,7 +356,7 @@ def render(columns: list[Column], out_dir: Path, diffs: list[Difference] | None 
         png = _overlay_png(row.id, row.metric, current)
         figs.append({"id": row.id, "metric": row.metric,
                      "src": f"data:image/png;base64,{base64.b64encode(png).decode()}" if png else None})
-    page = _PAGES.get_template("matrix.html").render(
+    page = PAGES.get_template("matrix.html").render(
         columns=[{"short": short_name(c), "label": summaries.label(c.summary), "env": c.env or c.path,
                   "fingerprint": c.summary.environment.fingerprint if c.summary else c.status} for c in current],
         lines=lines if any(name for name, _ in lines) else [],
