@@ -18,10 +18,10 @@ def add_arguments(parser) -> None:
                    type=options.positive_int, nargs="+", metavar="N",
                    bad=(("10000000", "too many seeds"),)).add_to(parser)
     options.Option("configs", "experiment names (default: all)", nargs="*", metavar="NAME",
-                   bad=(("nope", "unknown configuration(s) nope"),)).add_to(parser)
+                   bad=(("nope", "unknown configuration(s)"),)).add_to(parser)
     options.Option("scaling-configs", "time every --batched-seeds count only for these (default: all "
                    "configurations)", nargs="*", metavar="NAME",
-                   bad=(("nope", "unknown configuration(s) nope"),)).add_to(parser)
+                   bad=(("nope", "unknown configuration(s)"),)).add_to(parser)
     options.Option("probes", "instead: the batched engine with and without the probes inside training "
                    "(harness.training.inside), side by side, at the first --batched-seeds count",
                    action="store_true").add_to(parser)

@@ -37,7 +37,7 @@ def add_arguments(parser) -> None:
                    bad=(("10", "expected at least 30"), ("100000000", "too many seeds"))).add_to(parser)
     options.Option("independence-configs", "configurations trained at --independence-seeds (default: "
                    "reg_target_standard circles_tanh1 circles_relu5)", nargs="+", metavar="NAME",
-                   bad=(("nope", "unknown configuration(s) nope"),)).add_to(parser)
+                   bad=(("nope", "unknown configuration(s)"),)).add_to(parser)
 
 
 def check(args) -> None:
