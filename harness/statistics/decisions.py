@@ -96,3 +96,14 @@ def never_acted(a: str, b: str, n: int) -> str:
     bound = 1 - 0.05 ** (1 / n)
     return (f"{b} never changed a run: all {n} seeds bit-identical to {a}, so there is no difference to test "
             f"(the treatment acts on fewer than {bound:.1%} of seeds, 95% bound)")
+
+
+def pairing_or_untestable(ev: Evidence, a: str, b: str, findings: tuple[str, ...], test: str, alpha: float,
+                          name: str, common: dict) -> tuple[int, tuple[str, ...], Decision | None]:
+    """(seeds, ``findings`` with this pair's, "not testable here" where ``b`` never changed a run of ``a``,
+    else None), for a rule that compares arms by pairs."""
+    same, n, found = pairing(ev, a, b)
+    findings += found
+    if same == n:
+        return n, findings, untestable(test, alpha, name, never_acted(a, b, n), findings=findings, **common)
+    return n, findings, None

@@ -10,8 +10,8 @@ import numpy as np
 
 from harness.spec import Decision, Evidence, SpecError, Verdict, check_zone
 from harness.statistics import stats
-from harness.statistics.decisions import (DEFAULT_ALPHA, inside, never_acted, pairing, untestable, zone_factor,
-                                          zone_verdict)
+from harness.statistics.decisions import (DEFAULT_ALPHA, inside, never_acted, pairing, pairing_or_untestable,
+                                          untestable, zone_factor, zone_verdict)
 from harness.statistics.means import MarginZoneRule, abs_zone_factor, closeness, t_interval, t_p
 from harness.statistics.rates import (SHARE_ZONE, ShareOfSeedsRule, binomial_p, clopper_pearson, rate_decision,
                                       rate_reachable)
@@ -66,10 +66,9 @@ class PairedShiftRule(ShareOfSeedsRule):
         if np.isnan(a).any() or np.isnan(b).any():
             return untestable(test, alpha, name, "a metric is NaN (map divergence to +-inf in the metric)",
                               settled=True, **common)
-        same, n, findings = pairing(ev, self.better, self.worse)
-        if same == n:
-            return untestable(test, alpha, name, never_acted(self.better, self.worse, n), findings=findings,
-                              **common)
+        n, findings, never = pairing_or_untestable(ev, self.better, self.worse, (), test, alpha, name, common)
+        if never is not None:
+            return never
         wins, m = _wins(a, b, self.higher_is_better)
         if m == 0:
             return untestable(test, alpha, name, f"all {n} seeds tie: no seed tells the arms apart",
@@ -116,11 +115,9 @@ class PairedBestOfGroupsRule(ShareOfSeedsRule):
         others = [lab for lab, _ in self.groups if lab != self.best]
         rows, findings = {}, ()
         for o in others:
-            same, n, f = pairing(ev, exp[self.best], exp[o])
-            findings += f
-            if same == n:
-                return untestable(test, alpha, name, never_acted(exp[self.best], exp[o], n), findings=findings,
-                                  **common)
+            n, findings, never = pairing_or_untestable(ev, exp[self.best], exp[o], findings, test, alpha, name, common)
+            if never is not None:
+                return never
             wins, m = _wins(vals[self.best], vals[o], higher_is_better=False)
             if m == 0:
                 return untestable(test, alpha, name, f"vs {o}: all {n} seeds tie", findings=findings, **common)

@@ -9,7 +9,8 @@ from typing import Callable
 import numpy as np
 
 from harness.spec import Decision, Evidence, Verdict, check_zone
-from harness.statistics.decisions import DEFAULT_ALPHA, never_acted, pairing, untestable, zone_factor, zone_verdict
+from harness.statistics.decisions import (DEFAULT_ALPHA, pairing_or_untestable, untestable, zone_factor,
+                                          zone_verdict)
 from harness.training.records import RunRecord
 
 # The spread rule's zone on the ratio of spreads: a box within 20% (either way, in ratio) of the other's
@@ -139,11 +140,10 @@ class PairedTighterRule:
         u = scaled(vals[self.tight])
         tests, findings = {}, ()
         for o in others:
-            same, n, f = pairing(ev, exp[self.tight], exp[o])
-            findings += f
-            if same == n:
-                return untestable(test, alpha, name, never_acted(exp[self.tight], exp[o], n), findings=findings,
-                                  **common)
+            n, findings, never = pairing_or_untestable(ev, exp[self.tight], exp[o], findings, test, alpha, name,
+                                                       common)
+            if never is not None:
+                return never
             v = scaled(vals[o])
             if n < 3 or np.all(u == u[0]) or np.all(v == v[0]):
                 return untestable(test, alpha, name, f"vs {o}: no spread to compare", findings=findings, **common)
