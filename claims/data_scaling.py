@@ -7,7 +7,9 @@ import numpy as np
 
 from claims import common as c
 from harness.spec import Amendment, Claim, Expectation, Reading, Verdict
-from harness.statistics.rules import PairedBestOfGroupsRule, PairedEquivalenceRule, PairedShiftRule, PairedTighterRule, RateRule
+from harness.statistics.paired import PairedBestOfGroupsRule, PairedEquivalenceRule, PairedShiftRule
+from harness.statistics.rates import RateRule
+from harness.statistics.spreads import PairedTighterRule
 
 
 def rmse_original_units(r) -> float:

@@ -5,7 +5,8 @@ import math
 
 from claims import common as c
 from harness.spec import Amendment, Claim, Expectation, Reading, Verdict
-from harness.statistics.rules import PairedNonSuperiorityRule, RateRule
+from harness.statistics.paired import PairedNonSuperiorityRule
+from harness.statistics.rates import RateRule
 
 
 def _gradients_hundreds_to_thousands(r) -> bool:

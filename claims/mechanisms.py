@@ -12,7 +12,8 @@ import numpy as np
 
 from claims import common as c
 from harness.spec import Amendment, Claim, Expectation, Reading, Verdict
-from harness.statistics.rules import PairedShiftRule, RateRule
+from harness.statistics.paired import PairedShiftRule
+from harness.statistics.rates import RateRule
 from harness.training import inside_quantities as q
 from harness.training.inside_quantities import Use
 

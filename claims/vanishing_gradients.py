@@ -7,7 +7,9 @@ import numpy as np
 
 from claims import common as c
 from harness.spec import Amendment, Claim, Expectation, Reading, Verdict, window_mean
-from harness.statistics.rules import MeanInBandRule, PairedShiftRule, RateRule
+from harness.statistics.bands import MeanInBandRule
+from harness.statistics.paired import PairedShiftRule
+from harness.statistics.rates import RateRule
 
 
 def _around_200(key: str):

@@ -288,12 +288,12 @@ class NotRecorded:
         return self.rule.zone
 
     def __call__(self, ev, alpha: float, explain: bool = True):
-        from harness.statistics import rules
+        from harness.statistics.decisions import untestable
 
         probes = ", ".join(dict.fromkeys(u.quantity for u in self.uses))
-        return rules.untestable("", alpha, "", f"it reads probes inside training ({probes}), which the batched "
-                                "engine records and this engine does not", settled=True,
-                                threshold=self.threshold, zone=self.zone)
+        return untestable("", alpha, "", f"it reads probes inside training ({probes}), which the batched "
+                          "engine records and this engine does not", settled=True, threshold=self.threshold,
+                          zone=self.zone)
 
 
 def effect_of(d) -> res.Effect:

@@ -2,7 +2,7 @@
 became numbers, which experiments it needs, its per-seed metric, the rule that
 decides it, what each environment is expected to measure, and every change of
 rule made after data were seen.  ``claims/`` lists them; the rules themselves
-live in :mod:`harness.statistics.rules`, the looks over more seeds in
+live in :mod:`harness.statistics` (by family: :mod:`harness.statistics.decisions`), the looks over more seeds in
 :mod:`harness.statistics.sequential`.
 
 A claim's test asserts SUPPORTED; a claim measured otherwise declares it in its
@@ -217,7 +217,7 @@ METRIC_KEYS = {"regression": ("train_loss", "test_loss", "first_nonfinite_epoch"
                "circles": ("train_loss", "test_loss", "train_accuracy", "test_accuracy", "first_nonfinite_epoch",
                            "init_grad_max_abs")}
 PROBE_KEYS = {"regression": ("initial_gradient",), "circles": ()}
-# The attributes of a rule (harness.statistics.rules) that name an experiment it reads.
+# The attributes of a rule (harness.statistics) that name an experiment it reads.
 _RULE_EXPERIMENTS = ("exp", "better", "worse", "a", "b", "base", "treated")
 
 
@@ -298,7 +298,7 @@ class Claim:
     experiments: tuple[str, ...]
     metric: str  # name of the per-seed deciding metric
     metric_fn: Callable[[RunRecord], float]
-    decide: Callable[..., Decision]  # decide(evidence, alpha=...) -> Decision (see harness.statistics.rules)
+    decide: Callable[..., Decision]  # decide(evidence, alpha=...) -> Decision (see harness.statistics.decisions)
     expect: Expectation = field(default_factory=Expectation)
     amendments: tuple[Amendment, ...] = ()
     # The value of the metric the rule compares each seed with, where there is one (for figures).

@@ -28,7 +28,10 @@ from scipy import stats as sps
 from harness.statistics import sequential
 from harness.statistics.dose import CrossingDoseRule, SeedTrendRule
 from harness.spec import CLAIM_ALPHA, Evidence
-from harness.statistics.rules import MeanInBandRule, PairedBestOfGroupsRule, PairedEquivalenceRule, PairedNonSuperiorityRule, PairedTighterRule, RateRule
+from harness.statistics.bands import MeanInBandRule
+from harness.statistics.paired import PairedBestOfGroupsRule, PairedEquivalenceRule, PairedNonSuperiorityRule
+from harness.statistics.rates import RateRule
+from harness.statistics.spreads import PairedTighterRule
 
 REPS = 5000
 BOUND = CLAIM_ALPHA
@@ -39,7 +42,12 @@ DEFAULT_PATH = Path(__file__).resolve().parents[2] / "reports" / "error_rates.js
 # Logical name -> the module doing that job today: the digest hashes the logical name with the module's
 # content (its own imports' paths dropped), so moving a module keeps it and any other changed line does not.
 MODULES = {
-    "decision rules": "harness.statistics.rules",
+    "decision rules, shared": "harness.statistics.decisions",
+    "rate rules": "harness.statistics.rates",
+    "paired rules": "harness.statistics.paired",
+    "mean tests": "harness.statistics.means",
+    "band rule": "harness.statistics.bands",
+    "spread rule": "harness.statistics.spreads",
     "sequential design": "harness.statistics.sequential",
     "statistics": "harness.statistics.stats",
     "dose-response rules": "harness.statistics.dose",

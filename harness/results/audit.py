@@ -8,11 +8,11 @@ from typing import Mapping
 
 from harness.spec import Verdict, label
 from harness.results import model
-from harness.statistics import rules
+from harness.statistics.decisions import zone_verdict
 
 def _verdict(p_sup: float | None, p_ref: float | None, alpha: float) -> Verdict:
     """The rules' own reading of the two one-sided p's (a p not recorded rejects nothing)."""
-    return rules._verdict(1.0 if p_sup is None else p_sup, 1.0 if p_ref is None else p_ref, alpha)[0]
+    return zone_verdict(1.0 if p_sup is None else p_sup, 1.0 if p_ref is None else p_ref, alpha)[0]
 
 
 def _settled(d) -> bool:

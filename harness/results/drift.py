@@ -24,6 +24,9 @@ from typing import Sequence
 import numpy as np
 from scipy import stats as sps
 
+# The level of one drift check: its own quantity, not the claim's error budget (harness.spec.CLAIM_ALPHA),
+# fixed with the drift rule before any baseline was recorded, so a change of the claims' budget leaves
+# the baselines' comparisons as they were.
 ALPHA = 0.01
 LARGE_EFFECT = 0.71
 

@@ -25,8 +25,8 @@ from typing import Callable
 import numpy as np
 
 from harness.spec import Decision, Evidence, SpecError, Verdict
-from harness.statistics.rules import (DEFAULT_ALPHA, SHARE_ZONE, _binomial_p, _rate_reachable, _verdict,
-                                      rate_decision, untestable)
+from harness.statistics.decisions import DEFAULT_ALPHA, untestable, zone_verdict
+from harness.statistics.rates import SHARE_ZONE, ShareOfSeedsRule, binomial_p, rate_decision
 from harness.training.records import RunRecord
 
 
@@ -41,7 +41,7 @@ def mann_kendall_signs(values: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class SeedTrendRule:
+class SeedTrendRule(ShareOfSeedsRule):
     groups: tuple[tuple[float, str], ...]  # (dose, experiment), doses increasing
     metric_fn: Callable[[RunRecord], float]
     claimed: str  # "increasing" | "decreasing"
@@ -56,15 +56,8 @@ class SeedTrendRule:
             raise SpecError(f"trend rule {self.what!r}: needs three or more increasing doses, got {doses}")
 
     @property
-    def threshold(self) -> float:
-        return 0.5
-
-    @property
     def summary(self) -> str:
         return f"{self.what} {self.claimed} with the dose in more than {self.zone[1]:.0%} of seeds (sign test)"
-
-    def reachable(self, n: int, alpha: float) -> tuple[bool, bool]:
-        return _rate_reachable(n, self.zone, "greater", alpha)
 
     def __call__(self, ev: Evidence, alpha: float = DEFAULT_ALPHA, explain: bool = True) -> Decision:
         test = "exact sign test of per-seed Mann-Kendall trends"
@@ -146,14 +139,14 @@ class CrossingDoseRule:
             if n == 0:
                 return untestable(test, alpha, name, f"no seeds of {e}", **common)
             rates[dose] = (k, n)
-            above[dose] = _binomial_p(k, n, hi, "greater")
-            below[dose] = _binomial_p(k, n, lo, "less")
+            above[dose] = binomial_p(k, n, hi, "greater")
+            below[dose] = binomial_p(k, n, lo, "less")
         doses = [d for d, _ in self.groups]
         t = self.test_doses()
         p_of = lambda table, d: 1.0 if d is None else table[d]  # noqa: E731
         pro = max(p_of(above, t["capable"]), p_of(below, t["incapable"]))
         con = min(1.0, 2 * min(p_of(below, t["too_early"]), p_of(above, t["too_late"])))
-        verdict, p = _verdict(pro, con, alpha)
+        verdict, p = zone_verdict(pro, con, alpha)
         # fixed-sequence bounds over every dose: L the first dose not shown above the zone, U the first shown below
         low = next((d for d in doses if above[d] >= alpha), math.inf)
         high = next((d for d in doses if below[d] < alpha), math.inf)

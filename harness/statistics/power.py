@@ -14,8 +14,7 @@ import math
 from scipy import stats as sps
 
 from harness.spec import Decision
-from harness.statistics import dose
-from harness.statistics import rules as r
+from harness.statistics import bands, dose, paired, rates, spreads
 
 POWER = 0.8  # the conventional 80%: a departure detected four times in five
 
@@ -99,11 +98,11 @@ def detectable(rule, decision: Decision, seeds: int, power: float = POWER) -> di
         return None
     base = dict(seeds=seeds, alpha=alpha, power=power, scale=decision.effect_name)
     exact = "exact binomial"
-    if isinstance(rule, r.RateRule):
+    if isinstance(rule, rates.RateRule):
         refute, support = rate_power(seeds, zone, rule.claimed, alpha, alpha, power)
         return dict(base, refute_at=refute, support_at=support, method=exact,
                     note=_first_able(seeds, zone, rule.claimed, alpha) if refute is None else "")
-    if isinstance(rule, r.PairedShiftRule):
+    if isinstance(rule, paired.PairedShiftRule):
         refute, support = rate_power(seeds, zone, "greater", alpha, alpha, power)
         return dict(base, refute_at=refute, support_at=support, method=exact,
                     note="on the share of seeds won, counting every seed as untied")
@@ -119,13 +118,13 @@ def detectable(rule, decision: Decision, seeds: int, power: float = POWER) -> di
                     note=f"at each tested dose: shown capable from a true rate of {capable:.3g}, incapable below "
                          f"{incapable:.3g}" if capable is not None and incapable is not None else
                     "the tested doses cannot be shown capable and incapable at these seeds")
-    if isinstance(rule, r.PairedBestOfGroupsRule):
+    if isinstance(rule, paired.PairedBestOfGroupsRule):
         k = len(rule.groups) - 1
         refute, support = rate_power(seeds, zone, "greater", alpha / k, alpha, power)
         return dict(base, refute_at=refute, support_at=support, method=exact,
                     note=f"against one group, Bonferroni over {k} for REFUTED; every seed untied")
     se_df = seeds - 1 if seeds > 1 else None
-    if isinstance(rule, r.PairedTighterRule):
+    if isinstance(rule, spreads.PairedTighterRule):
         if decision.ci_low is None or decision.ci_high is None or decision.ci_low <= 0:
             return dict(base, refute_at=None, support_at=None, method="normal approximation on log ratio",
                         note="no interval to read the spread from at this look")
@@ -143,11 +142,11 @@ def detectable(rule, decision: Decision, seeds: int, power: float = POWER) -> di
     z_power = _q(1 - power, se_df)  # the power's quantile, positive
     refute_far = _q(alpha / k, se_df) + z_power
     support_far = _q(alpha, se_df) + z_power
-    if isinstance(rule, (r.PairedEquivalenceRule, r.MeanInBandRule)):  # zone on |effect|
+    if isinstance(rule, (paired.PairedEquivalenceRule, bands.MeanInBandRule)):  # zone on |effect|
         support = zone[0] - support_far * se
         return dict(base, refute_at=zone[1] + refute_far * se, support_at=support if support > 0 else None,
                     method="normal approximation with the observed spread", note="on |effect|")
-    if isinstance(rule, r.PairedNonSuperiorityRule):  # claimed: the improvement is below the zone
+    if isinstance(rule, paired.PairedNonSuperiorityRule):  # claimed: the improvement is below the zone
         return dict(base, refute_at=zone[1] + refute_far * se, support_at=zone[0] - support_far * se,
                     method="normal approximation with the observed spread")
     return None

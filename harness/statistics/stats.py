@@ -3,8 +3,8 @@
 In the spirit of rliable: each function does one thing and returns numbers in a
 frozen dataclass; nothing is printed and no decision is taken here.  scipy and
 statsmodels do the statistics wherever they already implement them (the
-decision rules in :mod:`harness.statistics.rules` call them directly); the seeds a test
-needs come from statsmodels too (the exact binomial rejection region, summed
+decision rules, :mod:`harness.statistics.decisions` and the modules it names, call them directly); the seeds a
+test needs come from statsmodels too (the exact binomial rejection region, summed
 exactly for its power; ``TTestPower`` for the t tests).
 
 NaN policy: NaN is never silently dropped.  Every function that takes samples
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-ALPHA = 0.01
+from harness.spec import CLAIM_ALPHA
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ def binomial_rate(successes: int, n: int, p0: float, alternative: str) -> TestRe
     res = stats.binomtest(successes, n, p0, alternative=alternative)
     # res.proportion_ci would be one-sided for a one-sided test; we want the
     # two-sided 99% interval so reports read the same for every alternative.
-    low, high = clopper_pearson(successes, n, 1 - ALPHA)
+    low, high = clopper_pearson(successes, n, 1 - CLAIM_ALPHA)
     return TestResult("exact binomial", float(res.statistic), float(res.pvalue),
                       successes / n, "rate", low, high,
                       f"{successes}/{n} vs p0={p0} ({alternative})")
@@ -93,7 +93,7 @@ def newcombe_diff_ci(a_success: int, a_n: int, b_success: int, b_n: int,
 
 def fisher_exact(a_success: int, a_n: int, b_success: int, b_n: int,
                  alternative: str = "two-sided") -> TestResult:
-    low, high = newcombe_diff_ci(a_success, a_n, b_success, b_n, 1 - ALPHA)  # validates counts
+    low, high = newcombe_diff_ci(a_success, a_n, b_success, b_n, 1 - CLAIM_ALPHA)  # validates counts
     table = [[a_success, a_n - a_success], [b_success, b_n - b_success]]
     res = stats.fisher_exact(table, alternative=alternative)
     return TestResult("Fisher exact", float(res.statistic), float(res.pvalue),
@@ -115,7 +115,7 @@ def mann_whitney(x, y, alternative: str = "two-sided") -> TestResult:
 
 # ---------------------------------------------------------------- planning
 
-def binomial_seeds_needed(p_true: float, p0: float, alternative: str, alpha: float = ALPHA,
+def binomial_seeds_needed(p_true: float, p0: float, alternative: str, alpha: float = CLAIM_ALPHA,
                           power: float = 0.8, n_max: int = 10000) -> int | None:
     """Smallest n at which the one-sided exact binomial test of ``p0`` rejects with
     the power when the true rate is ``p_true``.  The rejection region is
@@ -143,7 +143,7 @@ def binomial_seeds_needed(p_true: float, p0: float, alternative: str, alpha: flo
     return None
 
 
-def t_seeds_needed(gap: float, sd: float, alpha: float = ALPHA, power: float = 0.8,
+def t_seeds_needed(gap: float, sd: float, alpha: float = CLAIM_ALPHA, power: float = 0.8,
                    n_max: int = 100000) -> int | None:
     """Seeds a one-sided one-sample t test at ``alpha`` needs to show a true mean
     ``gap`` (> 0) away from its null value with the power, per-seed standard

@@ -8,7 +8,7 @@ from harness import collect
 from harness.spec import Decision, Verdict
 from harness.results import audit, summaries
 from harness.results.model import ClaimResult
-from harness.statistics.rules import RateRule
+from harness.statistics.rates import RateRule
 from harness.statistics.sequential import Design, Look
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -12,7 +12,7 @@ from harness import collect
 from harness.spec import (Amendment, ClaimInconclusive, ClaimNotTestable, ClaimRefuted, Decision, Expectation,
                             Verdict, assert_supported)
 from harness.pytest_plugin import parametrize_with_claims
-from harness.statistics.rules import RateRule
+from harness.statistics.rates import RateRule
 
 ROOT = Path(__file__).resolve().parents[2]
 CLAIMS = collect.all_claims()
@@ -94,7 +94,7 @@ def collect_spec(tmp_path, claims_source: str):
     spec.write_text(
         "from harness.spec import Claim, Reading\n"
         "from harness.pytest_plugin import parametrize_with_claims\n"
-        "from harness.statistics.rules import RateRule\n"
+        "from harness.statistics.rates import RateRule\n"
         + claims_source +
         "@parametrize_with_claims(CLAIMS)\n"
         "def test_claim(claim):\n"

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from harness.spec import Claim, Reading, SpecError, identical_runs
-from harness.statistics.rules import RateRule
+from harness.statistics.rates import RateRule
 from harness.training import experiments, inside
 from harness.training.inside_quantities import Use
 

@@ -6,7 +6,8 @@ from scipy import stats as sps
 
 from harness.spec import Decision, Evidence, Verdict
 from harness.statistics.power import detectable, rate_power
-from harness.statistics.rules import PairedNonSuperiorityRule, RateRule
+from harness.statistics.paired import PairedNonSuperiorityRule
+from harness.statistics.rates import RateRule
 from harness.training.records import RunRecord
 
 ALPHA = 0.00125

@@ -8,7 +8,7 @@ from harness import collect
 from harness.spec import Claim, Evidence, Reading, SpecError, Verdict
 from harness.results.model import ClaimResult, ReadingResult
 from harness.runner import ClaimRunner
-from harness.statistics.rules import RateRule
+from harness.statistics.rates import RateRule
 from harness.training.records import RunRecord
 
 

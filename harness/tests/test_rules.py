@@ -12,9 +12,12 @@ import math
 import numpy as np
 import pytest
 
-from harness.spec import Claim, Evidence, Verdict, identical_runs
+from harness.spec import Claim, Evidence, SpecError, Verdict, identical_runs
 from harness.training.records import RunRecord
-from harness.statistics.rules import MeanInBandRule, PairedBestOfGroupsRule, PairedEquivalenceRule, PairedNonSuperiorityRule, PairedShiftRule, PairedTighterRule, RateRule, SpecError
+from harness.statistics.bands import MeanInBandRule
+from harness.statistics.paired import PairedBestOfGroupsRule, PairedEquivalenceRule, PairedNonSuperiorityRule, PairedShiftRule
+from harness.statistics.rates import RateRule
+from harness.statistics.spreads import PairedTighterRule
 
 ALPHA = 0.005
 

@@ -9,7 +9,8 @@ import pytest
 from harness.spec import Evidence, Verdict
 from harness.training.records import RunRecord
 from harness.statistics import sequential
-from harness.statistics.rules import PairedEquivalenceRule, RateRule
+from harness.statistics.paired import PairedEquivalenceRule
+from harness.statistics.rates import RateRule
 
 PLAN = sequential.design(30, 1000)
 

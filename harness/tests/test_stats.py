@@ -7,11 +7,12 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from harness.statistics.stats import ALPHA, binomial_rate, binomial_seeds_needed, clopper_pearson, fisher_exact, mann_whitney, newcombe_diff_ci
+from harness.spec import CLAIM_ALPHA
+from harness.statistics.stats import binomial_rate, binomial_seeds_needed, clopper_pearson, fisher_exact, mann_whitney, newcombe_diff_ci
 
 
 def test_alpha():
-    assert ALPHA == 0.01
+    assert CLAIM_ALPHA == 0.01
 
 
 # ---------------------------------------------------------------- binomial
@@ -113,7 +114,7 @@ def test_mann_whitney_infinities_rank_as_extremes():
 
 # ---------------------------------------------------------------- planning
 
-def _brute_seeds(p_true, p0, alternative, alpha=ALPHA, power=0.8, n_max=60):
+def _brute_seeds(p_true, p0, alternative, alpha=CLAIM_ALPHA, power=0.8, n_max=60):
     for n in range(1, n_max + 1):
         rejects = [k for k in range(n + 1)
                    if stats.binomtest(k, n, p0, alternative).pvalue < alpha]
