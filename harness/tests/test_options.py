@@ -139,3 +139,25 @@ def test_help_imports_no_tensorflow():
             "print('TF-IMPORTED' if 'tensorflow' in sys.modules else 'NO-TF')")
     res = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert "--claims-certificate-dir" in res.stdout and res.stdout.strip().endswith("NO-TF"), res.stdout[-500:]
+
+
+def test_the_readmes_options_table_is_the_options_table():
+    """The README's table names every pytest option of harness.options, with its default (the profile's for
+    the seed counts), and no other."""
+    import re
+
+    from harness import options, settings
+
+    readme = (ROOT / "README.md").read_text()
+    block = readme[readme.index("## Options"):readme.index("## Without pytest")]
+    rows = dict(re.findall(r"^\| `--claims-([a-z-]+)[^`]*` \|\s*([^|]*?)\s*\|", block, flags=re.M))
+    assert set(rows) == {o.flag for o in options.PYTEST}
+    profile = settings.Settings()
+    resolved = {"seeds": profile.seeds, "max-seeds": profile.design().looks[-1]}
+    for o in options.PYTEST:
+        default = resolved.get(o.flag, o.default)
+        shown = rows[o.flag].strip().strip("`")
+        if default is None or o.action:
+            assert shown in ("", "none") or shown.startswith("<"), (o.flag, shown)
+        else:
+            assert shown == str(default), (o.flag, shown, default)
