@@ -17,9 +17,9 @@ def add_arguments(parser) -> None:
 
 
 def check(args) -> None:
-    from harness.maintainer import cells  # local: numpy and SciPy only for `compare` and `cells`
+    from harness import lockfiles  # tox.ini read without tox: a bad name is refused where tox is not installed
 
-    check_known("--only", args.only, cells.environments(), "tox environment(s)")
+    check_known("--only", args.only, lockfiles.tox_environments(), "tox environment(s)")
 
 
 def run(args) -> int:

@@ -387,3 +387,16 @@ def test_a_run_cleans_dead_leftovers_and_leaves_none(tmp_path):
                          cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     assert not tmp_file.exists()
+
+
+def test_a_bad_cell_name_is_refused_where_tox_is_not_installed(monkeypatch, capsys):
+    """`cells --only` checks its names from tox.ini itself: CI's runners have no tox (the matrix extra)."""
+    from harness.maintainer import cells
+
+    def no_tox(*args):
+        raise RuntimeError('tox is not installed here: pip install -e ".[matrix]"')
+
+    monkeypatch.setattr(cells, "tox", no_tox)
+    with pytest.raises(SystemExit) as stop:
+        commands.main(["cells", "--only", "nope"])
+    assert stop.value.code == 2 and "--only nope: unknown tox environment(s)" in capsys.readouterr().err
